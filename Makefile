@@ -1,0 +1,155 @@
+# ntrace — top-level build (GNU make only).
+#
+#   make            build everything into build/
+#   make test       build, then run every test under tests/ ("N passed, N failed")
+#   make SAN=1 ...  the same with ASan+UBSan, into build-san/
+#   make demo       the first thing a newcomer runs
+#   make bench      benchmarks (never part of make test)
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Layout: every src/<mod>/*.c except *_main.c is archived into
+# $(BUILD)/lib/libnt_<mod>.a; a module's binaries, shared objects and
+# fixtures come from its own src/<mod>/module.mk.  Tests are
+# tests/<mod>/test_*.c, each linked into its own cmocka binary.
+# Benchmarks are bench/bench_*.c.  Adding a module or a test needs no edit here.
+
+CUDA_HOME ?= /usr/local/cuda
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+SAN       ?= 0
+BUILD     ?= $(if $(filter 1,$(SAN)),build-san,build)
+NVCC      ?= $(CUDA_HOME)/bin/nvcc
+PTXAS     ?= $(CUDA_HOME)/bin/ptxas
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+
+NT_VERSION := 0.1.0
+
+CC ?= cc
+# Our own code: strict.  Unused parameters are allowed: CUPTI and driver
+# callbacks have fixed signatures.  Format truncation is checked where it
+# matters (snprintf return values), not by the heuristic warning.
+NT_WARN   := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wvla \
+             -Wno-format-truncation
+NT_CFLAGS := -std=gnu11 -O2 -g -fPIC -fvisibility=hidden $(NT_WARN)
+NT_CPPFLAGS := -Isrc -I$(CUDA_HOME)/include -I/usr/include/lua5.4 \
+               -DNT_VERSION='"$(NT_VERSION)"' -D_GNU_SOURCE -MMD -MP
+NT_LDFLAGS :=
+
+ifeq ($(SAN),1)
+  NT_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
+                -fno-sanitize-recover=undefined
+  NT_LDFLAGS += -fsanitize=address,undefined
+endif
+
+# Third-party libraries are linked statically where Debian ships a PIC
+# archive, so build/ can be carried to a machine without the -dev packages.
+DEP_LIBS := -Wl,-Bstatic -llua5.4 -lsqlite3 -lelf -lz -lzstd -llz4 \
+            -Wl,-Bdynamic -lm -ldl -lpthread
+TEST_LIBS := -lcmocka
+
+# --- dependencies --------------------------------------------------------
+# mk/deps.sh checks every dependency, installs what is missing with apt-get
+# when run as root, and otherwise names the missing package and stops.
+DEPS_STAMP := $(BUILD)/.deps-ok
+$(DEPS_STAMP): mk/deps.sh
+	@CUDA_HOME=$(CUDA_HOME) sh mk/deps.sh
+	@mkdir -p $(@D) && touch $@
+
+# --- modules -------------------------------------------------------------
+MODULES := $(sort $(patsubst src/%/,%,$(dir $(wildcard src/*/*.c))))
+
+define module_rules
+$(1)_SRCS := $$(filter-out %_main.c,$$(wildcard src/$(1)/*.c))
+$(1)_OBJS := $$(patsubst src/%.c,$(BUILD)/obj/%.o,$$($(1)_SRCS))
+$(BUILD)/lib/libnt_$(1).a: $$($(1)_OBJS)
+	@mkdir -p $$(@D)
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+NT_ARCHIVES += $$(if $$($(1)_OBJS),$(BUILD)/lib/libnt_$(1).a)
+endef
+$(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
+
+# Link line for anything that uses our modules.
+NT_LINK := -Wl,--start-group $(NT_ARCHIVES) -Wl,--end-group $(DEP_LIBS)
+
+$(BUILD)/obj/%.o: src/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(NT_CPPFLAGS) $(NT_CFLAGS) $(CFLAGS) -c $< -o $@
+
+# --- tests ---------------------------------------------------------------
+TEST_SRCS := $(sort $(wildcard tests/*/test_*.c))
+TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+
+$(BUILD)/obj/tests/%.o: tests/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(NT_CPPFLAGS) -Itests $(NT_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(NT_ARCHIVES)
+	@mkdir -p $(@D)
+	$(CC) $(NT_LDFLAGS) $(LDFLAGS) -o $@ $< $(NT_LINK) $(TEST_LIBS)
+
+# --- benchmarks ----------------------------------------------------------
+BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+
+$(BUILD)/obj/bench/%.o: bench/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(NT_CPPFLAGS) -Ibench $(NT_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(NT_ARCHIVES)
+	@mkdir -p $(@D)
+	$(CC) $(NT_LDFLAGS) $(LDFLAGS) -o $@ $< $(NT_LINK)
+
+# --- per-module extras: binaries, shared objects, fixtures ---------------
+# Each may add to ALL_TARGETS (built by `all`), TEST_DEPS (built before
+# tests run) and BENCH_DEPS.
+ALL_TARGETS :=
+TEST_DEPS   :=
+BENCH_DEPS  :=
+-include $(sort $(wildcard src/*/module.mk tests/*/module.mk))
+
+.DEFAULT_GOAL := all
+# Keep intermediate objects (tests, benches) so rebuilds stay incremental.
+.SECONDARY:
+.PHONY: all test test-build demo bench install clean gpu-build gpu-check deps
+
+all: $(NT_ARCHIVES) $(ALL_TARGETS)
+
+deps: $(DEPS_STAMP)
+
+test-build: all $(TEST_BINS) $(TEST_DEPS)
+
+# Every test binary and tests/*/test_*.sh; one summary line at the end.
+test: test-build
+	@BUILD=$(BUILD) CUDA_HOME=$(CUDA_HOME) SAN=$(SAN) JOBS=$(JOBS) \
+	  sh tests/run.sh $(TEST_BINS) $(sort $(wildcard tests/*/test_*.sh))
+
+bench: all $(BENCH_BINS) $(BENCH_DEPS)
+	@for b in $(BENCH_BINS); do \
+	  echo "== $$b"; BUILD=$(BUILD) CUDA_HOME=$(CUDA_HOME) $$b || exit 1; done
+
+demo: all
+	@BUILD=$(BUILD) CUDA_HOME=$(CUDA_HOME) sh mk/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/ntrace \
+	  $(DESTDIR)$(PREFIX)/share/ntrace/lua $(DESTDIR)$(PREFIX)/share/ntrace/probes
+	install -m 755 $(BUILD)/bin/ntrace $(DESTDIR)$(PREFIX)/bin/ntrace
+	for f in $(wildcard $(BUILD)/lib/*.so*); do \
+	  install -m 755 $$f $(DESTDIR)$(PREFIX)/lib/ntrace/; done
+	for f in $(wildcard lua/*.lua); do \
+	  install -m 644 $$f $(DESTDIR)$(PREFIX)/share/ntrace/lua/; done
+	for f in $(wildcard probes/*.lua); do \
+	  install -m 644 $$f $(DESTDIR)$(PREFIX)/share/ntrace/probes/; done
+
+# The GPU suite: build here, carry build/ to the GPU machine, run there.
+gpu-build: all $(TEST_BINS) $(TEST_DEPS)
+
+gpu-check:
+	@if [ -f tests/gpu/run.sh ]; then BUILD=$(BUILD) sh tests/gpu/run.sh; \
+	 else echo "gpu-check: no GPU suite yet (see issue 11)"; fi
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

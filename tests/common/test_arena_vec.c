@@ -1,0 +1,104 @@
+/* Tests: arena allocator and growable arrays. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+
+static void arena_alignment_and_contents(void **state)
+{
+    nt_arena a;
+    nt_arena_init(&a, 256);
+    char *ptrs[1000];
+    for (int i = 0; i < 1000; i++) {
+        size_t n = (size_t)(i % 37) + 1;
+        ptrs[i] = nt_arena_alloc(&a, n);
+        assert_int_equal((uintptr_t)ptrs[i] % 16, 0);
+        memset(ptrs[i], i & 0xff, n);
+    }
+    /* Nothing moved or was overwritten by a later allocation. */
+    for (int i = 0; i < 1000; i++) {
+        size_t n = (size_t)(i % 37) + 1;
+        for (size_t k = 0; k < n; k++) assert_int_equal((unsigned char)ptrs[i][k], i & 0xff);
+    }
+    assert_true(a.total >= 1000 * 16);
+    nt_arena_free(&a);
+    assert_null(a.head);
+    assert_int_equal(a.chunk_size, 256);
+}
+
+static void arena_big_allocation_keeps_current_chunk(void **state)
+{
+    nt_arena a;
+    nt_arena_init(&a, 1024);
+    char *s1 = nt_arena_alloc(&a, 16);
+    char *cur = a.cur;
+    char *big = nt_arena_alloc(&a, 100000);   /* own chunk */
+    memset(big, 1, 100000);
+    assert_ptr_equal(a.cur, cur);             /* tail not wasted */
+    char *s2 = nt_arena_alloc(&a, 16);
+    assert_ptr_equal(s2, s1 + 16);
+    nt_arena_free(&a);
+}
+
+static void arena_strdup_zalloc(void **state)
+{
+    nt_arena a;
+    nt_arena_init(&a, 0);
+    char *s = nt_arena_strndup(&a, "hello world", 5);
+    assert_string_equal(s, "hello");
+    assert_string_equal(nt_arena_strdup(&a, "x"), "x");
+    unsigned char *z = nt_arena_zalloc(&a, 300);
+    for (int i = 0; i < 300; i++) assert_int_equal(z[i], 0);
+    void *zero = nt_arena_alloc(&a, 0);
+    assert_non_null(zero);
+    nt_arena_free(&a);
+    nt_arena_free(&a); /* freeing twice is harmless */
+}
+
+static void vec_push_pop(void **state)
+{
+    NT_VEC(int) v = {0};
+    for (int i = 0; i < 10000; i++) nt_vec_push(&v, i * 3);
+    assert_int_equal(v.n, 10000);
+    assert_true(v.cap >= 10000);
+    for (int i = 0; i < 10000; i++) assert_int_equal(v.v[i], i * 3);
+    assert_int_equal(nt_vec_last(&v), 9999 * 3);
+    assert_int_equal(nt_vec_pop(&v), 9999 * 3);
+    assert_int_equal(v.n, 9999);
+    nt_vec_reserve(&v, 50000);
+    assert_true(v.cap >= 50000);
+    nt_vec_free(&v);
+    assert_null(v.v);
+    assert_int_equal(v.n, 0);
+}
+
+static void vec_of_structs(void **state)
+{
+    struct pt { double x; char tag[24]; };
+    NT_VEC(struct pt) v = {0};
+    for (int i = 0; i < 100; i++) {
+        struct pt p = {i * 0.5, {0}};
+        p.tag[0] = (char)('a' + i % 26);
+        nt_vec_push(&v, p);
+    }
+    assert_true(v.v[99].x == 49.5);
+    assert_int_equal(v.v[27].tag[0], 'b');
+    nt_vec_free(&v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(arena_alignment_and_contents),
+        cmocka_unit_test(arena_big_allocation_keeps_current_chunk),
+        cmocka_unit_test(arena_strdup_zalloc),
+        cmocka_unit_test(vec_push_pop),
+        cmocka_unit_test(vec_of_structs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
