@@ -35,6 +35,14 @@ NT_CPPFLAGS := -Isrc -I$(CUDA_HOME)/include -I/usr/include/lua5.4 \
                -DNT_VERSION='"$(NT_VERSION)"' -D_GNU_SOURCE -MMD -MP
 NT_LDFLAGS :=
 
+ifeq ($(FUZZ),1)
+  # libFuzzer build (make fuzz): clang, sanitizers on all of our code.
+  CC         := clang
+  NT_CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+                -Wno-unknown-warning-option
+  NT_LDFLAGS += -fsanitize=address,undefined
+endif
+
 ifeq ($(SAN),1)
   NT_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
                 -fno-sanitize-recover=undefined
@@ -100,6 +108,32 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(NT_ARCHIVES)
 	@mkdir -p $(@D)
 	$(CC) $(NT_LDFLAGS) $(LDFLAGS) -o $@ $< $(NT_LINK)
 
+# --- fuzzing -------------------------------------------------------------
+# tests/<mod>/fuzz_*.c define LLVMFuzzerTestOneInput.  `make fuzz` builds
+# them with clang into build-fuzz/ and runs each for FUZZ_SECONDS, seeded
+# from tests/<mod>/fuzz_<name>.seeds/ when that folder exists; crashes are
+# left in build-fuzz/crashes/.
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := $(sort $(wildcard tests/*/fuzz_*.c))
+FUZZ_BINS := $(patsubst tests/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/%.o $(NT_ARCHIVES)
+	@mkdir -p $(@D)
+	$(CC) $(NT_LDFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(NT_LINK)
+
+fuzz-run: $(FUZZ_BINS) $(TEST_DEPS)
+	@mkdir -p $(BUILD)/crashes
+	@for f in $(FUZZ_BINS); do \
+	  n=$$(basename $$f); src=tests/$${f#$(BUILD)/fuzz/}; \
+	  seeds=$${src}.seeds; corpus=$(BUILD)/corpus/$$n; mkdir -p $$corpus; \
+	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/crashes/$$n- \
+	      $$corpus $$( [ -d $$seeds ] && echo $$seeds ) 2>&1 | tail -n 3 || exit 1; \
+	done
+
+fuzz:
+	$(MAKE) BUILD=build-fuzz FUZZ=1 fuzz-run
+
 # --- per-module extras: binaries, shared objects, fixtures ---------------
 # Each may add to ALL_TARGETS (built by `all`), TEST_DEPS (built before
 # tests run) and BENCH_DEPS.
@@ -111,7 +145,7 @@ BENCH_DEPS  :=
 .DEFAULT_GOAL := all
 # Keep intermediate objects (tests, benches) so rebuilds stay incremental.
 .SECONDARY:
-.PHONY: all test test-build demo bench install clean gpu-build gpu-check deps
+.PHONY: all test test-build demo bench install clean gpu-build gpu-check deps fuzz fuzz-run
 
 all: $(NT_ARCHIVES) $(ALL_TARGETS)
 
@@ -150,6 +184,6 @@ gpu-check:
 	 else echo "gpu-check: no GPU suite yet (see issue 11)"; fi
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
