@@ -171,6 +171,8 @@ install: all
 	install -m 755 $(BUILD)/bin/ntrace $(DESTDIR)$(PREFIX)/bin/ntrace
 	for f in $(wildcard $(BUILD)/lib/*.so*); do \
 	  install -m 755 $$f $(DESTDIR)$(PREFIX)/lib/ntrace/; done
+	if [ -d $(BUILD)/emu ]; then install -d $(DESTDIR)$(PREFIX)/lib/ntrace/emu && \
+	  cp -P $(BUILD)/emu/* $(DESTDIR)$(PREFIX)/lib/ntrace/emu/; fi
 	for f in $(wildcard lua/*.lua); do \
 	  install -m 644 $$f $(DESTDIR)$(PREFIX)/share/ntrace/lua/; done
 	for f in $(wildcard probes/*.lua); do \

@@ -14,7 +14,7 @@ if [ $# -gt 0 ]; then
     # Each test runs in a fresh sh; its log and exit code land in $logdir.
     fn=$(cat <<'FN'
 t=$1
-name=$(echo "$t" | sed 's|^'"$BUILD"'/tests/||; s|/|_|g')
+name=$(echo "$t" | sed 's|^'"$BUILD"'/tests/||; s|^tests/||; s|/|_|g')
 log=$BUILD/test-logs/$name.log
 case "$t" in
     *.sh) sh "$t" >"$log" 2>&1 ;;
@@ -28,7 +28,7 @@ fi
 
 pass=0; fail=0; skip=0; failed_names=""
 for t in "$@"; do
-    name=$(echo "$t" | sed 's|^'"$BUILD"'/tests/||; s|/|_|g')
+    name=$(echo "$t" | sed 's|^'"$BUILD"'/tests/||; s|^tests/||; s|/|_|g')
     log=$logdir/$name.log
     rc=$(cat "$log.rc" 2>/dev/null || echo 99)
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)

@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,13 @@ static bool cli_exists(const char *dir, const char *name)
     char p[8192];
     snprintf(p, sizeof p, "%s/%s", dir, name);
     return access(p, F_OK) == 0;
+}
+
+/* Canonicalizes dir in place when it exists ("bin/../lib" -> "lib"). */
+static void cli_canon(char *dir, size_t cap)
+{
+    char real[PATH_MAX];
+    if (realpath(dir, real) && strlen(real) < cap) memcpy(dir, real, strlen(real) + 1);
 }
 
 int cli_paths_get(cli_paths *p)
@@ -31,12 +39,15 @@ int cli_paths_get(cli_paths *p)
         snprintf(p->lib_dir, sizeof p->lib_dir, "%s", inst_lib);
         snprintf(p->emu_dir, sizeof p->emu_dir, "%s/../lib/ntrace/emu", exe);
         snprintf(p->share_dir, sizeof p->share_dir, "%s/../share/ntrace", exe);
-        return 0;
+    } else {
+        /* Build tree: BUILD/bin/ntrace, BUILD/lib, BUILD/emu, sources one up. */
+        snprintf(p->lib_dir, sizeof p->lib_dir, "%s/../lib", exe);
+        snprintf(p->emu_dir, sizeof p->emu_dir, "%s/../emu", exe);
+        snprintf(p->share_dir, sizeof p->share_dir, "%s/../..", exe);
     }
-    /* Build tree: BUILD/bin/ntrace, BUILD/lib, BUILD/emu, sources one up. */
-    snprintf(p->lib_dir, sizeof p->lib_dir, "%s/../lib", exe);
-    snprintf(p->emu_dir, sizeof p->emu_dir, "%s/../emu", exe);
-    snprintf(p->share_dir, sizeof p->share_dir, "%s/../..", exe);
+    cli_canon(p->lib_dir, sizeof p->lib_dir);
+    cli_canon(p->emu_dir, sizeof p->emu_dir);
+    cli_canon(p->share_dir, sizeof p->share_dir);
     return 0;
 }
 

@@ -1,0 +1,34 @@
+#!/bin/sh
+# The ntrace command: dispatch, usage errors, exit codes, doctor, install.
+BUILD=${BUILD:-build}
+NT=$BUILD/bin/ntrace
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$NT" --version | grep -q '^ntrace [0-9]' || fail "--version"
+"$NT" --help | grep -q 'doctor' || fail "--help lists doctor"
+"$NT" >/dev/null 2>&1; [ $? -eq 2 ] || fail "no command must exit 2"
+out=$("$NT" frobnicate 2>&1); [ $? -eq 2 ] || fail "unknown command must exit 2"
+echo "$out" | grep -q "'frobnicate' is not a command" || fail "unknown command message: $out"
+out=$("$NT" doctor --bogus 2>&1); [ $? -eq 2 ] || fail "doctor bad flag must exit 2"
+echo "$out" | grep -q "unknown option '--bogus'" || fail "doctor bad flag message: $out"
+"$NT" doctor --help | grep -q 'usage: ntrace doctor' || fail "doctor --help"
+
+# doctor reports each part on its own line, and finds CUPTI from CUDA_HOME.
+out=$(CUDA_HOME=${CUDA_HOME:-/usr/local/cuda} "$NT" doctor)
+for part in driver cupti injector emulator "jit cache"; do
+    echo "$out" | grep -q "^  $part " || fail "doctor lacks '$part': $out"
+done
+echo "$out" | grep -q "cupti .*API version [0-9]" || fail "doctor cupti version: $out"
+# The cache location follows NTRACE_CACHE_DIR, and its size is counted.
+tmp=$(mktemp -d)
+printf 'abcd' > "$tmp/x.ptx"
+NTRACE_CACHE_DIR=$tmp "$NT" doctor | grep -q "jit cache .*$tmp (1 files" || fail "doctor cache dir"
+
+# make install puts a working command under PREFIX (no paths into build/).
+make -s install PREFIX=/opt/ntrace DESTDIR="$tmp/root" BUILD="$BUILD" >/dev/null || fail "make install"
+inst=$tmp/root/opt/ntrace/bin/ntrace
+[ -x "$inst" ] || fail "installed ntrace missing"
+"$inst" --version | grep -q '^ntrace' || fail "installed ntrace runs"
+"$inst" doctor | grep -q "injector .*$tmp/root/opt/ntrace/lib/ntrace" || fail "installed doctor looks under PREFIX/lib/ntrace"
+rm -rf "$tmp"
+echo "cli: ok"
