@@ -3,6 +3,7 @@
 #   make            build everything into build/
 #   make test       build, then run every test under tests/ ("N passed, N failed")
 #   make SAN=1 ...  the same with ASan+UBSan, into build-san/
+#   make test VALGRIND=1   test binaries under valgrind
 #   make demo       the first thing a newcomer runs
 #   make bench      benchmarks (never part of make test)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -155,7 +156,7 @@ test-build: all $(TEST_BINS) $(TEST_DEPS)
 
 # Every test binary and tests/*/test_*.sh; one summary line at the end.
 test: test-build
-	@BUILD=$(BUILD) CUDA_HOME=$(CUDA_HOME) SAN=$(SAN) JOBS=$(JOBS) \
+	@BUILD=$(BUILD) CUDA_HOME=$(CUDA_HOME) SAN=$(SAN) JOBS=$(JOBS) VALGRIND=$(VALGRIND) \
 	  sh tests/run.sh $(TEST_BINS) $(sort $(wildcard tests/*/test_*.sh))
 
 bench: all $(BENCH_BINS) $(BENCH_DEPS)

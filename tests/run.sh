@@ -3,10 +3,14 @@
 # summary line: "N passed, N failed[, N skipped]".  A cmocka binary counts
 # its test cases; a script counts as one test (exit 0 pass, 77 skip).  A
 # binary that dies without a cmocka summary counts as one failure.
-# Environment: BUILD (build dir), JOBS (parallelism).
+# Environment: BUILD (build dir), JOBS (parallelism), VALGRIND=1 (run the
+# test binaries under valgrind; any error or leak fails the test).
 BUILD=${BUILD:-build}
 JOBS=${JOBS:-2}
 export BUILD
+WRAP=""
+[ "${VALGRIND:-0}" = 1 ] && WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
+export WRAP
 logdir=$BUILD/test-logs
 rm -rf "$logdir" && mkdir -p "$logdir"
 
@@ -18,7 +22,7 @@ name=$(echo "$t" | sed 's|^'"$BUILD"'/tests/||; s|^tests/||; s|/|_|g')
 log=$BUILD/test-logs/$name.log
 case "$t" in
     *.sh) sh "$t" >"$log" 2>&1 ;;
-    *)    "$t" >"$log" 2>&1 ;;
+    *)    $WRAP "$t" >"$log" 2>&1 ;;
 esac
 echo $? >"$log.rc"
 FN
