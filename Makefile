@@ -78,8 +78,24 @@ NT_ARCHIVES += $$(if $$($(1)_OBJS),$(BUILD)/lib/libnt_$(1).a)
 endef
 $(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
 
-# Link line for anything that uses our modules.
+# Link line for executables that use our modules.
 NT_LINK := -Wl,--start-group $(NT_ARCHIVES) -Wl,--end-group $(DEP_LIBS)
+
+# Link line for shared objects (the injector, the emulator's libcuda):
+# Debian's liblua5.4.a and libelf.a are not PIC, so those two are linked
+# dynamically and $(BUILD)/lib carries copies of their runtime libraries,
+# found through $ORIGIN, so build/ still runs on a machine without them.
+# -Bsymbolic lets the PIE-built static archives bind their own symbols.
+SO_DEP_LIBS := -Wl,-Bsymbolic -Wl,--exclude-libs,ALL \
+               -Wl,-Bstatic -lsqlite3 -lzstd -llz4 -lz -Wl,-Bdynamic \
+               -llua5.4 -lelf -lm -ldl -lpthread \
+               -Wl,-rpath,'$$ORIGIN' -Wl,-rpath,'$$ORIGIN/../lib'
+SO_LINK := -Wl,--start-group $(NT_ARCHIVES) -Wl,--end-group $(SO_DEP_LIBS)
+RUNTIME_LIBS := $(BUILD)/lib/liblua5.4.so.0 $(BUILD)/lib/libelf.so.1
+MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+$(BUILD)/lib/liblua5.4.so.0 $(BUILD)/lib/libelf.so.1: | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	cp -L /usr/lib/$(MULTIARCH)/$(@F) $@
 
 $(BUILD)/obj/%.o: src/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -148,7 +164,7 @@ BENCH_DEPS  :=
 .SECONDARY:
 .PHONY: all test test-build demo bench install clean gpu-build gpu-check deps fuzz fuzz-run
 
-all: $(NT_ARCHIVES) $(ALL_TARGETS)
+all: $(NT_ARCHIVES) $(ALL_TARGETS) $(RUNTIME_LIBS)
 
 deps: $(DEPS_STAMP)
 
