@@ -48,4 +48,42 @@ int  inj_args_extend(inj_launch *l, size_t nparams, size_t param_offset,
                      CUdeviceptr buffer, inj_args *a, nt_err *e);
 void inj_args_free(inj_args *a);
 
+/* ---- pool.c: probe buffers in flight, within a memory budget ---------
+ * A buffer pairs device memory (the probe writes it) with pinned host
+ * memory (the async copy lands there).  Buffers are kept by power-of-two
+ * size class and reused; the pool never holds more than `budget` bytes of
+ * device memory in flight or idle.  When a launch's buffer does not fit,
+ * acquire fails and that launch runs unprobed (we never wait on the GPU
+ * for the app's sake).  Thread-safe. */
+typedef struct inj_pool_ops {
+    /* Each returns 0 on success; the pool passes ctx through. */
+    int  (*dev_alloc)(void *ctx, size_t n, CUdeviceptr *p);
+    void (*dev_free)(void *ctx, CUdeviceptr p);
+    int  (*host_alloc)(void *ctx, size_t n, void **p);
+    void (*host_free)(void *ctx, void *p);
+    void *ctx;
+} inj_pool_ops;
+
+typedef struct inj_buf {
+    struct inj_buf *next;       /* free list link */
+    CUdeviceptr dev;
+    void       *host;
+    size_t      cap;            /* bytes, a power of two */
+    size_t      size;           /* bytes used by the current launch */
+} inj_buf;
+
+typedef struct inj_pool inj_pool;
+
+inj_pool *inj_pool_new(uint64_t budget, const inj_pool_ops *ops);
+/* A buffer of at least n bytes, or NULL with e saying why (over budget,
+ * allocation failed). */
+inj_buf  *inj_pool_acquire(inj_pool *p, size_t n, nt_err *e);
+void      inj_pool_release(inj_pool *p, inj_buf *b);
+/* Bytes of device memory held (in flight + idle), and the high-water mark. */
+uint64_t  inj_pool_held(inj_pool *p);
+uint64_t  inj_pool_peak(inj_pool *p);
+/* Frees every idle buffer and the pool; every acquired buffer must have
+ * been released (call at exit, after the collector has drained). */
+void      inj_pool_free(inj_pool *p);
+
 #endif
