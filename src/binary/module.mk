@@ -46,3 +46,14 @@ BENCH_DEPS += $(BIN_FIXTURES)
 .PHONY: corpus-test
 corpus-test: $(BUILD)/tests/binary/test_corpus
 	NTRACE_CORPUS=full CUDA_HOME=$(CUDA_HOME) BUILD=$(BUILD) $<
+
+# make fuzz: seed fuzz_image's corpus with the fixtures (the executable is
+# left out: 1 MB of mostly host code).
+ifeq ($(FUZZ),1)
+BIN_FUZZ_SEEDED := $(BUILD)/corpus/fuzz_image/.seeded
+$(BIN_FUZZ_SEEDED): $(BIN_FIXTURES)
+	@mkdir -p $(@D)
+	cp $(filter-out %.exe,$(BIN_FIXTURES)) $(@D)/
+	@touch $@
+TEST_DEPS += $(BIN_FUZZ_SEEDED)
+endif
