@@ -209,8 +209,12 @@ static int cubin_sections(cubin_ctx *c, nt_err *e)
     for (size_t i = 1; i < n; i++) {
         bin_sec s;
         bin_elf_sec(&c->x, i, &s, NULL);
-        if (!strncmp(s.name, ".text.", 6) && is_entry_symbol(c, s.info)) {
-            bin_kernel k = {.name = nt_arena_strdup(c->ar, s.name + 6), .code_size = s.size};
+        /* sh_info of .text.<name>: the symbol index in bits 0..23; up to
+         * sm_8x the register count sits in bits 24..31 (sm_90 on: 0, the
+         * count is in .nv.info only). */
+        if (!strncmp(s.name, ".text.", 6) && is_entry_symbol(c, s.info & 0xffffff)) {
+            bin_kernel k = {.name = nt_arena_strdup(c->ar, s.name + 6), .code_size = s.size,
+                            .regs = s.info >> 24};
             nt_vec_push(&ks, k);
         } else if (!strcmp(s.name, ".nv_debug_ptx_txt") && s.data) {
             debug_ptx(c, &s);

@@ -107,6 +107,15 @@ static void check_entries(const char *name, bin_comp elf_comp, bin_comp ptx_comp
         assert_int_equal(bin_entry_data(en, &buf, &d, &n, &e), 0);
         if (en->kind == BIN_ENTRY_ELF) {
             assert_memory_equal(d, "\x7f" "ELF", 4);
+            /* sm_80 keeps register counts in sh_info, sm_90 in .nv.info only. */
+            nt_arena a;
+            nt_arena_init(&a, 0);
+            bin_cubin cb;
+            assert_int_equal(bin_cubin_parse(d, n, &a, &cb, &e), 0);
+            assert_int_equal(cb.arch, en->arch);
+            assert_int_equal(cb.nkernels, 5);
+            for (size_t i2 = 0; i2 < cb.nkernels; i2++) assert_in_range(cb.kernels[i2].regs, 4, 64);
+            nt_arena_free(&a);
             assert_int_equal(en->ver_major, 1);      /* ELF entries carry 1.7 or 1.8 */
         } else {
             assert_int_equal(en->ver_major, 9);      /* CUDA 13 writes PTX ISA 9.0 */
