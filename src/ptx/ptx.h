@@ -494,8 +494,12 @@ typedef struct ptx_var {
     uint64_t  dims[PTX_MAX_DIMS]; /* 0 for "[]" (size from the initializer
                                      or extern) */
     ptx_ptrattr ptr;         /* parameter .ptr attributes */
-    uint32_t  ninit;         /* flattened initializer elements */
-    ptx_init *init;
+    uint32_t  ninit;         /* flattened initializer elements; filled on
+                                demand by ptx_var_init_elems() (parsing
+                                checks the syntax but keeps only the text:
+                                a 100 KB byte table would otherwise cost
+                                ~50 bytes of IR per byte) */
+    ptx_init *init;          /* [0..ninit) once decoded, else NULL */
     ptx_str   init_text;     /* the initializer as written after '=' */
     ptx_str   attrs;         /* other attributes kept as text (e.g.
                                 ".attribute(.managed)"), printed verbatim */
@@ -621,6 +625,10 @@ void        ptx_module_free(ptx_module *m);
 /* Lookups in a parsed module (NULL when absent). */
 ptx_func *ptx_module_func(const ptx_module *m, const char *name);
 ptx_var  *ptx_module_var(const ptx_module *m, const char *name);
+
+/* Decodes var's initializer into var->init/ninit (once; in m's arena).
+ * Returns 0 (also when there is no initializer) or -1 with e. */
+int ptx_var_init_elems(ptx_module *m, ptx_var *var, nt_err *e);
 
 /* Register id -> its set (binary search); NULL when out of range.  The
  * register's name is set->name (+ decimal id - set->base when count>0). */
