@@ -6,6 +6,7 @@
 #include <cupti.h>
 
 #include "inject/inject.h"
+#include "binary/binary.h"
 
 /* ---- launch.c: one view of every launch entry point's parameter block --
  * The CUPTI API_ENTER callback hands us the parameter block that the
@@ -85,5 +86,43 @@ uint64_t  inj_pool_peak(inj_pool *p);
 /* Frees every idle buffer and the pool; every acquired buffer must have
  * been released (call at exit, after the collector has drained). */
 void      inj_pool_free(inj_pool *p);
+
+/* ---- modules.c: every module and library the app loads ----------------
+ * The image is copied at load time (the app may free it right after the
+ * load call); its PTX is extracted and indexed on the first launch of one
+ * of its kernels, so modules that are never launched cost one memcpy. */
+typedef struct inj_module {
+    uint64_t    handle;         /* CUmodule or CUlibrary, as an integer */
+    bool        is_library;
+    const char *origin;         /* "cuModuleLoadData", a file name, ... */
+    uint8_t    *image;          /* our copy; NULL when it could not be read */
+    size_t      size;
+    uint64_t    hash;           /* nt_hash64 of the image */
+    int64_t     col_id;         /* the collector's module id, 0 if none */
+    /* Filled by inj_module_ptx (once): */
+    bool        ptx_tried;
+    char       *ptx;            /* the chosen PTX text, NUL-terminated */
+    size_t      ptx_len;
+    unsigned    ptx_arch;       /* its sm_XX */
+    char       *no_ptx;         /* why there is none ("no PTX in the image") */
+} inj_module;
+
+typedef struct inj_modules {
+    nt_imap      by_handle;     /* handle -> inj_module* */
+    NT_VEC(inj_module *) all;
+} inj_modules;
+
+/* Records a module from the image the app passed (size unknown: derived
+ * from the image) or from a file.  Returns the record (never NULL); a
+ * record whose image could not be read has image == NULL and no_ptx set. */
+inj_module *inj_module_add(inj_modules *ms, uint64_t handle, bool is_library,
+                           const void *image, const char *file, const char *origin);
+inj_module *inj_module_find(inj_modules *ms, uint64_t handle);
+void        inj_module_remove(inj_modules *ms, uint64_t handle);
+/* Picks the PTX to instrument for a device of compute capability sm:
+ * the newest PTX whose target is not newer than sm.  Returns 0, or -1
+ * with m->no_ptx saying why. */
+int         inj_module_ptx(inj_module *m, unsigned sm);
+void        inj_modules_free(inj_modules *ms);
 
 #endif
