@@ -443,7 +443,7 @@ int col_close(col *c, col_totals *out, nt_err *e)
         if (finish_db(c, &t, &fe)) {
             /* The data is committed; only the end-of-run steps failed. */
             nt_error("collector: %s", fe.msg);
-            snprintf(t.db_error, sizeof t.db_error, "%s", fe.msg);
+            if (!t.db_error[0]) snprintf(t.db_error, sizeof t.db_error, "%s", fe.msg);
         }
         for (int i = 0; i < ST_NSTMT; i++) sqlite3_finalize(c->st[i]);
     }
