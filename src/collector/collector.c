@@ -159,6 +159,7 @@ void col_probe_rec_free(col_probe_rec *p)
         free(pm->name);
         free(pm->table);
         sqlite3_finalize(pm->ins);
+        sqlite3_finalize(pm->ins_n);
     }
     free(p->name);
     free(p->path);

@@ -30,7 +30,9 @@ typedef struct col_pmap {
     uint16_t      *foffs;
     uint16_t       record_size;
     char          *table;       /* writer: its table name */
-    sqlite3_stmt  *ins;         /* writer: INSERT into it */
+    unsigned       ncols;       /* writer: columns of its table */
+    sqlite3_stmt  *ins;         /* writer: INSERT of one row */
+    sqlite3_stmt  *ins_n;       /* writer: INSERT of COL_ROWS_PER_INSERT rows */
 } col_pmap;
 
 typedef struct col_probe_rec {
@@ -74,6 +76,10 @@ typedef struct col_item {
 typedef struct col_kname {
     int64_t demangled, shortn, mangled;
 } col_kname;
+
+/* Records go in multi-row INSERTs: one statement step per this many rows
+ * roughly halves SQLite's per-row overhead (bench_collector). */
+#define COL_ROWS_PER_INSERT 32
 
 /* Per-launch facts the writer needs when the buffer comes (by launch id). */
 typedef struct col_launch_rec {

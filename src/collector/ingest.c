@@ -225,33 +225,54 @@ static int buffer_check(col *c, col_item *it, buf_view *v, col_probe_rec **pp, n
     return 0;
 }
 
+/* Binds record r of launch `launch` to the columns at base + 1... of st. */
+static void bind_record(sqlite3_stmt *st, int base, const col_pmap *pm, int64_t launch,
+                        const buf_rec *r)
+{
+    int k = base + 1;
+    sqlite3_bind_int64(st, k++, launch);
+    sqlite3_bind_int64(st, k++, r->id.block);
+    if (pm->level <= BUF_WARP) sqlite3_bind_int64(st, k++, r->id.warp);
+    if (pm->level == BUF_THREAD) sqlite3_bind_int64(st, k++, r->id.thread);
+    sqlite3_bind_int64(st, k++, r->seq);
+    for (unsigned f = 0; f < pm->nfields; f++, k++) {
+        int64_t iv = 0;
+        double fv = 0;
+        if (buf_field_read(r->data, pm->foffs[f], (enum buf_ftype)pm->ftypes[f], &iv, &fv))
+            sqlite3_bind_double(st, k, fv);
+        else
+            sqlite3_bind_int64(st, k, iv);
+    }
+}
+
+static int step_rows(col *c, sqlite3_stmt *st, unsigned rows, nt_err *e)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return col_sql_err(c, rc, "writing probe records", e);
+    c->txn_rows += rows;
+    c->txn_records += rows;
+    return 0;
+}
+
+/* Full groups of COL_ROWS_PER_INSERT records go through the multi-row
+ * statement, the rest one by one. */
 static int insert_records(col *c, col_item *it, const buf_view *v, const col_pmap *pm,
                           unsigned m, nt_err *e)
 {
-    sqlite3_stmt *st = pm->ins;
     buf_iter iter;
-    buf_rec r;
+    buf_rec r[COL_ROWS_PER_INSERT];
+    unsigned n = 0;
     buf_iter_init(&iter, v, m);
-    while (buf_iter_next(&iter, &r)) {
-        int k = 1;
-        sqlite3_bind_int64(st, k++, it->id);
-        sqlite3_bind_int64(st, k++, r.id.block);
-        if (pm->level <= BUF_WARP) sqlite3_bind_int64(st, k++, r.id.warp);
-        if (pm->level == BUF_THREAD) sqlite3_bind_int64(st, k++, r.id.thread);
-        sqlite3_bind_int64(st, k++, r.seq);
-        for (unsigned f = 0; f < pm->nfields; f++, k++) {
-            int64_t iv = 0;
-            double fv = 0;
-            if (buf_field_read(r.data, pm->foffs[f], (enum buf_ftype)pm->ftypes[f], &iv, &fv))
-                sqlite3_bind_double(st, k, fv);
-            else
-                sqlite3_bind_int64(st, k, iv);
-        }
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) return col_sql_err(c, rc, "writing probe records", e);
-        c->txn_rows++;
-        c->txn_records++;
+    while (buf_iter_next(&iter, &r[n])) {
+        if (++n < COL_ROWS_PER_INSERT) continue;
+        for (unsigned k = 0; k < n; k++) bind_record(pm->ins_n, (int)(k * pm->ncols), pm, it->id, &r[k]);
+        if (step_rows(c, pm->ins_n, n, e)) return -1;
+        n = 0;
+    }
+    for (unsigned k = 0; k < n; k++) {
+        bind_record(pm->ins, 0, pm, it->id, &r[k]);
+        if (step_rows(c, pm->ins, 1, e)) return -1;
     }
     return 0;
 }

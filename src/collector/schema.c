@@ -180,16 +180,23 @@ int col_schema_map_table(col *c, col_probe_rec *p, unsigned m, nt_err *e)
         nt_sb_printf(&ddl, ", \"%s\" %s", pm->fnames[f], real ? "REAL" : "INTEGER");
     }
     nt_sb_puts(&ddl, ")");
-    nt_sb_printf(&ins, "INSERT INTO \"%s\" VALUES (?", pm->table);
-    for (unsigned k = 1; k < ncols + pm->nfields; k++) nt_sb_puts(&ins, ",?");
-    nt_sb_puts(&ins, ")");
+    pm->ncols = ncols + pm->nfields;
+    nt_sb tuple = {0};
+    nt_sb_puts(&tuple, "(?");
+    for (unsigned k = 1; k < pm->ncols; k++) nt_sb_puts(&tuple, ",?");
+    nt_sb_puts(&tuple, ")");
+    nt_sb_printf(&ins, "INSERT INTO \"%s\" VALUES %s", pm->table, tuple.s);
     int rc = exec(c, ddl.s, e);
     if (!rc) {
         int src = sqlite3_prepare_v3(c->db, ins.s, -1, SQLITE_PREPARE_PERSISTENT, &pm->ins, NULL);
+        for (int k = 1; k < COL_ROWS_PER_INSERT; k++) nt_sb_printf(&ins, ",%s", tuple.s);
+        if (src == SQLITE_OK)
+            src = sqlite3_prepare_v3(c->db, ins.s, -1, SQLITE_PREPARE_PERSISTENT, &pm->ins_n, NULL);
         if (src != SQLITE_OK) rc = col_sql_err(c, src, "preparing a map insert", e);
     }
     nt_sb_free(&ddl);
     nt_sb_free(&ins);
+    nt_sb_free(&tuple);
     if (rc) return -1;
 
     sqlite3_stmt *st = c->st[ST_PMAP];
