@@ -97,6 +97,7 @@ col *col_open(const char *path, const col_config *cfg_in, nt_err *e)
     pthread_cond_init(&c->done, NULL);
     nt_arena_init(&c->arena, 0);
     open_db(c, &cfg);
+    if (c->db) col_ckpt_start(c);
     /* Only numbers are kept: the strings were the caller's. */
     c->cfg.command_line = c->cfg.host = c->cfg.config = NULL;
     c->pub = c->tot;
@@ -425,7 +426,12 @@ static int finish_db(col *c, const col_totals *t, nt_err *e)
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
         return col_sql_err(c, SQLITE_ERROR, "committing the run's totals", e);
     }
-    return col_schema_indexes(c, e);
+    if (col_schema_indexes(c, e)) return -1;
+    /* Fold the WAL into the database: one file to hand over. */
+    int log = 0, done = 0;
+    rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+    if (rc != SQLITE_OK) return col_sql_err(c, rc, "checkpointing at the end", e);
+    return 0;
 }
 
 int col_close(col *c, col_totals *out, nt_err *e)
@@ -436,6 +442,7 @@ int col_close(col *c, col_totals *out, nt_err *e)
     pthread_cond_signal(&c->wake);
     pthread_mutex_unlock(&c->mu);
     if (c->thread_started) pthread_join(c->thread, NULL);
+    if (c->db) col_ckpt_stop(c);
 
     col_totals t = c->tot;
     add_queue_drops(c, &t);

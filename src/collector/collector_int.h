@@ -109,6 +109,15 @@ struct col {
     NT_VEC(int64_t) qdrop_launches;    /* launches whose buffer was dropped */
     col_totals      pub;        /* what col_stats returns, copied by the writer */
 
+    /* ---- the checkpointer: its own connection, its own thread ---- */
+    pthread_t       ckpt_thread;
+    bool            ckpt_started;
+    sqlite3        *ckpt_db;
+    pthread_mutex_t ckpt_mu;
+    pthread_cond_t  ckpt_wake;
+    bool            ckpt_stop;
+    uint64_t        ckpt_commits;      /* commits since the last checkpoint */
+
     /* ---- the writer's own state (no lock) ---- */
     pthread_t       thread;
     bool            thread_started;
@@ -166,6 +175,11 @@ int  col_ingest(col *c, col_item *it, nt_err *e);
 /* Records an item would have produced: for the loss count. */
 void col_count_lost(col *c, col_item *it);
 int64_t col_string(col *c, const char *s, nt_err *e);
+
+/* checkpoint.c */
+void col_ckpt_start(col *c);
+void col_ckpt_kick(col *c);             /* writer: a transaction was committed */
+void col_ckpt_stop(col *c);
 
 /* writer.c */
 void *col_writer_main(void *arg);

@@ -69,6 +69,7 @@ static void txn_commit(col *c, uint64_t *pending)
         } else {
             c->in_txn = false;
             txn_commit_counts(c);
+            col_ckpt_kick(c);
         }
     }
     col_retire(c, *pending, 0, 0);
