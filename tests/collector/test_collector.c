@@ -173,6 +173,27 @@ static void full_run_contents(void **state)
                  "'PROBE_BLOCK_SCHED_MEM_launch'", 1);
     assert_q(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = "
                  "'kernel_correlation'", 1);
+    /* Every example query of docs/schema.md runs on this database. */
+    nt_file doc;
+    if (nt_file_open(&doc, "docs/schema.md", &e)) fail_msg("%s", e.msg);
+    int examples = 0;
+    for (const char *p = doc.data; (p = strstr(p, "```sql\n")); examples++) {
+        p += 7;
+        const char *end = strstr(p, "```");
+        assert_non_null(end);
+        char *sql = strndup(p, (size_t)(end - p));
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+            fail_msg("docs/schema.md example fails: %s\n%s", sqlite3_errmsg(db), sql);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
+        if (rc != SQLITE_DONE) fail_msg("docs/schema.md example fails: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        free(sql);
+        p = end + 3;
+    }
+    nt_file_close(&doc);
+    assert_true(examples >= 12);   /* one per table or group at least */
     sqlite3_close(db);
     t_rmdir(dir);
 }
