@@ -33,6 +33,14 @@ static const char *pack(char **cur, const char *s)
 
 #define TAIL(it) ((char *)((it) + 1))
 
+/* Gives the item the next id of *counter, queues it, returns the id. */
+static int64_t enqueue_new_row(col *c, col_item *it, atomic_llong *counter)
+{
+    int64_t id = it->id = atomic_fetch_add(counter, 1);
+    col_enqueue(c, it);
+    return id;
+}
+
 /* ---- open ------------------------------------------------------------------ */
 static void unlink_db(const char *path)
 {
@@ -128,10 +136,7 @@ int64_t col_module(col *c, const col_module_info *m)
     char *cur = TAIL(it);
     it->u.mod = *m;
     it->u.mod.name = pack(&cur, m->name);
-    it->id = atomic_fetch_add(&c->next_module, 1);
-    int64_t id = it->id;
-    col_enqueue(c, it);
-    return id;
+    return enqueue_new_row(c, it, &c->next_module);
 }
 
 int64_t col_kernel(col *c, const col_kernel_info *k)
@@ -142,10 +147,7 @@ int64_t col_kernel(col *c, const col_kernel_info *k)
     it->u.ker.mangled = pack(&cur, k->mangled);
     it->u.ker.demangled = pack(&cur, k->demangled);
     it->u.ker.reason = pack(&cur, k->reason);
-    it->id = atomic_fetch_add(&c->next_kernel, 1);
-    int64_t id = it->id;
-    col_enqueue(c, it);
-    return id;
+    return enqueue_new_row(c, it, &c->next_kernel);
 }
 
 void col_probe_rec_free(col_probe_rec *p)
@@ -254,10 +256,7 @@ int64_t col_launch(col *c, const col_launch_info *l)
     char *cur = TAIL(it);
     it->u.launch = *l;
     it->u.launch.not_probed = pack(&cur, l->not_probed);
-    it->id = atomic_fetch_add(&c->next_launch, 1);
-    int64_t id = it->id;
-    col_enqueue(c, it);
-    return id;
+    return enqueue_new_row(c, it, &c->next_launch);
 }
 
 static void text_item(col *c, enum col_kind kind, int64_t id, uint32_t index, const char *s)

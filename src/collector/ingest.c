@@ -343,6 +343,19 @@ static int do_probe(col *c, col_item *it, nt_err *e)
     return 0;
 }
 
+/* The seven leading columns that memcpy and memset rows share (their
+ * structs name the fields alike). */
+#define BIND_ACTIVITY(c, st, m)                                       \
+    do {                                                              \
+        sqlite3_bind_int64((st), 1, (int64_t)(m)->start);             \
+        sqlite3_bind_int64((st), 2, (int64_t)(m)->end);               \
+        sqlite3_bind_int64((st), 3, (m)->device_id);                  \
+        sqlite3_bind_int64((st), 4, (int64_t)(m)->context_id);        \
+        sqlite3_bind_int64((st), 5, (int64_t)(m)->stream_id);         \
+        sqlite3_bind_int64((st), 6, (m)->correlation_id);             \
+        sqlite3_bind_int64((st), 7, (c)->cfg.pid << 24);              \
+    } while (0)
+
 int col_ingest(col *c, col_item *it, nt_err *e)
 {
     sqlite3_stmt *st;
@@ -386,13 +399,7 @@ int col_ingest(col *c, col_item *it, nt_err *e)
     case COL_MEMCPY: {
         const col_memcpy_activity *m = &it->u.mcpy;
         st = c->st[ST_MEMCPY];
-        sqlite3_bind_int64(st, 1, (int64_t)m->start);
-        sqlite3_bind_int64(st, 2, (int64_t)m->end);
-        sqlite3_bind_int64(st, 3, m->device_id);
-        sqlite3_bind_int64(st, 4, (int64_t)m->context_id);
-        sqlite3_bind_int64(st, 5, (int64_t)m->stream_id);
-        sqlite3_bind_int64(st, 6, m->correlation_id);
-        sqlite3_bind_int64(st, 7, c->cfg.pid << 24);
+        BIND_ACTIVITY(c, st, m);
         sqlite3_bind_int64(st, 8, (int64_t)m->bytes);
         sqlite3_bind_int(st, 9, m->copy_kind);
         sqlite3_bind_int(st, 10, m->src_kind);
@@ -402,13 +409,7 @@ int col_ingest(col *c, col_item *it, nt_err *e)
     case COL_MEMSET: {
         const col_memset_activity *m = &it->u.mset;
         st = c->st[ST_MEMSET];
-        sqlite3_bind_int64(st, 1, (int64_t)m->start);
-        sqlite3_bind_int64(st, 2, (int64_t)m->end);
-        sqlite3_bind_int64(st, 3, m->device_id);
-        sqlite3_bind_int64(st, 4, (int64_t)m->context_id);
-        sqlite3_bind_int64(st, 5, (int64_t)m->stream_id);
-        sqlite3_bind_int64(st, 6, m->correlation_id);
-        sqlite3_bind_int64(st, 7, c->cfg.pid << 24);
+        BIND_ACTIVITY(c, st, m);
         sqlite3_bind_int64(st, 8, m->value);
         sqlite3_bind_int64(st, 9, (int64_t)m->bytes);
         sqlite3_bind_int(st, 10, m->mem_kind);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "buffer/buffer.h"
+#include "buffer/buf_test.h"
 
 static const uint32_t G[3] = {3, 2, 1}, B[3] = {40, 2, 1};   /* 6 blocks, 80 threads, 3 warps */
 static const buf_map_spec SPECS[3] = {
@@ -23,27 +24,6 @@ static const buf_map_spec SPECS[3] = {
         assert_true((e)->set);                                                    \
         if (!strstr((e)->msg, (sub))) fail_msg("error '%s' lacks '%s'", (e)->msg, (sub)); \
     } while (0)
-
-/* A zeroed buffer with the layout's header: what the device receives. */
-static uint8_t *make_buf(const buf_layout *l)
-{
-    uint8_t *b = calloc(1, l->hdr.total_size);
-    assert_int_equal(buf_layout_write(l, b, l->hdr.total_size, NULL), 0);
-    return b;
-}
-
-/* What a device save does: if (count < cap) record[count] = rec; count++. */
-static void dev_save(uint8_t *b, const buf_layout *l, unsigned map, uint32_t slot,
-                     const void *rec)
-{
-    const buf_map_desc *m = &l->map[map];
-    uint8_t *p = b + m->offset + (uint64_t)slot * m->slot_size;
-    uint32_t count;
-    memcpy(&count, p, 4);
-    if (count < m->cap) memcpy(p + 8 + (size_t)count * m->record_size, rec, m->record_size);
-    count++;
-    memcpy(p, &count, 4);
-}
 
 static void std_layout(buf_layout *l)
 {
@@ -107,7 +87,7 @@ static void layout_places_maps(void **state)
     assert_int_equal(l.hdr.total_size, l.map[2].offset + 6 * (8 + 48));
     assert_int_equal(l.hdr.launch_id, 77);
     /* The fixed positions the PTX loads from hold the fields. */
-    uint8_t *b = make_buf(&l);
+    uint8_t *b = bt_buffer(&l);
     uint64_t off; uint32_t cap; uint16_t rs;
     memcpy(&off, b + BUF_MAP_OFFSET_AT(1), 8); assert_int_equal(off, l.map[1].offset);
     memcpy(&cap, b + BUF_MAP_CAP_AT(2), 4); assert_int_equal(cap, 3);
@@ -201,18 +181,18 @@ static void decode_round_trip(void **state)
 {
     buf_layout l;
     std_layout(&l);
-    uint8_t *b = make_buf(&l);
+    uint8_t *b = bt_buffer(&l);
     /* Warp map: block 4 warp 2 saves 6 times (cap 4: 2 dropped); block 0
      * warp 0 once. Thread map: thread 79 of block 5 saves twice. */
     for (uint64_t k = 0; k < 6; k++) {
         uint64_t rec[3] = {k, 100 + k, 200 + k};
-        dev_save(b, &l, 0, 4 * 3 + 2, rec);
+        bt_save(b, &l, 0, 4 * 3 + 2, rec);
     }
     uint64_t r0[3] = {9, 9, 9};
-    dev_save(b, &l, 0, 0, r0);
+    bt_save(b, &l, 0, 0, r0);
     uint64_t t1 = 42, t2 = 43;
-    dev_save(b, &l, 1, 5 * 80 + 79, &t1);
-    dev_save(b, &l, 1, 5 * 80 + 79, &t2);
+    bt_save(b, &l, 1, 5 * 80 + 79, &t1);
+    bt_save(b, &l, 1, 5 * 80 + 79, &t2);
     buf_view v;
     nt_err e = {0};
     assert_int_equal(buf_open(&v, b, l.hdr.total_size, &e), 0);
@@ -258,7 +238,7 @@ static void check_layout_names_difference(void **state)
 {
     buf_layout l, other;
     std_layout(&l);
-    uint8_t *b = make_buf(&l);
+    uint8_t *b = bt_buffer(&l);
     buf_view v;
     assert_int_equal(buf_open(&v, b, l.hdr.total_size, NULL), 0);
     nt_err e = {0};
@@ -354,7 +334,7 @@ static void corrupt_buffers_rejected(void **state)
     for (size_t i = 0; i < NT_ARRAY_LEN(cases); i++) {
         buf_layout l;
         std_layout(&l);
-        uint8_t *b = make_buf(&l);
+        uint8_t *b = bt_buffer(&l);
         size_t n = l.hdr.total_size;
         cases[i].fn(b, &l, &n);
         buf_view v;
@@ -370,7 +350,7 @@ static void every_truncation_rejected(void **state)
 {
     buf_layout l;
     std_layout(&l);
-    uint8_t *b = make_buf(&l);
+    uint8_t *b = bt_buffer(&l);
     for (size_t n = 0; n < l.hdr.total_size; n += 7) {
         uint8_t *copy = malloc(n ? n : 1);      /* exact size: ASan sees any overread */
         memcpy(copy, b, n);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buffer/buffer.h"
+#include "buffer/buf_test.h"
 #include "collector/collector.h"
 
 /* Map 0 "sched": warp level {start u64, stop u64, sm u32}, cap 2.
@@ -38,25 +39,8 @@ static inline void t_layout(buf_layout *l, const uint32_t g[3], const uint32_t b
     buf_layout_set_launch(l, (uint64_t)launch);
 }
 
-static inline uint8_t *t_buffer(const buf_layout *l)
-{
-    uint8_t *b = calloc(1, l->hdr.total_size);
-    buf_layout_write(l, b, l->hdr.total_size, NULL);
-    return b;
-}
-
-/* The device's save: if (count < cap) record[count] = rec; count += 1. */
-static inline void t_save(uint8_t *b, const buf_layout *l, unsigned map, uint32_t slot,
-                          const void *rec)
-{
-    const buf_map_desc *m = &l->map[map];
-    uint8_t *p = b + m->offset + (uint64_t)slot * m->slot_size;
-    uint32_t n;
-    memcpy(&n, p, 4);
-    if (n < m->cap) memcpy(p + 8 + (size_t)n * m->record_size, rec, m->record_size);
-    n++;
-    memcpy(p, &n, 4);
-}
+#define t_buffer bt_buffer
+#define t_save bt_save
 
 typedef struct t_sched { uint64_t start, stop; uint32_t sm, pad; } t_sched;
 typedef struct t_mem { uint64_t addr; int32_t bytes; float ratio; } t_mem;
