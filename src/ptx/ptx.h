@@ -302,9 +302,10 @@ typedef enum ptx_opnd_kind {
     PTX_OPND_LABEL,    /* a name resolved to a label of the function: .name */
     PTX_OPND_ADDR,     /* [base+off]: .reg (base register) or .name (base
                           symbol; .name.n == 0 and .reg == PTX_NOREG: an
-                          absolute address [imm]); .i = byte offset.  When
-                          .n > 0 the brackets hold a list instead
-                          (tex/surface forms "[tex, {x, y}]"): .elems[0..n) */
+                          absolute address [imm]); .i = byte offset.  With
+                          flag PTX_OPF_ALIST the brackets hold a list
+                          instead (tex/surface forms "[tex, {x, y}]"):
+                          .elems[0..n) */
     PTX_OPND_VEC,      /* {a, b, c, d}: .elems[0..n) */
     PTX_OPND_LIST,     /* (a, b) of call returns/arguments: .elems[0..n) */
     PTX_OPND_PAIR,     /* p|q (setp's two predicate destinations):
@@ -325,9 +326,8 @@ enum {
     PTX_OPF_DEC   = 1 << 4,  /* F64 written as a decimal literal */
     PTX_OPF_OCT   = 1 << 5,  /* IMM written in octal */
     PTX_OPF_BIN   = 1 << 6,  /* IMM written in binary 0b... */
-    PTX_OPF_REGSYM= 1 << 7   /* SYM whose name starts with '%' (undeclared
-                                register-like name kept verbatim, e.g.
-                                %envreg-like names ptxas knows) */
+    PTX_OPF_ALIST = 1 << 7   /* ADDR whose brackets hold a list
+                                ("[tex, {x, y}]"): .elems[0..n) */
 };
 
 /* 24 bytes.  Which fields are meaningful depends on kind (above). */
@@ -696,6 +696,9 @@ typedef struct ptx_index {
     ptx_str      target;
     unsigned     address_size;
     size_t       nentries;   /* number of .entry definitions */
+    uint32_t    *same_;      /* internal: next item with the same name,
+                                UINT32_MAX at the end of a chain */
+    uint32_t    *first_;     /* internal: first item of each name chain */
 } ptx_index;
 
 /* Builds the index of text (which must outlive the index).  Only braces,
