@@ -15,8 +15,17 @@
 #define EMU_DRV_H
 
 #include <pthread.h>
+#include <stdio.h>
 #include <cuda.h>
+/* generated_cuda_meta.h names the 32-bit "v1" types that cuda.h declares
+ * only for NVIDIA's own driver build; only pointers to the structs occur. */
+typedef unsigned int CUdeviceptr_v1;
+typedef struct CUDA_MEMCPY2D_v1_st CUDA_MEMCPY2D_v1;
+typedef struct CUDA_MEMCPY3D_v1_st CUDA_MEMCPY3D_v1;
+typedef struct CUDA_ARRAY_DESCRIPTOR_v1_st CUDA_ARRAY_DESCRIPTOR_v1;
+typedef struct CUDA_ARRAY3D_DESCRIPTOR_v1_st CUDA_ARRAY3D_DESCRIPTOR_v1;
 #include <generated_cuda_meta.h>
+#include <cupti_callbacks.h>
 #include <cupti_driver_cbid.h>
 #include "emu/emu.h"
 #include "emu/emu_trace.h"

@@ -21,6 +21,8 @@ typedef struct proc { const char *name; void *fn; void *fn_ptsz; } proc;
 /* The macro names (cuMemAlloc, cuCtxCreate, ...) expand to the versioned
  * symbols through cuda.h's #defines, which is exactly the mapping wanted. */
 #define P(n) { #n, (void *)n, NULL },
+/* Deprecated entry points are still exported, as by the real driver. */
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 static const proc procs[] = {
     P(cuCtxCreate)
     P(cuCtxDestroy)
