@@ -8,5 +8,6 @@ $(BUILD)/lib/libntrace_inject.so: $(BUILD)/obj/inject/inject_main.o $(NT_ARCHIVE
 	@mkdir -p $(@D)
 	$(Q_LD)$(CC) -shared $(NT_LDFLAGS) $(LDFLAGS) -o $@ $< $(SO_LINK) \
 	  -Wl,-z,defs -Wl,-soname,libntrace_inject.so \
-	  -L$(dir $(CUPTI_LIB)) -lcupti -Wl,-rpath,$(dir $(CUPTI_LIB))
+	  -L$(dir $(CUPTI_LIB)) -lcupti -Wl,-rpath,$(dir $(CUPTI_LIB)) \
+	  -L$(CUDA_HOME)/lib64/stubs -lcuda
 ALL_TARGETS += $(BUILD)/lib/libntrace_inject.so
