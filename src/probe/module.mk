@@ -7,13 +7,13 @@ PRB_FIXTURES := $(foreach a,75 80 90,$(patsubst tests/probe/kernels/%.cu,$(BUILD
 
 $(BUILD)/fixtures/probe/%.sm75.ptx: tests/probe/kernels/%.cu
 	@mkdir -p $(@D)
-	$(NVCC) -ptx -arch=sm_75 -o $@ $<
+	$(NVCC) -ptx -arch=sm_75 -Iprobes/include -o $@ $<
 $(BUILD)/fixtures/probe/%.sm80.ptx: tests/probe/kernels/%.cu
 	@mkdir -p $(@D)
-	$(NVCC) -ptx -arch=sm_80 -o $@ $<
+	$(NVCC) -ptx -arch=sm_80 -Iprobes/include -o $@ $<
 $(BUILD)/fixtures/probe/%.sm90.ptx: tests/probe/kernels/%.cu
 	@mkdir -p $(@D)
-	$(NVCC) -ptx -arch=sm_90 -o $@ $<
+	$(NVCC) -ptx -arch=sm_90 -Iprobes/include -o $@ $<
 
 TEST_DEPS  += $(PRB_FIXTURES)
 BENCH_DEPS += $(PRB_FIXTURES)

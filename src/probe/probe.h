@@ -260,6 +260,7 @@ typedef struct prb_site {
     prb_space   space;
     int32_t     issue_site;   /* USE handlers: the site's issue-clock register
                                  (from prb_gen_issue_clock), else -1 */
+    uint32_t    region;       /* region tracepoints: prb_region_id(name) */
 } prb_site;
 
 typedef struct prb_gen prb_gen;
@@ -290,7 +291,12 @@ typedef struct prb_inst_stats {
     unsigned exits;          /* exit sequences inserted */
     unsigned uses_missed;    /* first_use loads whose use was not found in
                                 straight-line code (not traced) */
+    unsigned regions;        /* handler insertions at user-region markers */
 } prb_inst_stats;
+
+/* The id p.region gives for a region name: the low 32 bits of
+ * nt_hash64(name, n, 0), so the host can map ids back to names. */
+uint32_t prb_region_id(const char *name, size_t n);
 
 /* Instruments kernel fn of m in place: declarations, the buffer prologue
  * and kernel.entry handlers at the start, instruction handlers around

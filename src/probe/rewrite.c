@@ -17,12 +17,49 @@
 
 typedef NT_VEC(ptx_instr *) instr_vec;
 
-static void collect(ptx_block *b, instr_vec *out)
+/* A user-region marker of ntrace/region.h: a scope that declares
+ * %ntrace_rb_<name> (begin) or %ntrace_re_<name> (end). */
+typedef struct region_mark {
+    ptx_stmt *at;
+    bool      begin;
+    ptx_str   name;
+} region_mark;
+typedef NT_VEC(region_mark) mark_vec;
+
+static bool region_marker(ptx_scope *sc, region_mark *rm)
+{
+    ptx_block_foreach(&sc->body, s) {
+        if (s->kind != PTX_ST_REG) continue;
+        const ptx_regdecl *d = (const ptx_regdecl *)s;
+        for (uint32_t i = 0; i < d->nsets; i++) {
+            ptx_str n = d->sets[i].name;
+            if (n.n > 11 && (!memcmp(n.s, "%ntrace_rb_", 11) || !memcmp(n.s, "%ntrace_re_", 11))) {
+                rm->at = &sc->st;
+                rm->begin = n.s[9] == 'b';
+                rm->name = (ptx_str){ n.s + 11, n.n - 11 };
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static void collect(ptx_block *b, instr_vec *out, mark_vec *marks)
 {
     ptx_block_foreach(b, s) {
-        if (s->kind == PTX_ST_INSTR) nt_vec_push(out, (ptx_instr *)s);
-        else if (s->kind == PTX_ST_SCOPE) collect(&((ptx_scope *)s)->body, out);
+        if (s->kind == PTX_ST_INSTR) {
+            nt_vec_push(out, (ptx_instr *)s);
+        } else if (s->kind == PTX_ST_SCOPE) {
+            region_mark rm;
+            if (region_marker((ptx_scope *)s, &rm)) nt_vec_push(marks, rm);
+            else collect(&((ptx_scope *)s)->body, out, marks);
+        }
     }
+}
+
+uint32_t prb_region_id(const char *name, size_t n)
+{
+    return (uint32_t)nt_hash64(name, n, 0);
 }
 
 /* Inserts each line of text (from the generator) as its own raw
@@ -218,8 +255,29 @@ int prb_instrument(const prb_probe *p, ptx_module *m, ptx_func *fn, const char *
     prb_gen *g = prb_gen_new(p, m->sm, param, e);
     if (!g) return -1;
     instr_vec ins = {0};
-    collect(&fn->body, &ins);
+    mark_vec marks = {0};
+    collect(&fn->body, &ins, &marks);
     nt_sb text = {0};
+
+    /* user regions: handlers run just before the marker */
+    for (size_t i = 0; i < marks.n; i++) {
+        const region_mark *rm = &marks.v[i];
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)rm->name.n, rm->name.s);
+        for (size_t h = 0; h < p->handlers.n; h++) {
+            const prb_handler *hd = &p->handlers.v[h];
+            if (hd->kind != (rm->begin ? PRB_TP_REGION_BEGIN : PRB_TP_REGION_END)) continue;
+            if (strcmp(hd->pattern, "*") && strcmp(hd->pattern, name)) continue;
+            prb_site site = { .opcode = rm->begin ? "region.begin" : "region.end",
+                              .issue_site = -1,
+                              .region = prb_region_id(rm->name.s, rm->name.n) };
+            nt_sb_reset(&text);
+            prb_gen_site(g, (int)h, &site, &text);
+            insert_text(m, rm->at, false, nt_sb_str(&text));
+            st.sites++;
+            st.regions++;
+        }
+    }
 
     /* instruction tracepoints first, while the list is the original */
     for (size_t i = 0; i < ins.n; i++) {
@@ -314,6 +372,7 @@ int prb_instrument(const prb_probe *p, ptx_module *m, ptx_func *fn, const char *
 
     nt_sb_free(&text);
     nt_vec_free(&ins);
+    nt_vec_free(&marks);
     prb_gen_free(g);
     if (stats) *stats = st;
     return 0;
@@ -349,6 +408,7 @@ char *prb_instrument_text(const prb_probe *p, const char *ptx, size_t len, const
         total.sites += one.sites;
         total.exits += one.exits;
         total.uses_missed += one.uses_missed;
+        total.regions += one.regions;
         nk++;
     }
     if (!nk) {
