@@ -97,6 +97,10 @@ function nt.at(point)
     local region = point:match "^region%.begin:(.+)$"
     local rend = point:match "^region%.end:(.+)$"
     if region or rend then
+      local name = region or rend
+      if name ~= "*" and not name:match "^[%a_][%w_]*$" then
+        fail("region names are identifiers (or * for every region), not '" .. name .. "'")
+      end
       return handler({ kind = region and "region_begin" or "region_end",
                        pattern = region or rend, line = line }, "nt.at")
     end

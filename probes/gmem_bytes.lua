@@ -19,7 +19,7 @@ return nt.probe "gmem_bytes" {
     p.cnt.store_bytes = p.cnt.store_bytes + nt.u64(p.bytes)
     p.cnt.stores = p.cnt.stores + 1
   end),
-  nt.before "cp.async*" (function(p)
+  nt.before "cp.async.ca*|cp.async.cg*|cp.async.bulk.shared*|cp.async.bulk.global*|cp.async.bulk.tensor*" (function(p)
     p.cnt.async_bytes = p.cnt.async_bytes + nt.u64(p.bytes)
   end),
 }

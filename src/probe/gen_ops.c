@@ -311,6 +311,9 @@ static void op_tparam(gen_ctx *c, const prb_op *o)
         if (s && s->issue_site >= 0) gen_line(c, "mov.u64 %s, %%__pic%d;", d, (int)s->issue_site);
         else gen_line(c, "mov.u64 %s, %%clock64;", d);
         break;
+    case PRB_TP_REGION:
+        gen_line(c, "mov.u32 %s, %u;", d, s ? s->region : 0);
+        break;
     default:
         gen_line(c, "mov.u32 %s, 0;", d);
     }

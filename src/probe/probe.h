@@ -17,6 +17,7 @@
 
 #include "buffer/buffer.h"
 #include "common/common.h"
+#include "ptx/ptx.h"
 
 /* ---- types ------------------------------------------------------------ */
 typedef enum prb_type {
@@ -259,6 +260,7 @@ typedef struct prb_site {
     prb_space   space;
     int32_t     issue_site;   /* USE handlers: the site's issue-clock register
                                  (from prb_gen_issue_clock), else -1 */
+    uint32_t    region;       /* region tracepoints: prb_region_id(name) */
 } prb_site;
 
 typedef struct prb_gen prb_gen;
@@ -281,5 +283,34 @@ int32_t prb_gen_issue_clock(prb_gen *g, nt_sb *out);
 /* Declarations of every register and shared variable used so far:
  * inserted first in the kernel body. */
 void prb_gen_decls(prb_gen *g, nt_sb *out);
+
+/* ---- instrumenting kernels --------------------------------------------- */
+typedef struct prb_inst_stats {
+    unsigned kernels;        /* kernels instrumented */
+    unsigned sites;          /* handler insertions at instructions */
+    unsigned exits;          /* exit sequences inserted */
+    unsigned uses_missed;    /* first_use loads whose use was not found in
+                                straight-line code (not traced) */
+    unsigned regions;        /* handler insertions at user-region markers */
+} prb_inst_stats;
+
+/* The id p.region gives for a region name: the low 32 bits of
+ * nt_hash64(name, n, 0), so the host can map ids back to names. */
+uint32_t prb_region_id(const char *name, size_t n);
+
+/* Instruments kernel fn of m in place: declarations, the buffer prologue
+ * and kernel.entry handlers at the start, instruction handlers around
+ * matching instructions (guards respected), kernel.exit handlers and the
+ * counters' flush before every ret/exit, and a last parameter
+ * `.param .u64 <param>` (NULL: "__ntrace_buf") for the buffer pointer.
+ * The kernel's own instructions are kept as they are. */
+int prb_instrument(const prb_probe *p, ptx_module *m, ptx_func *fn, const char *param,
+                   prb_inst_stats *stats, nt_err *e);
+
+/* Text to text: slices `kernel` out of the module (NULL: instruments every
+ * kernel of the whole module), instruments, prints.  Caller frees. */
+char *prb_instrument_text(const prb_probe *p, const char *ptx, size_t len,
+                          const char *file, const char *kernel,
+                          prb_inst_stats *stats, nt_err *e);
 
 #endif /* NT_PROBE_H */

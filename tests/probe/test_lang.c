@@ -197,6 +197,12 @@ static void tracepoints_and_operands(void **state)
     pt_fails(PT_PROBE("", "nt.before 'lod.global*'", ""),
              "t.lua:3: unknown instruction pattern 'lod.global*'");
     pt_fails(PT_PROBE("", "nt.after 'bra'", ""), "has no single next instruction");
+    pt_fails(PT_PROBE("", "nt.at 'region.begin:a-b'", ""), "region names are identifiers");
+    pt_fails(PT_PROBE("", "nt.at 'region.end:x'", "local a = p.addr"), "p.addr is only");
+    IR_HAS(PT_PROBE("vars = { r = 'u32' },\n", "nt.at 'region.begin:*'", "p.var.r = p.region"),
+           "handler region.begin *", "tparam.region");
+    pt_fails(PT_PROBE("", "nt.at 'kernel.entry'", "local r = p.region"),
+             "only available at region tracepoints");
     pt_fails(PT_PROBE("", "nt.first_use 'st.global*'", ""), "traces loads");
     pt_fails(PT_PROBE("", "nt.at 'kernel.entry'", "local a = p.adr"),
              "p has no field 'adr'");
@@ -272,7 +278,7 @@ static void shipped_probes_compile(void **state)
 {
     static const char *const names[] = {
         "block_sched", "gmem_bytes", "barrier_wait", "mem_wait", "kernel_time", "dmat",
-        "tensor_ops", "instr_mix", "branch_divergence",
+        "tensor_ops", "instr_mix", "branch_divergence", "regions",
     };
     for (size_t i = 0; i < NT_ARRAY_LEN(names); i++) {
         char path[256];
