@@ -300,9 +300,16 @@ static CUresult relaunch_original(const inj_pending *p)
         return cuLaunchKernelEx(&cfg, p->orig_fn, p->orig_params, p->orig_extra);
     }
     case CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel:
-    case CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz:
-        return cuLaunchCooperativeKernel(p->orig_fn, l->grid[0], l->grid[1], l->grid[2], l->block[0],
-                                         l->block[1], l->block[2], l->shmem, p->stream, p->orig_params);
+    case CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz: {
+        /* Looked up, not linked: a driver without it never calls us here. */
+        CUresult (*coop)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
+                         unsigned, CUstream, void **) = NULL;
+        if (cuGetProcAddress("cuLaunchCooperativeKernel", (void **)&coop, CUDA_VERSION, 0, NULL) !=
+                CUDA_SUCCESS || !coop)
+            return CUDA_ERROR_NOT_SUPPORTED;
+        return coop(p->orig_fn, l->grid[0], l->grid[1], l->grid[2], l->block[0], l->block[1],
+                    l->block[2], l->shmem, p->stream, p->orig_params);
+    }
     default:
         return cuLaunchKernel(p->orig_fn, l->grid[0], l->grid[1], l->grid[2], l->block[0], l->block[1],
                               l->block[2], l->shmem, p->stream, p->orig_params, p->orig_extra);
@@ -373,7 +380,14 @@ static void canary_run(void)
     CUdeviceptr buf = 0;
     unsigned got[2] = {0, 0};
     inj.canary = -1;
-    if (cuModuleLoadData(&m, canary_ptx) != CUDA_SUCCESS) return;
+    CUresult lr = cuModuleLoadData(&m, canary_ptx);
+    if (lr != CUDA_SUCCESS) {
+        const char *es = NULL;
+        cuGetErrorName(lr, &es);
+        fprintf(stderr, "ntrace: the launch-swap canary cannot load (%s); tracing launches only, "
+                        "no probes\n", es ? es : "?");
+        return;
+    }
     if (cuModuleGetFunction(&a, m, "nt_canary_a") == CUDA_SUCCESS &&
         cuModuleGetFunction(&b, m, "nt_canary_b") == CUDA_SUCCESS &&
         cuStreamCreate(&s, CU_STREAM_NON_BLOCKING) == CUDA_SUCCESS) {
