@@ -8,7 +8,6 @@
 #include "collector/collector.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #define INJ_ACT_BUF (1u << 20)
 
@@ -25,7 +24,7 @@ static void act_record(const CUpti_Activity *r)
     case CUPTI_ACTIVITY_KIND_KERNEL:
     case CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL: {
         const CUpti_ActivityKernel10 *k = (const CUpti_ActivityKernel10 *)r;
-        if (k->name && !strncmp(k->name, "nt_canary_", 10)) break;   /* ntrace's own */
+        if (k->correlationId == inj_canary_corr) break;   /* ntrace's own */
         col_kernel_activity a = {
             .correlation_id = k->correlationId, .start = k->start, .end = k->end,
             .device_id = k->deviceId, .context_id = k->contextId, .stream_id = k->streamId,

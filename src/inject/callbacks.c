@@ -327,7 +327,10 @@ static void on_launch_exit(CUpti_CallbackId cbid, const CUpti_CallbackData *cb)
         cuGetErrorName(*ret, &es);
         CUresult r2 = relaunch_original(&p);
         char why[256];
-        snprintf(why, sizeof why, "the probed launch failed (%s); the original ran instead", es ? es : "?");
+        if (r2 == CUDA_SUCCESS)
+            snprintf(why, sizeof why, "the probed launch failed (%s); the original ran instead", es ? es : "?");
+        else   /* the kernel's own fault: the app sees it as it would without ntrace */
+            snprintf(why, sizeof why, "the probed launch failed (%s), and so did the original", es ? es : "?");
         col_launch_unprobed(inj.col, p.launch_id, why);
         nt_warn("%s", why);
         *ret = r2;
@@ -360,12 +363,14 @@ static const char canary_ptx[] =
     "  st.global.u32 [%rd3], %r0; ret;\n}\n";
 
 static __thread struct { bool on; CUfunction to; CUdeviceptr extra; } canary_swap;
+uint32_t inj_canary_corr;
 
 static void canary_enter(CUpti_CallbackId cbid, const CUpti_CallbackData *cb)
 {
     inj_launch l;
     if (!inj_launch_decode(cbid, (void *)cb->functionParams, &l) || l.graph) return;
     canary_swap.on = false;
+    inj_canary_corr = cb->correlationId;
     if (inj_args_extend(&l, 1, 8, canary_swap.extra, &inj_targs, NULL) == 0) *l.fn = canary_swap.to;
 }
 

@@ -198,6 +198,11 @@ extern inj_state inj;
 void inj_lock(void);
 void inj_unlock(void);
 
+/* ---- callbacks.c ---- */
+/* The canary launch's correlation id: its activity record is left out of
+ * the timeline (the kernel is ntrace's own). */
+extern uint32_t inj_canary_corr;
+
 /* ---- twin.c: building the probed twin of a kernel --------------------- */
 /* Builds k->twins[i] for every probe (k->mod has PTX).  Failures are
  * recorded in each twin's reason; returns the number of twins built. */
