@@ -250,8 +250,10 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "ntrace run: %s was killed by signal %d (%s)\n", o.argv[0], sig, strsignal(sig));
         rc = 128 + sig;
     }
-    if (access(output, F_OK) == 0)
+    if (access(output, F_OK) == 0) {
+        cli_run_summary(output, stderr);
         fprintf(stderr, "ntrace: results in %s\n  next: ntrace report %s\n", output, output);
+    }
     else if (rc != 127)
         fprintf(stderr, "ntrace: no database was written: the program made no CUDA calls "
                         "(or ntrace was not loaded; NTRACE_LOG=debug tells more)\n");

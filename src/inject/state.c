@@ -141,7 +141,9 @@ void inj_finish(void)
     inj.col = NULL;
     nt_sb line = {0};
     col_totals_format(&t, &line);
-    fprintf(stderr, "ntrace: %s; %llu twins built (%llu from the cache)\n", nt_sb_str(&line),
+    /* `ntrace run` prints the summary from the database; the injector
+     * speaks up itself only when something was lost. */
+    nt_info("%s; %llu twins built (%llu from the cache)", nt_sb_str(&line),
             (unsigned long long)inj.twins_built, (unsigned long long)inj.cache_hits);
     if (rc < 0) fprintf(stderr, "ntrace: %s\n", e.msg);
     nt_sb_free(&line);

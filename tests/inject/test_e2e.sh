@@ -68,7 +68,7 @@ db=$tmp/vecadd-gmem_bytes.db
     || fail "reduce has barriers, barrier_wait counted none"
 
 # The disk cache: a second run rewrites nothing.
-run vecadd block_sched "$tmp/c1.db"
+NTRACE_LOG=info run vecadd block_sched "$tmp/c1.db"
 grep -q "1 twins built (1 from the cache)" "$tmp/out" || { cat "$tmp/out"; fail "second run did not use the cache"; }
 
 # Kernel filter: nothing matches, nothing is probed, the reason is recorded.
