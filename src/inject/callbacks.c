@@ -160,16 +160,31 @@ static void on_module_unload(CUpti_CallbackId cbid, const CUpti_CallbackData *cb
 }
 
 /* ---- kernels ---- */
-static inj_module *kernel_module(CUfunction f)
+static inj_module *kernel_module(CUfunction f, const char *name)
 {
-    CUmodule mod;
+    CUmodule mod = NULL;
     inj_module *m = NULL;
     if (cuFuncGetModule(&mod, f) == CUDA_SUCCESS) m = inj_module_find(&inj.modules, (uint64_t)(uintptr_t)mod);
+    else mod = NULL;
     if (!m) {
         /* The runtime launches library kernels (CUkernel) cast to CUfunction. */
         CUlibrary lib;
         if (cuKernelGetLibrary(&lib, (CUkernel)f) == CUDA_SUCCESS)
             m = inj_module_find(&inj.modules, (uint64_t)(uintptr_t)lib);
+    }
+    if (!m) {
+        /* A module the runtime registered privately: its PTX is in one of
+         * the process's files.  Objects loaded since the last scan are
+         * scanned now (each file once). */
+        uint64_t h = mod ? (uint64_t)(uintptr_t)mod : (uint64_t)(uintptr_t)f;
+        m = inj_module_for_kernel(&inj.modules, name, h);
+        if (!m && inj_modules_scan_process(&inj.modules, inj.sm) > 0)
+            m = inj_module_for_kernel(&inj.modules, name, h);
+        if (m) {
+            col_module_info mi = {.device_id = inj.device_id, .name = m->origin,
+                                  .content_hash = m->hash};
+            m->col_id = col_module(inj.col, &mi);
+        }
     }
     return m;
 }
@@ -194,7 +209,7 @@ static inj_kernel *kernel_get(CUfunction f, CUstream stream)
     }
     k->name = nt_xstrdup(name ? name : "?");
     k->demangled = bin_demangle(k->name);
-    k->mod = kernel_module(f);
+    k->mod = kernel_module(f, k->name);
     if (inj.canary < 0) kernel_reason(k, "the launch swap does not work on this driver (canary failed)");
     else if (!inj.nprobes) kernel_reason(k, inj.probe_error ? inj.probe_error : "no probe given");
     else if (!inj_config_matches(&inj.cfg, k->name, k->demangled)) kernel_reason(k, "filtered out by --kernel");

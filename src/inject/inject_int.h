@@ -112,6 +112,12 @@ typedef struct inj_module {
 typedef struct inj_modules {
     nt_imap      by_handle;     /* handle -> inj_module* */
     NT_VEC(inj_module *) all;
+    /* The PTX of files scanned for kernels whose module load was not seen
+     * (modules the CUDA runtime registers through private entry points):
+     * kernel name -> index in ptx_texts. */
+    nt_map       by_kernel;
+    NT_VEC(char *) ptx_texts;   /* owned, NUL-terminated */
+    nt_map       scanned;       /* file paths already scanned (keys owned) */
 } inj_modules;
 
 /* Records a module from the image the app passed (size unknown: derived
@@ -126,6 +132,17 @@ void        inj_module_remove(inj_modules *ms, uint64_t handle);
  * with m->no_ptx saying why. */
 int         inj_module_ptx(inj_module *m, unsigned sm);
 void        inj_modules_free(inj_modules *ms);
+
+/* Scans files (host executables and shared libraries) for PTX usable on
+ * sm and remembers which kernels each PTX text defines; a file is scanned
+ * once.  Returns the number of kernels found. */
+size_t      inj_modules_scan_files(inj_modules *ms, const char *const *files, size_t n, unsigned sm);
+/* Scans the process's loaded objects the same way (dl_iterate_phdr). */
+size_t      inj_modules_scan_process(inj_modules *ms, unsigned sm);
+/* A module record for a kernel found by a scan, registered under handle
+ * (the kernel's CUmodule, or any unique value): its image is the PTX text
+ * that defines the kernel.  NULL when no scanned file defines it. */
+inj_module *inj_module_for_kernel(inj_modules *ms, const char *kernel, uint64_t handle);
 
 /* ---- state.c: the one injector of the process ------------------------ */
 struct col;
