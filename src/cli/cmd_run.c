@@ -174,6 +174,11 @@ static int run_setenv(const run_opts *o, const cli_paths *paths, const char *out
     snprintf(lua, sizeof lua, "%s/lua", paths->share_dir);
     setenv("NTRACE_LUA_DIR", lua, 1);
     if (o->pc_sampling) setenv("NTRACE_PC_SAMPLING", "1", 1);
+    /* Eager loading where the app did not choose: modules are loaded (and
+     * seen by ntrace) when the app loads them, not at their first launch.
+     * The cost is the app's start-up time and memory for modules it never
+     * launches; an app that sets CUDA_MODULE_LOADING keeps its choice. */
+    setenv("CUDA_MODULE_LOADING", "EAGER", 0);
     if (o->emulate) {
         char drv[8192];
         snprintf(drv, sizeof drv, "%s/libcuda.so.1", paths->emu_dir);
