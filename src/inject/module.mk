@@ -12,3 +12,10 @@ $(BUILD)/lib/libntrace_inject.so: $(BUILD)/obj/inject/inject_main.o $(foreach m,
 	  -L$(dir $(CUPTI_LIB)) -lcupti -Wl,-rpath,$(dir $(CUPTI_LIB)) \
 	  -L$(CUDA_HOME)/lib64/stubs -lcuda
 ALL_TARGETS += $(BUILD)/lib/libntrace_inject.so
+
+# bench_inject drives this program (not a bench itself: no bench_ prefix).
+$(BUILD)/bench/launchloop_app: bench/launchloop_app.c $(BUILD)/emu/libcuda.so.1
+	@mkdir -p $(@D)
+	$(Q_LD)$(CC) $(NT_CPPFLAGS) $(NT_CFLAGS) $(CFLAGS) $(NT_LDFLAGS) $(LDFLAGS) -o $@ $< \
+	  -L$(BUILD)/emu -l:libcuda.so.1
+BENCH_DEPS += $(BUILD)/bench/launchloop_app $(BUILD)/lib/libntrace_inject.so

@@ -1,0 +1,64 @@
+/* launchloop_app — the program bench_inject measures: a tiny kernel (one
+ * warp, one store) launched many times without synchronizing, so that the
+ * time per cuLaunchKernel call is the host-side cost of a launch.  Prints
+ * the first launch's time (where ntrace builds its twin) and the mean of
+ * the rest.  Runs on the emulator or a GPU. */
+#include <cuda.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static const char ptx[] =
+    ".version 7.0\n.target sm_50\n.address_size 64\n"
+    ".visible .entry tiny(.param .u64 out) {\n"
+    "  .reg .u64 %rd<3>; .reg .u32 %r<2>;\n"
+    "  ld.param.u64 %rd0, [out]; cvta.to.global.u64 %rd1, %rd0;\n"
+    "  mov.u32 %r0, %tid.x; mul.wide.u32 %rd2, %r0, 4; add.u64 %rd1, %rd1, %rd2;\n"
+    "  st.global.u32 [%rd1], %r0; ret;\n}\n";
+
+static double now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+#define CK(x) do { CUresult r_ = (x); if (r_ != CUDA_SUCCESS) { \
+    fprintf(stderr, "%s failed: %d\n", #x, (int)r_); return 1; } } while (0)
+
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 2000;
+    CUdevice dev;
+    CUcontext ctx;
+    CUmodule m;
+    CUfunction f;
+    CUstream s;
+    CUdeviceptr out;
+    CK(cuInit(0));
+    CK(cuDeviceGet(&dev, 0));
+    CK(cuDevicePrimaryCtxRetain(&ctx, dev));
+    CK(cuCtxSetCurrent(ctx));
+    CK(cuModuleLoadData(&m, ptx));
+    CK(cuModuleGetFunction(&f, m, "tiny"));
+    CK(cuStreamCreate(&s, CU_STREAM_NON_BLOCKING));
+    CK(cuMemAlloc(&out, 32 * sizeof(unsigned)));
+    void *args[] = {&out};
+    double t0 = now_us();
+    CK(cuLaunchKernel(f, 1, 1, 1, 32, 1, 1, 0, s, args, NULL));
+    double t1 = now_us();
+    for (int i = 1; i < n; i++) CK(cuLaunchKernel(f, 1, 1, 1, 32, 1, 1, 0, s, args, NULL));
+    double t2 = now_us();
+    CK(cuStreamSynchronize(s));
+    unsigned got[32];
+    CK(cuMemcpyDtoH(got, out, sizeof got));
+    for (unsigned i = 0; i < 32; i++)
+        if (got[i] != i) { fprintf(stderr, "launchloop: wrong result at %u\n", i); return 1; }
+    printf("launchloop: first_launch_us %.1f launch_us %.2f launches %d\n", t1 - t0,
+           (t2 - t1) / (n > 1 ? n - 1 : 1), n);
+    cuMemFree(out);
+    cuStreamDestroy(s);
+    cuModuleUnload(m);
+    cuDevicePrimaryCtxRelease(dev);
+    return 0;
+}
