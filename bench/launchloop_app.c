@@ -2,10 +2,16 @@
  * warp, one store) launched many times without synchronizing, so that the
  * time per cuLaunchKernel call is the host-side cost of a launch.  Prints
  * the first launch's time (where ntrace builds its twin) and the mean of
- * the rest.  Runs on the emulator or a GPU. */
+ * the rest.  Runs on the emulator or a GPU.  With a second argument
+ * "nosync" it exits right after the launches, without synchronizing or
+ * freeing anything (tests: ntrace must still store every buffer).  With
+ * "threads" the launches come from 4 host threads at once, each on its own
+ * stream (tests: the injector is thread-safe). */
 #include <cuda.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static const char ptx[] =
@@ -21,6 +27,28 @@ static double now_us(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+typedef struct worker { CUcontext ctx; CUfunction f; int n; int rc; } worker;
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    CUstream s;
+    CUdeviceptr out;
+    w->rc = 1;
+    if (cuCtxSetCurrent(w->ctx) || cuStreamCreate(&s, CU_STREAM_NON_BLOCKING) ||
+        cuMemAlloc(&out, 32 * sizeof(unsigned)))
+        return NULL;
+    void *args[] = {&out};
+    for (int i = 0; i < w->n; i++)
+        if (cuLaunchKernel(w->f, 1, 1, 1, 32, 1, 1, 0, s, args, NULL)) return NULL;
+    unsigned got[32];
+    if (cuStreamSynchronize(s) || cuMemcpyDtoH(got, out, sizeof got)) return NULL;
+    for (unsigned i = 0; i < 32; i++)
+        if (got[i] != i) return NULL;
+    w->rc = 0;
+    return NULL;
 }
 
 #define CK(x) do { CUresult r_ = (x); if (r_ != CUDA_SUCCESS) { \
@@ -43,12 +71,31 @@ int main(int argc, char **argv)
     CK(cuModuleGetFunction(&f, m, "tiny"));
     CK(cuStreamCreate(&s, CU_STREAM_NON_BLOCKING));
     CK(cuMemAlloc(&out, 32 * sizeof(unsigned)));
+    if (argc > 2 && !strcmp(argv[2], "threads")) {
+        pthread_t t[4];
+        worker w[4];
+        for (int i = 0; i < 4; i++) {
+            w[i] = (worker){ctx, f, n / 4, 1};
+            pthread_create(&t[i], NULL, worker_main, &w[i]);
+        }
+        int bad = 0;
+        for (int i = 0; i < 4; i++) {
+            pthread_join(t[i], NULL);
+            bad |= w[i].rc;
+        }
+        printf("launchloop: %d launches from 4 threads: %s\n", 4 * (n / 4), bad ? "FAILED" : "ok");
+        return bad;
+    }
     void *args[] = {&out};
     double t0 = now_us();
     CK(cuLaunchKernel(f, 1, 1, 1, 32, 1, 1, 0, s, args, NULL));
     double t1 = now_us();
     for (int i = 1; i < n; i++) CK(cuLaunchKernel(f, 1, 1, 1, 32, 1, 1, 0, s, args, NULL));
     double t2 = now_us();
+    if (argc > 2 && !strcmp(argv[2], "nosync")) {
+        printf("launchloop: %d launches, exiting without synchronizing\n", n);
+        return 0;
+    }
     CK(cuStreamSynchronize(s));
     unsigned got[32];
     CK(cuMemcpyDtoH(got, out, sizeof got));

@@ -206,6 +206,9 @@ typedef struct inj_state {
     uint32_t     device_id;
     int          canary;        /* 0 not run, 1 swap works, -1 it does not */
     uint64_t     twins_built, cache_hits, rewrites;
+    /* NTRACE_TEST_FAULT (tests only): "jit" makes every twin's JIT fail,
+     * "devmem" every probe-buffer allocation. */
+    bool         fault_jit, fault_devmem;
 } inj_state;
 
 /* The process's injector state, and the lock over its tables (kernels,

@@ -17,5 +17,6 @@ ALL_TARGETS += $(BUILD)/lib/libntrace_inject.so
 $(BUILD)/bench/launchloop_app: bench/launchloop_app.c $(BUILD)/emu/libcuda.so.1
 	@mkdir -p $(@D)
 	$(Q_LD)$(CC) $(NT_CPPFLAGS) $(NT_CFLAGS) $(CFLAGS) $(NT_LDFLAGS) $(LDFLAGS) -o $@ $< \
-	  -L$(BUILD)/emu -l:libcuda.so.1
+	  -L$(BUILD)/emu -l:libcuda.so.1 -lpthread
 BENCH_DEPS += $(BUILD)/bench/launchloop_app $(BUILD)/lib/libntrace_inject.so
+TEST_DEPS += $(BUILD)/bench/launchloop_app

@@ -23,6 +23,7 @@ void inj_unlock(void) { pthread_mutex_unlock(&inj_mu); }
 /* ---- device memory for the pool ---- */
 static int pool_dev_alloc(void *ctx, size_t n, CUdeviceptr *p)
 {
+    if (inj.fault_devmem) return -1;
     return cuMemAlloc(p, n) == CUDA_SUCCESS ? 0 : -1;
 }
 static void pool_dev_free(void *ctx, CUdeviceptr p) { cuMemFree(p); }
@@ -103,6 +104,9 @@ static int inj_probe_load(inj_probe *ip, const char *path, nt_err *e)
 int inj_start(nt_err *e)
 {
     if (inj_config_from_env(&inj.cfg, e) < 0) return -1;
+    const char *fault = getenv("NTRACE_TEST_FAULT");
+    inj.fault_jit = fault && strstr(fault, "jit");
+    inj.fault_devmem = fault && strstr(fault, "devmem");
     char *cmd = inj_cmdline(), *cfg = inj_config_json(&inj.cfg);
     col_config cc = {.command_line = cmd, .config = cfg, .overwrite = true};
     inj.col = col_open(inj.cfg.output, &cc, e);

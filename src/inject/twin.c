@@ -240,7 +240,8 @@ static int jit(inj_twin *t, const char *text, const char *name)
     CUjit_option opts[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
                            CU_JIT_INFO_LOG_BUFFER, CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES};
     void *vals[] = {log, (void *)(uintptr_t)sizeof log, info, (void *)(uintptr_t)sizeof info};
-    CUresult r = cuModuleLoadDataEx(&t->mod, text, 4, opts, vals);
+    /* A fault injected by the tests: text the JIT cannot accept. */
+    CUresult r = cuModuleLoadDataEx(&t->mod, inj.fault_jit ? ".version 1.0 garbage" : text, 4, opts, vals);
     if (r != CUDA_SUCCESS) {
         const char *es = NULL;
         cuGetErrorName(r, &es);

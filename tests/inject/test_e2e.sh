@@ -94,4 +94,24 @@ printf 'local nt = require "ntrace"\nreturn nt.probe "broken" { level = "wrap" }
 run vecadd "$tmp/broken.lua" "$tmp/b.db"
 grep -q "ntrace: probe .*broken.lua" "$tmp/out" || { cat "$tmp/out"; fail "bad probe not reported"; }
 q "$tmp/b.db" "select reason from NTRACE_KERNELS" | grep -q "broken.lua" || fail "bad probe reason not recorded"
+# Injected faults: the JIT rejects the twin; device memory for buffers is
+# exhausted.  The app is right, the reason is recorded.
+NTRACE_TEST_FAULT=jit NTRACE_CACHE_DIR=off run matmul block_sched "$tmp/j.db"
+q "$tmp/j.db" "select reason from NTRACE_KERNELS" | grep -q "JIT rejected the instrumented kernel" \
+    || fail "JIT failure reason: $(q "$tmp/j.db" "select reason from NTRACE_KERNELS")"
+NTRACE_TEST_FAULT=devmem run matmul block_sched "$tmp/d.db"
+q "$tmp/d.db" "select probeStatus from CUPTI_ACTIVITY_KIND_KERNEL" | grep -q "device memory for a .* probe buffer is exhausted" \
+    || fail "devmem reason: $(q "$tmp/d.db" "select probeStatus from CUPTI_ACTIVITY_KIND_KERNEL")"
+
+# An app that exits right after its launches, without synchronizing:
+# every launch is still probed and its buffer stored.
+"$NT" run --emulate -f -p block_sched -o "$tmp/n.db" -- "$ROOT/$BUILD/bench/launchloop_app" 50 nosync \
+    > "$tmp/out" 2>&1 || { cat "$tmp/out"; fail "nosync app"; }
+[ "$(q "$tmp/n.db" "select count(*) from CUPTI_ACTIVITY_KIND_KERNEL where probeStatus = 'probed' and recordsSaved = 1")" = 50 ] \
+    || fail "nosync: $(q "$tmp/n.db" "select count(*), sum(recordsSaved) from CUPTI_ACTIVITY_KIND_KERNEL")"
+# Four host threads launching at once, each on its own stream.
+"$NT" run --emulate -f -p block_sched -o "$tmp/t.db" -- "$ROOT/$BUILD/bench/launchloop_app" 200 threads \
+    > "$tmp/out" 2>&1 || { cat "$tmp/out"; fail "threads app"; }
+[ "$(q "$tmp/t.db" "select count(*) from CUPTI_ACTIVITY_KIND_KERNEL where probeStatus = 'probed' and recordsSaved = 1")" = 200 ] \
+    || fail "threads: $(q "$tmp/t.db" "select count(*), sum(recordsSaved) from CUPTI_ACTIVITY_KIND_KERNEL")"
 echo "e2e: ok"
