@@ -7,12 +7,10 @@
  * freeing anything (tests: ntrace must still store every buffer).  With
  * "threads" the launches come from 4 host threads at once, each on its own
  * stream (tests: the injector is thread-safe). */
-#include <cuda.h>
 #include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
+
+#include "app.h"
 
 static const char ptx[] =
     ".version 7.0\n.target sm_50\n.address_size 64\n"
@@ -51,22 +49,14 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-#define CK(x) do { CUresult r_ = (x); if (r_ != CUDA_SUCCESS) { \
-    fprintf(stderr, "%s failed: %d\n", #x, (int)r_); return 1; } } while (0)
-
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 2000;
-    CUdevice dev;
-    CUcontext ctx;
     CUmodule m;
     CUfunction f;
     CUstream s;
     CUdeviceptr out;
-    CK(cuInit(0));
-    CK(cuDeviceGet(&dev, 0));
-    CK(cuDevicePrimaryCtxRetain(&ctx, dev));
-    CK(cuCtxSetCurrent(ctx));
+    CUcontext ctx = app_init();
     CK(cuModuleLoadData(&m, ptx));
     CK(cuModuleGetFunction(&f, m, "tiny"));
     CK(cuStreamCreate(&s, CU_STREAM_NON_BLOCKING));
@@ -103,9 +93,9 @@ int main(int argc, char **argv)
         if (got[i] != i) { fprintf(stderr, "launchloop: wrong result at %u\n", i); return 1; }
     printf("launchloop: first_launch_us %.1f launch_us %.2f launches %d\n", t1 - t0,
            (t2 - t1) / (n > 1 ? n - 1 : 1), n);
-    cuMemFree(out);
-    cuStreamDestroy(s);
-    cuModuleUnload(m);
-    cuDevicePrimaryCtxRelease(dev);
+    CK(cuMemFree(out));
+    CK(cuStreamDestroy(s));
+    CK(cuModuleUnload(m));
+    app_fini();
     return 0;
 }

@@ -14,9 +14,9 @@ $(BUILD)/lib/libntrace_inject.so: $(BUILD)/obj/inject/inject_main.o $(foreach m,
 ALL_TARGETS += $(BUILD)/lib/libntrace_inject.so
 
 # bench_inject drives this program (not a bench itself: no bench_ prefix).
-$(BUILD)/bench/launchloop_app: bench/launchloop_app.c $(BUILD)/emu/libcuda.so.1
+$(BUILD)/bench/launchloop_app: bench/launchloop_app.c tests/apps/app.h $(BUILD)/emu/libcuda.so.1
 	@mkdir -p $(@D)
-	$(Q_LD)$(CC) $(NT_CPPFLAGS) $(NT_CFLAGS) $(CFLAGS) $(NT_LDFLAGS) $(LDFLAGS) -o $@ $< \
+	$(Q_LD)$(CC) $(NT_CPPFLAGS) -Itests/apps $(NT_CFLAGS) $(CFLAGS) $(NT_LDFLAGS) $(LDFLAGS) -o $@ $< \
 	  -L$(BUILD)/emu -l:libcuda.so.1 -lpthread
 BENCH_DEPS += $(BUILD)/bench/launchloop_app $(BUILD)/lib/libntrace_inject.so
 TEST_DEPS += $(BUILD)/bench/launchloop_app
