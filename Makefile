@@ -209,7 +209,7 @@ install: all
 	  install -m 644 $$f $(DESTDIR)$(PREFIX)/share/ntrace/probes/; done
 
 # The GPU suite: build here, carry build/ to the GPU machine, run there.
-gpu-build: all $(TEST_BINS) $(TEST_DEPS)
+gpu-build: all $(TEST_BINS) $(TEST_DEPS) $(BENCH_BINS) $(BENCH_DEPS)
 
 gpu-check:
 	@if [ -f tests/gpu/run.sh ]; then BUILD=$(BUILD) sh tests/gpu/run.sh; \
