@@ -62,6 +62,13 @@ static void inj_init(void)
     nt_debug("injector ready: %u probe(s), output %s", inj.nprobes, inj.cfg.output);
 }
 
+/* For `ntrace doctor`, which loads the injector into itself: the canary's
+ * result (1 the launch swap works, -1 it does not, 0 not run yet). */
+NT_EXPORT int ntrace_canary(void)
+{
+    return inj.canary;
+}
+
 NT_EXPORT int InitializeInjection(void)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
