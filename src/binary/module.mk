@@ -55,5 +55,6 @@ $(BIN_FUZZ_SEEDED): $(BIN_FIXTURES)
 	@mkdir -p $(@D)
 	cp $(filter-out %.exe,$(BIN_FIXTURES)) $(@D)/
 	@touch $@
-TEST_DEPS += $(BIN_FUZZ_SEEDED)
+# (fuzz-run's own prerequisite list is read before module.mk files are.)
+fuzz-run: $(BIN_FUZZ_SEEDED)
 endif

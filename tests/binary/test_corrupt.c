@@ -246,6 +246,42 @@ static void bad_compressed_frames(void **state)
     expect_error(m.b, m.n, "is impossible for", "bytes of lz4");
 }
 
+/* A frame that does not state its content size takes the streaming path. */
+static img zstd_ptx_unsized(size_t cut)
+{
+    img m;
+    fatbin_begin(&m);
+    uint8_t z[1024];
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 0);
+    size_t zn = ZSTD_compress2(cc, z, sizeof z, PTX_TEXT, sizeof PTX_TEXT);
+    ZSTD_freeCCtx(cc);
+    assert_false(ZSTD_isError(zn));
+    assert_int_equal(ZSTD_getFrameContentSize(z, zn), ZSTD_CONTENTSIZE_UNKNOWN);
+    fatbin_entry(&m, 1, 0x8011, z, zn - cut, sizeof PTX_TEXT);
+    return m;
+}
+
+static void zstd_streaming_path(void **state)
+{
+    img m = zstd_ptx_unsized(0);
+    nt_err e = {0};
+    int n = 0;
+    assert_int_equal(bin_foreach_ptx(m.b, m.n, count_ptx, &n, &e), 0);
+    assert_int_equal(n, 1);
+    put64(&m, 16 + 56, sizeof PTX_TEXT + 9);
+    expect_error(m.b, m.n, "entry at offset 0x10: zstd payload gave 64 bytes, the header declares 73", NULL);
+    put64(&m, 16 + 56, sizeof PTX_TEXT - 9);
+    expect_error(m.b, m.n, "entry at offset 0x10: zstd payload holds more than the 55 bytes", NULL);
+    m = zstd_ptx_unsized(4);
+    expect_error(m.b, m.n, "entry at offset 0x10: zstd payload (", "ends inside a frame");
+    /* A claim far beyond what the stored bytes could hold goes the same way:
+     * memory follows the real output, and the mismatch is reported. */
+    m = zstd_ptx();
+    put64(&m, 16 + 56, 900u << 20);
+    expect_error(m.b, m.n, "zstd frame holds 64 bytes, the header declares 943718400", NULL);
+}
+
 static void unterminated_ptx(void **state)
 {
     expect_error(PTX_TEXT, strlen(PTX_TEXT), "PTX image: no terminating NUL within", NULL);
@@ -337,6 +373,7 @@ int main(void)
         cmocka_unit_test(truncated_headers),
         cmocka_unit_test(sizes_past_the_end),
         cmocka_unit_test(bad_compressed_frames),
+        cmocka_unit_test(zstd_streaming_path),
         cmocka_unit_test(unterminated_ptx),
         cmocka_unit_test(bad_elf_headers),
         cmocka_unit_test(bad_cubin_sections),
