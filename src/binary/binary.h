@@ -67,6 +67,14 @@ int bin_wrapper_target(const void *wrapper, const void **fatbin, size_t *size, n
 typedef enum bin_comp { BIN_COMP_NONE = 0, BIN_COMP_ZSTD, BIN_COMP_LZ4 } bin_comp;
 const char *bin_comp_name(bin_comp c);          /* "none", "zstd", "lz4" */
 
+/* Entry flags (docs/formats.md has the evidence for each). */
+#define BIN_FLAG_LZ4     0x2000u      /* payload is one lz4 block */
+#define BIN_FLAG_ZSTD    0x8000u      /* payload is zstd frames */
+#define BIN_FLAG_ARCH_A  0x100000u    /* arch-specific target: sm_90a, sm_100a */
+#define BIN_FLAG_ARCH_F  0x200000u    /* family target: sm_100f */
+/* "a", "f" or "" after "sm_90" for an entry with these flags. */
+const char *bin_arch_suffix(uint64_t flags);
+
 /* Entry kinds seen in fatbin entry headers (other values are reported raw). */
 enum { BIN_ENTRY_PTX = 1, BIN_ENTRY_ELF = 2 };
 

@@ -93,8 +93,8 @@ static int on_entry(void *ctx, const bin_entry *ent)
         return -1;
     }
     char origin[128];
-    snprintf(origin, sizeof origin, "fatbin %u entry %u (sm_%u, %s)", ent->fatbin, ent->index,
-             ent->arch, bin_comp_name(ent->comp));
+    snprintf(origin, sizeof origin, "fatbin %u entry %u (sm_%u%s, %s)", ent->fatbin, ent->index,
+             ent->arch, bin_arch_suffix(ent->flags), bin_comp_name(ent->comp));
     if (ent->kind == BIN_ENTRY_ELF) {
         int rc = cubin_ptx(pw, d, n, origin);
         if (rc < 0) nt_err_prefix(pw->e, "%s: ", origin);

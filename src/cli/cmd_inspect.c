@@ -163,12 +163,13 @@ static void print_entry_head(insp *in, const bin_entry *en, bool first)
     if (in->summary) return;
     if (in->json) {
         printf("%s{\"index\":%u,\"offset\":%zu,\"kind\":\"%s\",\"kind_raw\":%u,\"arch\":%u,"
-               "\"compression\":\"%s\",\"stored_size\":%" PRIu64 ",\"size\":%" PRIu64
-               ",\"flags\":%" PRIu64, first ? "" : ",", en->index, en->offset, kind, en->kind,
-               en->arch, bin_comp_name(en->comp), en->stored_size, en->size, en->flags);
+               "\"arch_suffix\":\"%s\",\"compression\":\"%s\",\"stored_size\":%" PRIu64
+               ",\"size\":%" PRIu64 ",\"flags\":%" PRIu64, first ? "" : ",", en->index,
+               en->offset, kind, en->kind, en->arch, bin_arch_suffix(en->flags),
+               bin_comp_name(en->comp), en->stored_size, en->size, en->flags);
         if (en->kind == BIN_ENTRY_PTX) printf(",\"ptx_version\":\"%u.%u\"", en->ver_major, en->ver_minor);
     } else {
-        printf("    entry %u: %s sm_%u", en->index, kind, en->arch);
+        printf("    entry %u: %s sm_%u%s", en->index, kind, en->arch, bin_arch_suffix(en->flags));
         if (en->kind == BIN_ENTRY_PTX) printf(" ISA %u.%u", en->ver_major, en->ver_minor);
         if (en->kind != BIN_ENTRY_PTX && en->kind != BIN_ENTRY_ELF) printf(" (kind %u)", en->kind);
         printf(", %s, %" PRIu64 " bytes stored, %" PRIu64 " bytes, flags 0x%" PRIx64 "\n",
@@ -197,7 +198,8 @@ static void flush_fatbin(insp *in)
         in->t.ptx_bytes += len;
         ptx_entry_names((const char *)d, len, &names, &a);
         char what[64];
-        snprintf(what, sizeof what, "fatbin%u.entry%u.sm_%u", en->fatbin, en->index, en->arch);
+        snprintf(what, sizeof what, "fatbin%u.entry%u.sm_%u%s", en->fatbin, en->index, en->arch,
+                 bin_arch_suffix(en->flags));
         extract_ptx(in, (const char *)d, len, what);
     }
     if (in->json && !in->summary)

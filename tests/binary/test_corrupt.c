@@ -70,6 +70,15 @@ static int count_ptx(void *ctx, const bin_ptx *p)
     return 0;
 }
 
+typedef struct origins { int n; char s[4][64]; } origins;
+
+static int collect_origins(void *ctx, const bin_ptx *p)
+{
+    origins *o = ctx;
+    if (o->n < 4) snprintf(o->s[o->n++], sizeof o->s[0], "%s", p->origin);
+    return 0;
+}
+
 /* Expects failure with a message containing each of the given pieces. */
 static void expect_error(const void *data, size_t size, const char *a, const char *b)
 {
@@ -131,6 +140,15 @@ static void valid_images(void **state)
     int n = 0;
     assert_int_equal(bin_foreach_ptx(two.b, two.n, count_ptx, &n, &e), 0);
     assert_int_equal(n, 2);
+    /* Arch-specific and family targets show in the origin. */
+    img a;
+    fatbin_begin(&a);
+    fatbin_entry(&a, 1, 0x100011, PTX_TEXT, sizeof PTX_TEXT, 0);
+    fatbin_entry(&a, 1, 0x200011, PTX_TEXT, sizeof PTX_TEXT, 0);
+    origins o = {0};
+    assert_int_equal(bin_foreach_ptx(a.b, a.n, collect_origins, &o, &e), 0);
+    assert_string_equal(o.s[0], "fatbin 0 entry 0 (sm_90a, none)");
+    assert_string_equal(o.s[1], "fatbin 0 entry 1 (sm_90f, none)");
     /* A non-PTX, non-ELF entry kind is skipped, not an error. */
     img odd;
     fatbin_begin(&odd);
