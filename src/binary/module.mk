@@ -7,11 +7,13 @@
 #   kernels_lz4.fatbin     -compress-all -compress-mode=speed (everything lz4)
 #   kernels_raw.fatbin     -compress=false (nothing compressed)
 #   kernels.exe            an executable with the fatbin in .nv_fatbin
+#   bounds.cubin           ptxas output of tests/binary/fixtures/bounds.ptx (launch bounds)
 BIN_FIX := $(BUILD)/fixtures/binary
 BIN_FIX_SRC := tests/binary/fixtures/kernels.cu
 BIN_GENCODE := -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=[sm_90,compute_90]
 BIN_FIXTURES := $(addprefix $(BIN_FIX)/,kernels.ptx kernels.cubin kernels_lineinfo.cubin \
-    kernels.fatbin kernels_all.fatbin kernels_lz4.fatbin kernels_raw.fatbin kernels.exe)
+    kernels.fatbin kernels_all.fatbin kernels_lz4.fatbin kernels_raw.fatbin kernels.exe \
+    bounds.cubin)
 
 $(BIN_FIX)/kernels.ptx: $(BIN_FIX_SRC)
 	@mkdir -p $(@D)
@@ -37,6 +39,9 @@ $(BIN_FIX)/kernels_raw.fatbin: $(BIN_FIX_SRC)
 $(BIN_FIX)/kernels.exe: $(BIN_FIX_SRC)
 	@mkdir -p $(@D)
 	$(NVCC) $(BIN_GENCODE) -o $@ $<
+$(BIN_FIX)/bounds.cubin: tests/binary/fixtures/bounds.ptx
+	@mkdir -p $(@D)
+	$(PTXAS) -arch=sm_90 -o $@ $<
 
 TEST_DEPS += $(BIN_FIXTURES)
 BENCH_DEPS += $(BIN_FIXTURES)

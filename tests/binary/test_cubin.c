@@ -145,6 +145,34 @@ static void lineinfo_cubin_has_ptx(void **state)
     nt_file_close(&f);
 }
 
+static void launch_bound_directives(void **state)
+{
+    nt_file f;
+    fixture_open(&f, "bounds.cubin");
+    nt_arena a;
+    nt_arena_init(&a, 0);
+    bin_cubin c;
+    nt_err e = {0};
+    assert_int_equal(bin_cubin_parse(f.data, f.size, &a, &c, &e), 0);
+    assert_int_equal(c.nkernels, 2);
+    const bin_kernel *rq = &c.kernels[0], *mx = &c.kernels[1];
+    if (strcmp(rq->name, "rq")) {
+        const bin_kernel *t = rq;
+        rq = mx;
+        mx = t;
+    }
+    unsigned want_rq[3] = {128, 2, 1}, want_mx[3] = {64, 1, 1}, zero[3] = {0, 0, 0};
+    assert_memory_equal(rq->reqntid, want_rq, sizeof want_rq);     /* .reqntid */
+    assert_memory_equal(rq->max_threads, zero, sizeof zero);
+    assert_int_equal(rq->max_regs, 255);                          /* no .maxnreg */
+    assert_memory_equal(mx->max_threads, want_mx, sizeof want_mx); /* .maxntid */
+    assert_memory_equal(mx->reqntid, zero, sizeof zero);
+    assert_int_equal(mx->max_regs, 32);                           /* .maxnreg 32 */
+    assert_int_equal(mx->nparams, 1);
+    nt_arena_free(&a);
+    nt_file_close(&f);
+}
+
 static void not_a_cubin(void **state)
 {
     nt_file f;
@@ -184,6 +212,7 @@ int main(void)
         cmocka_unit_test(cluster_dims),
         cmocka_unit_test(constant_banks),
         cmocka_unit_test(lineinfo_cubin_has_ptx),
+        cmocka_unit_test(launch_bound_directives),
         cmocka_unit_test(not_a_cubin),
         cmocka_unit_test(demangled_names),
     };
