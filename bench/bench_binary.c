@@ -17,11 +17,9 @@
  * To keep a run short on a shared 2-core machine, each round decompresses
  * the first NTRACE_BENCH_MB megabytes (default 2000; 0: all ~9 GB) in
  * directory order; the walk itself always covers every library. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <zstd.h>
 
@@ -99,34 +97,20 @@ static uint64_t raw_round(bench *b, ZSTD_DCtx *dctx, uint8_t *dst, uint64_t *byt
 
 int main(void)
 {
-    const char *cuda = getenv("CUDA_HOME");
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/lib64", cuda ? cuda : "/usr/local/cuda");
-    DIR *d = opendir(dir);
-    if (!d) {
-        printf("bench_binary: no %s, skipped\n", dir);
+    char **paths;
+    size_t npaths;
+    nt_err e = {0};
+    if (bin_list_libs(NULL, &paths, &npaths, &e) < 0) {
+        printf("bench_binary: %s, skipped\n", e.msg);
         return 0;
     }
     bench b = {0};
-    struct dirent *de;
     /* Sorted, so the budget always picks the same payloads. */
-
-    struct dirent **list = NULL;
-    int nl = scandir(dir, &list, NULL, alphasort);
-    if (nl < 0) nl = 0;
-    closedir(d);
-    for (int li = 0; li < nl; li++) {
-        de = list[li];
-        char path[8192];
-        struct stat st;
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        if (!strstr(de->d_name, ".so") || lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) continue;
+    for (size_t i = 0; i < npaths; i++) {
         nt_file f;
-        nt_err e = {0};
-        if (nt_file_open(&f, path, &e) == 0) nt_vec_push(&b.files, f);
+        if (nt_file_open(&f, paths[i], &e) == 0) nt_vec_push(&b.files, f);
     }
-    for (int li = 0; li < nl; li++) free(list[li]);
-    free(list);
+    bin_free_libs(paths, npaths);
     const char *r = getenv("NTRACE_BENCH_ROUNDS");
     int rounds = r && atoi(r) > 0 ? atoi(r) : 3;
     const char *mb = getenv("NTRACE_BENCH_MB");

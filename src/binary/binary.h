@@ -183,6 +183,15 @@ typedef struct bin_cubin {
  * NUL-terminated (copied into the arena when the section is not). */
 int bin_cubin_parse(const void *data, size_t size, nt_arena *a, bin_cubin *out, nt_err *e);
 
+/* ---- library directories ---------------------------------------------- */
+
+/* The regular files of dir whose names contain ".so", sorted by path
+ * (symbolic links are skipped: they name the same files).  dir NULL:
+ * $CUDA_HOME/lib64 (CUDA_HOME defaults to /usr/local/cuda).  Free with
+ * bin_free_libs. */
+int  bin_list_libs(const char *dir, char ***paths, size_t *n, nt_err *e);
+void bin_free_libs(char **paths, size_t n);
+
 /* ---- names for display ------------------------------------------------ */
 
 /* Demangled name (caller frees), or a copy of the name when it is not a

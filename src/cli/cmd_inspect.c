@@ -1,4 +1,4 @@
-/* cmd_inspect.c — ntrace inspect FILE... [--json] [--summary] [--extract-ptx DIR]
+/* cmd_inspect.c — ntrace inspect FILE|DIR... [--json] [--summary] [--extract-ptx DIR]
  *
  * Per file: its kind, its fatbins, their entries (kind, arch, compression,
  * sizes), the kernels of every cubin (parameters, registers, shared memory,
@@ -326,12 +326,13 @@ static int inspect_file(insp *in, const char *path, bool first)
 static void inspect_usage(FILE *out)
 {
     fprintf(out,
-            "usage: ntrace inspect FILE... [--json] [--summary] [--extract-ptx DIR]\n"
+            "usage: ntrace inspect FILE|DIR... [--json] [--summary] [--extract-ptx DIR]\n"
             "\n"
             "What GPU code FILE holds (a host executable or library, fatbin, cubin or PTX):\n"
             "its fatbins, their entries (kind, arch, compression, sizes), the kernels of\n"
             "every cubin (parameters, registers, shared memory) and whether PTX is\n"
-            "available for each (kernels without it cannot be instrumented).\n"
+            "available for each (kernels without it cannot be instrumented).  A DIR\n"
+            "stands for every shared library (*.so*) in it.\n"
             "\n"
             "  --json             one JSON document on stdout\n"
             "  --summary          totals only, no per-entry lines\n"
@@ -366,9 +367,27 @@ int cmd_inspect(int argc, char **argv)
     if (in.extract_dir && mkdir(in.extract_dir, 0755) < 0 && errno != EEXIST)
         return cli_fail(CLI_FAIL, "inspect", "%s: %s", in.extract_dir, strerror(errno));
     int status = CLI_OK;
+    bool first = true;
     if (in.json) printf("{\"files\":[");
-    for (int i = optind; i < argc; i++)
-        if (inspect_file(&in, argv[i], i == optind) != CLI_OK) status = CLI_FAIL;
+    for (int i = optind; i < argc; i++) {
+        struct stat st;
+        if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            /* A directory: every shared library in it. */
+            char **libs;
+            size_t n;
+            nt_err e = {0};
+            if (bin_list_libs(argv[i], &libs, &n, &e) < 0) {
+                status = cli_fail(CLI_FAIL, "inspect", "%s", e.msg);
+                continue;
+            }
+            for (size_t k = 0; k < n; k++, first = false)
+                if (inspect_file(&in, libs[k], first) != CLI_OK) status = CLI_FAIL;
+            bin_free_libs(libs, n);
+        } else {
+            if (inspect_file(&in, argv[i], first) != CLI_OK) status = CLI_FAIL;
+            first = false;
+        }
+    }
     if (in.json) printf("]}\n");
     nt_vec_free(&in.ents);
     bin_buf_free(&in.buf);

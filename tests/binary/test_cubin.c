@@ -128,32 +128,40 @@ static void constant_banks(void **state)
     assert_int_equal(per_kernel, 5);
 }
 
+typedef struct parsed { nt_file f; nt_arena a; bin_cubin c; nt_err e; } parsed;
+
+/* Parses fixture `name`; returns bin_cubin_parse's result. */
+static int parse_fixture(const char *name, parsed *p)
+{
+    memset(p, 0, sizeof *p);
+    fixture_open(&p->f, name);
+    nt_arena_init(&p->a, 0);
+    return bin_cubin_parse(p->f.data, p->f.size, &p->a, &p->c, &p->e);
+}
+
+static void parsed_free(parsed *p)
+{
+    nt_arena_free(&p->a);
+    nt_file_close(&p->f);
+}
+
 static void lineinfo_cubin_has_ptx(void **state)
 {
-    nt_file f;
-    fixture_open(&f, "kernels_lineinfo.cubin");
-    nt_arena a;
-    nt_arena_init(&a, 0);
-    bin_cubin c;
-    nt_err e = {0};
-    assert_int_equal(bin_cubin_parse(f.data, f.size, &a, &c, &e), 0);
+    parsed p;
+    assert_int_equal(parse_fixture("kernels_lineinfo.cubin", &p), 0);
+    bin_cubin c = p.c;
     assert_non_null(c.ptx);
     assert_int_equal(strlen(c.ptx), c.ptx_len);
     assert_non_null(strstr(c.ptx, ".version 9.0\n.target sm_90\n"));
     assert_int_equal(c.nkernels, 5);
-    nt_arena_free(&a);
-    nt_file_close(&f);
+    parsed_free(&p);
 }
 
 static void launch_bound_directives(void **state)
 {
-    nt_file f;
-    fixture_open(&f, "bounds.cubin");
-    nt_arena a;
-    nt_arena_init(&a, 0);
-    bin_cubin c;
-    nt_err e = {0};
-    assert_int_equal(bin_cubin_parse(f.data, f.size, &a, &c, &e), 0);
+    parsed p;
+    assert_int_equal(parse_fixture("bounds.cubin", &p), 0);
+    bin_cubin c = p.c;
     assert_int_equal(c.nkernels, 2);
     const bin_kernel *rq = &c.kernels[0], *mx = &c.kernels[1];
     if (strcmp(rq->name, "rq")) {
@@ -169,22 +177,15 @@ static void launch_bound_directives(void **state)
     assert_memory_equal(mx->reqntid, zero, sizeof zero);
     assert_int_equal(mx->max_regs, 32);                           /* .maxnreg 32 */
     assert_int_equal(mx->nparams, 1);
-    nt_arena_free(&a);
-    nt_file_close(&f);
+    parsed_free(&p);
 }
 
 static void not_a_cubin(void **state)
 {
-    nt_file f;
-    fixture_open(&f, "kernels.exe");
-    nt_arena a;
-    nt_arena_init(&a, 0);
-    bin_cubin c;
-    nt_err e = {0};
-    assert_int_equal(bin_cubin_parse(f.data, f.size, &a, &c, &e), -1);
-    assert_non_null(strstr(e.msg, "is not CUDA"));
-    nt_arena_free(&a);
-    nt_file_close(&f);
+    parsed p;
+    assert_int_equal(parse_fixture("kernels.exe", &p), -1);
+    assert_non_null(strstr(p.e.msg, "is not CUDA"));
+    parsed_free(&p);
 }
 
 static void demangled_names(void **state)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "binary/binary.h"
 #include "fixture.h"
@@ -235,6 +236,38 @@ static void callback_can_stop_the_walk(void **state)
     nt_file_close(&f);
 }
 
+static void library_listing(void **state)
+{
+    char dir[] = "/tmp/nt_libs_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    const char *files[] = {"libb.so.2", "liba.so.1", "notes.txt"};
+    char p[256], q[256];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        assert_int_equal(nt_file_write(p, "x", 1, NULL), 0);
+    }
+    snprintf(p, sizeof p, "%s/liba.so", dir);
+    assert_int_equal(symlink("liba.so.1", p), 0);       /* skipped: a link */
+    char **libs;
+    size_t n;
+    nt_err e = {0};
+    assert_int_equal(bin_list_libs(dir, &libs, &n, &e), 0);
+    assert_int_equal(n, 2);
+    snprintf(p, sizeof p, "%s/liba.so.1", dir);
+    snprintf(q, sizeof q, "%s/libb.so.2", dir);
+    assert_string_equal(libs[0], p);
+    assert_string_equal(libs[1], q);
+    bin_free_libs(libs, n);
+    const char *all[] = {"libb.so.2", "liba.so.1", "notes.txt", "liba.so"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, all[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+    assert_int_equal(bin_list_libs("/nonexistent/dir", &libs, &n, &e), -1);
+    assert_non_null(strstr(e.msg, "/nonexistent/dir: No such file"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +277,7 @@ int main(void)
         cmocka_unit_test(same_ptx_from_every_container),
         cmocka_unit_test(ptx_from_cubin_and_plain_text),
         cmocka_unit_test(callback_can_stop_the_walk),
+        cmocka_unit_test(library_listing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

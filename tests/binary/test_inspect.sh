@@ -50,6 +50,11 @@ if [ -x "${CUDA_HOME:-/usr/local/cuda}/bin/ptxas" ]; then
     "${CUDA_HOME:-/usr/local/cuda}/bin/ptxas" -arch=sm_90 -o "$tmp/x.cubin" "$f1" || fail "ptxas rejects extracted PTX"
 fi
 
+# A directory stands for its shared libraries.
+mkdir "$tmp/libs" && cp "$FIX/kernels.exe" "$tmp/libs/libk.so.1" && ln -s libk.so.1 "$tmp/libs/libk.so"
+out=$("$NT" inspect --summary "$tmp/libs") || fail "inspect dir: $out"
+[ "$(echo "$out" | grep -c 'host ELF')" -eq 1 ] || fail "dir: one library (the link skipped): $out"
+
 # Errors: one line naming the offset, exit 1; usage errors exit 2.
 head -c 100 "$FIX/kernels.fatbin" >"$tmp/cut.fatbin"
 out=$("$NT" inspect "$tmp/cut.fatbin" 2>&1 >/dev/null); [ $? -eq 1 ] || fail "truncated must exit 1"
