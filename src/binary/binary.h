@@ -68,6 +68,7 @@ typedef enum bin_comp { BIN_COMP_NONE = 0, BIN_COMP_ZSTD, BIN_COMP_LZ4 } bin_com
 const char *bin_comp_name(bin_comp c);          /* "none", "zstd", "lz4" */
 
 /* Entry flags (docs/formats.md has the evidence for each). */
+#define BIN_FLAG_DEBUG   0x2u         /* nvcc -G */
 #define BIN_FLAG_LZ4     0x2000u      /* payload is one lz4 block */
 #define BIN_FLAG_ZSTD    0x8000u      /* payload is zstd frames */
 #define BIN_FLAG_ARCH_A  0x100000u    /* arch-specific target: sm_90a, sm_100a */
@@ -94,8 +95,8 @@ typedef struct bin_entry {
     uint64_t       flags;
     bin_comp       comp;
     const uint8_t *payload;
-    const char    *name;            /* object name from the header, or NULL */
-    size_t         name_len;
+    const char    *name;            /* source file name (-lineinfo / -G builds), or NULL */
+    size_t         name_len;        /* without the NUL padding */
 } bin_entry;
 
 /* A reusable output buffer for decompressed payloads (free with bin_buf_free). */

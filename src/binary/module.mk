@@ -6,6 +6,7 @@
 #   kernels_all.fatbin     the same with -compress-all (everything zstd)
 #   kernels_lz4.fatbin     -compress-all -compress-mode=speed (everything lz4)
 #   kernels_raw.fatbin     -compress=false (nothing compressed)
+#   kernels_lineinfo.fatbin sm_90 ELF + PTX with -lineinfo (source name in the headers)
 #   kernels.exe            an executable with the fatbin in .nv_fatbin
 #   bounds.cubin           ptxas output of tests/binary/fixtures/bounds.ptx (launch bounds)
 BIN_FIX := $(BUILD)/fixtures/binary
@@ -13,6 +14,7 @@ BIN_FIX_SRC := tests/binary/fixtures/kernels.cu
 BIN_GENCODE := -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=[sm_90,compute_90]
 BIN_FIXTURES := $(addprefix $(BIN_FIX)/,kernels.ptx kernels.cubin kernels_lineinfo.cubin \
     kernels.fatbin kernels_all.fatbin kernels_lz4.fatbin kernels_raw.fatbin kernels.exe \
+    kernels_lineinfo.fatbin \
     bounds.cubin)
 
 $(BIN_FIX)/kernels.ptx: $(BIN_FIX_SRC)
@@ -36,6 +38,9 @@ $(BIN_FIX)/kernels_lz4.fatbin: $(BIN_FIX_SRC)
 $(BIN_FIX)/kernels_raw.fatbin: $(BIN_FIX_SRC)
 	@mkdir -p $(@D)
 	$(NVCC) $(BIN_GENCODE) -Xfatbin -compress=false -fatbin -o $@ $<
+$(BIN_FIX)/kernels_lineinfo.fatbin: $(BIN_FIX_SRC)
+	@mkdir -p $(@D)
+	$(NVCC) -gencode arch=compute_90,code=[sm_90,compute_90] -lineinfo -fatbin -o $@ $<
 $(BIN_FIX)/kernels.exe: $(BIN_FIX_SRC)
 	@mkdir -p $(@D)
 	$(NVCC) $(BIN_GENCODE) -o $@ $<

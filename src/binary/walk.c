@@ -86,6 +86,11 @@ static int on_entry(void *ctx, const bin_entry *ent)
 {
     ptx_walk *pw = ctx;
     if (ent->kind != BIN_ENTRY_PTX && ent->kind != BIN_ENTRY_ELF) return 0;
+    /* nvcc embeds PTX in a cubin only for -lineinfo / -G, and those builds
+     * name their source file in the entry header (docs/formats.md; the
+     * corpus test checks that no unnamed cubin carries PTX).  Skipping the
+     * others spares decompressing ~8 GB of cubins over CUDA's libraries. */
+    if (ent->kind == BIN_ENTRY_ELF && !ent->name_len && !(ent->flags & BIN_FLAG_DEBUG)) return 0;
     const uint8_t *d;
     size_t n;
     if (bin_entry_data(ent, &pw->buf, &d, &n, pw->e) < 0) {

@@ -224,6 +224,29 @@ static void ptx_from_cubin_and_plain_text(void **state)
     free(p.text);
 }
 
+static void lineinfo_fatbin_has_two_ptx_texts(void **state)
+{
+    /* The PTX entry, and the cubin's .nv_debug_ptx_txt (named entries only). */
+    ptx_seen s = ptx_of("kernels_lineinfo.fatbin");
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.origin, "fatbin 0 entry 0 (sm_90, none) .nv_debug_ptx_txt");
+    assert_non_null(strstr(s.text, ".entry scale("));
+    free(s.text);
+    nt_file f;
+    fixture_open(&f, "kernels_lineinfo.fatbin");
+    seen e = {0};
+    bin_walk_ops ops = {.entry = on_entry};
+    nt_err err = {0};
+    assert_int_equal(bin_walk(f.data, f.size, &ops, &e, NULL, &err), 0);
+    assert_int_equal(e.n, 2);
+    for (unsigned i = 0; i < 2; i++) {
+        assert_non_null(e.ent[i].name);
+        assert_int_equal(strlen("kernels.cu"), e.ent[i].name_len -
+                         (size_t)(strstr(e.ent[i].name, "kernels.cu") - e.ent[i].name));
+    }
+    nt_file_close(&f);
+}
+
 static int stop_at_first(void *ctx, const bin_ptx *p) { return 7; }
 
 static void callback_can_stop_the_walk(void **state)
@@ -276,6 +299,7 @@ int main(void)
         cmocka_unit_test(fatbin_entries_and_compression),
         cmocka_unit_test(same_ptx_from_every_container),
         cmocka_unit_test(ptx_from_cubin_and_plain_text),
+        cmocka_unit_test(lineinfo_fatbin_has_two_ptx_texts),
         cmocka_unit_test(callback_can_stop_the_walk),
         cmocka_unit_test(library_listing),
     };
