@@ -43,7 +43,11 @@ typedef struct bin_ptx {
 /* Calls fn for every PTX text found in data (any kind above: host ELF,
  * fatbin, wrapper, cubin with embedded PTX, plain PTX).  The bin_ptx and
  * its text are valid only during the call.  fn returns 0 to go on,
- * non-zero to stop (that value is returned).  -1 with e on malformed input. */
+ * non-zero to stop (that value is returned).  -1 with e on malformed input.
+ * Plain PTX is bounded by size and needs no NUL within it (unlike
+ * bin_image_size, which must find the driver's terminator).  Inside
+ * fatbins, cubins are searched for embedded PTX only when their entry
+ * header names a source file or has the debug flag (-lineinfo / -G). */
 typedef int (*bin_ptx_fn)(void *ctx, const bin_ptx *ptx);
 int bin_foreach_ptx(const void *data, size_t size, bin_ptx_fn fn, void *ctx, nt_err *e);
 

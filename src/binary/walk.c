@@ -125,15 +125,18 @@ int bin_foreach_ptx(const void *data, size_t size, bin_ptx_fn fn, void *ctx, nt_
 {
     ptx_walk pw = {.fn = fn, .ctx = ctx, .e = e};
     nt_arena_init(&pw.arena, 0);
-    bin_walk_ops ops = {.entry = on_entry};
-    bin_kind k;
-    int rc = bin_walk(data, size, &ops, &pw, &k, e);
-    if (rc == 0 && k == BIN_CUBIN) {
-        rc = cubin_ptx(&pw, data, size, "cubin");
-    } else if (rc == 0 && k == BIN_PTX) {
+    int rc;
+    if (size > 0 && bin_looks_like_ptx(data, size)) {
+        /* Plain text: size bounds it (unlike bin_image_size, no NUL is
+         * needed within it; an unterminated text is copied). */
         size_t len = bin_ptx_trim(data, size);
-        /* bin_image_size found the NUL within size, so the text is terminated. */
-        rc = emit(&pw, data, len, 0, 0, 0, "PTX image");
+        const char *text = len < size ? data : nt_arena_strndup(&pw.arena, data, len);
+        rc = emit(&pw, text, len, 0, 0, 0, "PTX image");
+    } else {
+        bin_walk_ops ops = {.entry = on_entry};
+        bin_kind k;
+        rc = bin_walk(data, size, &ops, &pw, &k, e);
+        if (rc == 0 && k == BIN_CUBIN) rc = cubin_ptx(&pw, data, size, "cubin");
     }
     bin_buf_free(&pw.buf);
     nt_arena_free(&pw.arena);

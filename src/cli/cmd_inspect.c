@@ -305,7 +305,7 @@ static int inspect_file(insp *in, const char *path, bool first)
         in->t.ptx_bytes += n;
         extract_ptx(in, f.data, n, "text");
     }
-    if (in->progress) fprintf(stderr, "\r%*s\r", 60, "");
+    if (in->progress) fputs("\r\033[K", stderr);     /* erase the progress line */
     if (rc != 0 && !in->err.set) nt_err_set(&in->err, "%s", e.msg);
     print_totals(in);
     int status = CLI_OK;
