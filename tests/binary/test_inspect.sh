@@ -60,6 +60,19 @@ head -c 100 "$FIX/kernels.fatbin" >"$tmp/cut.fatbin"
 out=$("$NT" inspect "$tmp/cut.fatbin" 2>&1 >/dev/null); [ $? -eq 1 ] || fail "truncated must exit 1"
 echo "$out" | grep -q "cut.fatbin: fatbin at offset 0x8: size 25712 runs past the end of the image (100 bytes)" \
     || fail "truncated message: $out"
+# A corrupt payload in JSON mode: still one valid document, the error in its file.
+cp "$FIX/kernels_all.fatbin" "$tmp/bad.fatbin"
+printf '\377\377\377\377' | dd of="$tmp/bad.fatbin" bs=1 seek=90 conv=notrunc 2>/dev/null
+"$NT" inspect --json "$tmp/bad.fatbin" "$FIX/kernels.cubin" >"$tmp/bad.json" 2>/dev/null
+[ $? -eq 1 ] || fail "corrupt payload must exit 1"
+if command -v python3 >/dev/null 2>&1; then
+    python3 - "$tmp/bad.json" <<'PY' || fail "json with an error"
+import json, sys
+a, b = json.load(open(sys.argv[1]))["files"]
+assert "entry at offset 0x10: zstd payload (" in a["error"], a
+assert "error" not in b and len(b["kernels"]) == 5
+PY
+fi
 "$NT" inspect >/dev/null 2>&1; [ $? -eq 2 ] || fail "no file must exit 2"
 "$NT" inspect --bogus x >/dev/null 2>&1; [ $? -eq 2 ] || fail "bad flag must exit 2"
 out=$("$NT" inspect /nonexistent 2>&1); [ $? -eq 1 ] || fail "missing file must exit 1"
