@@ -11,7 +11,7 @@
  * The single exception is the fatbin wrapper struct: it holds a pointer
  * into the process (cudart registration), which is followed as the driver
  * would follow it.  bin_foreach_ptx and bin_walk follow that pointer only
- * when the whole input is a wrapper (bin_walk_opts.no_pointers refuses).
+ * when the whole input is a wrapper (bin_walk_ops.no_pointers refuses).
  */
 #ifndef NT_BINARY_H
 #define NT_BINARY_H
@@ -112,10 +112,9 @@ typedef struct bin_buf {
 void bin_buf_free(bin_buf *b);
 
 /* The payload of an entry, decompressed when needed, checked to be exactly
- * the declared size.  *out points into the entry (uncompressed) or into
- * buf (valid until the next use of buf); out[*len] is readable and is 0
- * for decompressed data.  *len is the full (padded) payload for
- * uncompressed entries. */
+ * the declared size.  Decompressed: *out points into buf (valid until its
+ * next use) and out[*len] is 0.  Uncompressed: *out points into the image,
+ * *len is the full (padded) payload, and nothing past it may be read. */
 int bin_entry_data(const bin_entry *ent, bin_buf *buf, const uint8_t **out, size_t *len, nt_err *e);
 
 /* Strips the trailing NULs of a PTX payload; returns the text length. */
