@@ -107,16 +107,10 @@ static int on_entry(void *ctx, const bin_entry *ent)
     }
     size_t len = bin_ptx_trim(d, n);
     const char *text = (const char *)d;
-    if (len == n) {
-        /* An uncompressed payload with no NUL at all: copy to terminate it. */
-        if (len + 1 > pw->buf.cap) {
-            free(pw->buf.p);
-            pw->buf.p = nt_xmalloc(len + 1);
-            pw->buf.cap = len + 1;
-        }
-        memmove(pw->buf.p, d, len);
-        pw->buf.p[len] = 0;
-        text = (const char *)pw->buf.p;
+    if (len == n && ent->comp == BIN_COMP_NONE) {
+        /* In the image with no NUL at all (decompressed data always has
+         * one after it): copy to terminate it. */
+        text = nt_arena_strndup(&pw->arena, (const char *)d, len);
     }
     return emit(pw, text, len, ent->arch, ent->ver_major, ent->ver_minor, origin);
 }

@@ -70,12 +70,20 @@ static int count_ptx(void *ctx, const bin_ptx *p)
     return 0;
 }
 
-typedef struct origins { int n; char s[4][64]; } origins;
+typedef struct origins { int n; char s[4][80]; } origins;
 
 static int collect_origins(void *ctx, const bin_ptx *p)
 {
     origins *o = ctx;
     if (o->n < 4) snprintf(o->s[o->n++], sizeof o->s[0], "%s", p->origin);
+    return 0;
+}
+
+static int collect_text(void *ctx, const bin_ptx *p)
+{
+    origins *o = ctx;
+    assert_int_equal(strlen(p->text), p->len);
+    if (o->n < 4) snprintf(o->s[o->n++], sizeof o->s[0], "%s", p->text);
     return 0;
 }
 
@@ -140,6 +148,18 @@ static void valid_images(void **state)
     int n = 0;
     assert_int_equal(bin_foreach_ptx(two.b, two.n, count_ptx, &n, &e), 0);
     assert_int_equal(n, 2);
+    /* An uncompressed PTX payload that fills its padded size with no NUL,
+     * at the very end of a heap block (ASan sees any read past it). */
+    img full;
+    fatbin_begin(&full);
+    fatbin_entry(&full, 1, 0x11, PTX_TEXT "\n", 64, 0);
+    uint8_t *heap = nt_xmalloc(full.n);
+    memcpy(heap, full.b, full.n);
+    origins fo = {0};
+    assert_int_equal(bin_foreach_ptx(heap, full.n, collect_text, &fo, &e), 0);
+    assert_int_equal(fo.n, 1);
+    assert_string_equal(fo.s[0], PTX_TEXT "\n");
+    free(heap);
     /* Arch-specific and family targets show in the origin. */
     img a;
     fatbin_begin(&a);
