@@ -152,7 +152,8 @@ static void lineinfo_cubin_has_ptx(void **state)
     bin_cubin c = p.c;
     assert_non_null(c.ptx);
     assert_int_equal(strlen(c.ptx), c.ptx_len);
-    assert_non_null(strstr(c.ptx, ".version 9.0\n.target sm_90\n"));
+    assert_non_null(strstr(c.ptx, "\n.target sm_90\n"));
+    assert_non_null(strstr(c.ptx, ".version "));
     assert_int_equal(c.nkernels, 5);
     parsed_free(&p);
 }

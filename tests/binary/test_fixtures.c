@@ -119,9 +119,12 @@ static void check_entries(const char *name, bin_comp elf_comp, bin_comp ptx_comp
             nt_arena_free(&a);
             assert_int_equal(en->ver_major, 1);      /* ELF entries carry 1.7 or 1.8 */
         } else {
-            assert_int_equal(en->ver_major, 9);      /* CUDA 13 writes PTX ISA 9.0 */
-            assert_int_equal(en->ver_minor, 0);
-            assert_non_null(strstr((const char *)d, ".version 9.0"));
+            /* The header's ISA version is the text's .version (9.0 with
+             * CUDA 13; whatever the toolkit writes elsewhere). */
+            char want[32];
+            snprintf(want, sizeof want, ".version %u.%u\n", en->ver_major, en->ver_minor);
+            assert_true(en->ver_major >= 7);
+            assert_non_null(strstr((const char *)d, want));
         }
     }
     bin_buf_free(&buf);
@@ -181,9 +184,10 @@ static void same_ptx_from_every_container(void **state)
     ptx_seen ref = ptx_of("kernels_raw.fatbin");
     assert_int_equal(ref.n, 1);
     assert_int_equal(ref.arch, 90);
-    assert_int_equal(ref.major, 9);
+    char want[32];
+    snprintf(want, sizeof want, ".version %u.%u\n", ref.major, ref.minor);
     assert_non_null(strstr(ref.text, ".entry scale("));
-    assert_non_null(strstr(ref.text, ".version 9.0"));
+    assert_non_null(strstr(ref.text, want));
     assert_string_equal(ref.origin, "fatbin 0 entry 2 (sm_90, none)");
     const char *others[] = {"kernels.fatbin", "kernels_all.fatbin", "kernels_lz4.fatbin",
                             "kernels.exe"};

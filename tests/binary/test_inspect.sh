@@ -9,7 +9,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 out=$("$NT" inspect "$FIX/kernels.exe") || fail "inspect exe: $out"
 echo "$out" | grep -q "kernels.exe: host ELF" || fail "kind line: $out"
-echo "$out" | grep -q "entry 2: PTX sm_90 ISA 9.0, zstd" || fail "PTX entry line: $out"
+echo "$out" | grep -q "entry 2: PTX sm_90 ISA [0-9]*\.[0-9], zstd" || fail "PTX entry line: $out"
 echo "$out" | grep -q "kernel void ns::axpy<double>(double, double const\*, double\*, int)" \
     || fail "demangled kernel: $out"
 echo "$out" | grep -q "regs [0-9]*, params 3 (24 bytes: 8@0 4@8 8@16)" || fail "scale params: $out"
@@ -30,7 +30,7 @@ a, b = d["files"]
 assert a["kind"] == "fatbin" and a["totals"]["entries"] == 3, a["totals"]
 e = a["fatbins"][0]["entries"]
 assert [x["compression"] for x in e] == ["lz4"] * 3
-assert e[2]["kind"] == "PTX" and e[2]["ptx_version"] == "9.0"
+assert e[2]["kind"] == "PTX" and e[2]["ptx_version"].count(".") == 1
 ks = {k["name"]: k for k in e[1]["kernels"]}
 assert ks["scale"]["max_threads"] == [256, 1, 1] and ks["scale"]["ptx"] is True
 assert [p["size"] for p in ks["_Z8bigparam3BigPi"]["params"]] == [84, 8]
@@ -44,7 +44,7 @@ fi
 f1="$tmp/ptx/kernels_all.fatbin.fatbin0.entry2.sm_90.ptx"
 f2="$tmp/ptx/kernels_lineinfo.cubin.lineinfo.ptx"
 [ -s "$f1" ] && [ -s "$f2" ] || fail "extracted files: $(ls "$tmp/ptx")"
-head -c 200 "$f1" | grep -q "^.version 9.0" || fail "extracted PTX text"
+head -c 200 "$f1" | grep -q "^.version [0-9]*\.[0-9]" || fail "extracted PTX text"
 grep -q ".entry scale(" "$f2" || fail "extracted lineinfo PTX"
 if [ -x "${CUDA_HOME:-/usr/local/cuda}/bin/ptxas" ]; then
     "${CUDA_HOME:-/usr/local/cuda}/bin/ptxas" -arch=sm_90 -o "$tmp/x.cubin" "$f1" || fail "ptxas rejects extracted PTX"
