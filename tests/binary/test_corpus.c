@@ -55,7 +55,12 @@ static void every_library_entry_parses(void **state)
     bin_free_libs(all, nall);
     corpus_print(&t, (double)(nt_now_ns() - t0) / 1e9);
     assert_int_equal(t.failures, 0);
-    assert_true(t.fatbins > 0 && t.ptx_entries > 0 && t.elf_entries > 0 && t.kernels > 0);
+    if (t.fatbins == 0) {
+        /* A toolkit without NVIDIA's math libraries: nothing to check. */
+        printf("corpus: no fatbins in the chosen libraries, skipped\n");
+        skip();
+    }
+    assert_true(t.ptx_entries > 0 && t.elf_entries > 0 && t.kernels > 0);
 }
 
 int main(void)
