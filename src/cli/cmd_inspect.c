@@ -27,6 +27,7 @@ typedef struct insp {
     const char *extract_dir;
     const char *path;
     size_t      file_size;
+    size_t      fatbin_end;          /* end of the last fatbin: 100% of the progress */
     bin_buf     buf;
     NT_VEC(bin_entry) ents;          /* the current fatbin's entries */
     unsigned    fatbin;
@@ -55,7 +56,8 @@ static void progress(insp *in, size_t off)
     uint64_t now = nt_now_ns();
     if (now - in->last_progress < 200000000ull) return;
     in->last_progress = now;
-    fprintf(stderr, "\rinspect: %s: %3.0f%%", in->path, 100.0 * (double)off / (double)in->file_size);
+    fprintf(stderr, "\rinspect: %s: %3.0f%%", in->path,
+            100.0 * (double)off / (double)NT_MAX(in->fatbin_end, (size_t)1));
 }
 
 /* ---- PTX: which kernels a text defines ----------------------------------- */
@@ -242,6 +244,13 @@ static int on_fatbin(void *ctx, unsigned index, size_t offset, size_t size, unsi
     return 0;
 }
 
+static int on_fatbin_end(void *ctx, unsigned index, size_t offset, size_t size, unsigned version)
+{
+    size_t *end = ctx;
+    *end = NT_MAX(*end, offset + size);
+    return 0;
+}
+
 static int on_entry(void *ctx, const bin_entry *ent)
 {
     nt_vec_push(&((insp *)ctx)->ents, *ent);
@@ -286,6 +295,13 @@ static int inspect_file(insp *in, const char *path, bool first)
     in->file_size = f.size;
     in->progress = cli_stderr_tty() && f.size >= (64u << 20);
     in->last_progress = 0;
+    in->fatbin_end = 0;
+    if (in->progress) {
+        /* A headers-only pass (no payload is touched) finds where the
+         * fatbins end, so the percentage reaches 100. */
+        bin_walk_ops ends = {.fatbin = on_fatbin_end};
+        bin_walk(f.data, f.size, &ends, &in->fatbin_end, NULL, NULL);
+    }
     bin_kind k = BIN_UNKNOWN;
     size_t isize = 0;
     /* A PTX file's text is terminated by nt_file_open's extra NUL. */
