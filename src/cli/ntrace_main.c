@@ -13,6 +13,7 @@ typedef struct cli_cmd {
 /* Subcommands in the order `ntrace --help` lists them. */
 static const cli_cmd cli_cmds[] = {
     {"run",     cmd_run,     "run a program with its kernels probed, into a database"},
+    {"report",  cmd_report,  "summaries, timelines and HTML reports from a database"},
     {"doctor",  cmd_doctor,  "what this machine offers: driver, CUDA, CUPTI, emulator"},
     {"version", cmd_version, "print the version"},
 };
