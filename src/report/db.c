@@ -72,7 +72,7 @@ int rep_map_col(const rep_map *m, const char *name)
 
 const char *rep_launch_kname(const rep_launch *l)
 {
-    return l->k ? l->k->demangled : "(unknown kernel)";
+    return l->k ? l->k->demangled : l->kname;
 }
 
 double rep_clock_khz(const rep_launch *l)
@@ -107,7 +107,7 @@ static int load_run_devices(rep_db *db, nt_err *e)
         db->run.host = rep_col_text(db, st, 1);
         db->run.pid = sqlite3_column_int64(st, 2);
         db->run.start_ns = sqlite3_column_int64(st, 3);
-        db->run.end_ns = sqlite3_column_int64(st, 4);
+        db->run.end_ns = sqlite3_column_int64(st, 4);   /* 0 when the run did not end */
         db->run.version = rep_col_text(db, st, 5);
     }
     sqlite3_finalize(st);
@@ -117,10 +117,10 @@ static int load_run_devices(rep_db *db, nt_err *e)
     while ((rc = rep_step(db, st, e)) == SQLITE_ROW) {
         rep_device d = {
             .id = sqlite3_column_int64(st, 0), .name = rep_col_text(db, st, 1),
-            .sm_count = sqlite3_column_int64(st, 2), .clock_khz = sqlite3_column_int64(st, 3),
-            .mem_clock_khz = sqlite3_column_int64(st, 4),
-            .mem_bus_bits = sqlite3_column_int64(st, 5),
-            .cc_major = sqlite3_column_int64(st, 6), .cc_minor = sqlite3_column_int64(st, 7),
+            .sm_count = sqlite3_column_int64(st, 2),
+            .clock_khz = sqlite3_column_int64(st, 3) / 1000,    /* stored in Hz */
+            .total_memory = sqlite3_column_int64(st, 4),
+            .cc_major = sqlite3_column_int64(st, 5), .cc_minor = sqlite3_column_int64(st, 6),
         };
         nt_vec_push(&db->devs, d);
     }
@@ -152,17 +152,37 @@ static int load_kernels_launches(rep_db *db, nt_err *e)
             .device_id = sqlite3_column_int64(st, 2), .stream_id = sqlite3_column_int64(st, 3),
             .start_ns = sqlite3_column_int64(st, 4), .end_ns = sqlite3_column_int64(st, 5),
             .instrumented = sqlite3_column_int(st, 12), .reason = rep_col_text(db, st, 13),
-            .selected = true,
+            .kname = rep_col_text(db, st, 14), .saved = sqlite3_column_int64(st, 15),
+            .dropped = sqlite3_column_int64(st, 16), .selected = true,
         };
         for (int i = 0; i < 3; i++) {
             l.grid[i] = (uint32_t)sqlite3_column_int64(st, 6 + i);
             l.block[i] = (uint32_t)sqlite3_column_int64(st, 9 + i);
         }
         if (l.end_ns < l.start_ns) l.end_ns = l.start_ns;   /* never negative spans */
+        if (!*l.reason) l.reason = "no probe status recorded";
         nt_vec_push(&db->launches, l);
     }
     sqlite3_finalize(st);
     if (rc < 0) return -1;
+    /* A launch the injector did not see (no kernel row) gets a kernel of
+     * its own name, so that it still counts in the kernel table. */
+    for (size_t i = 0; i < db->launches.n; i++) {
+        rep_launch *l = &db->launches.v[i];
+        size_t k = 0;
+        while (k < db->kernels.n && db->kernels.v[k].id != l->kernel_id) k++;
+        if (k < db->kernels.n && l->kernel_id > 0) continue;
+        for (k = 0; k < db->kernels.n; k++)
+            if (db->kernels.v[k].id <= 0 && !strcmp(db->kernels.v[k].demangled, l->kname)) break;
+        if (k == db->kernels.n) {
+            rep_kernel nk = {
+                .id = -(int64_t)k - 1, .name = l->kname, .demangled = l->kname,
+                .reason = "not seen by the injector (activity record only)", .selected = true,
+            };
+            nt_vec_push(&db->kernels, nk);
+        }
+        l->kernel_id = db->kernels.v[k].id;
+    }
     /* Pointers are taken once both vectors stopped growing. */
     for (size_t i = 0; i < db->launches.n; i++) {
         rep_launch *l = &db->launches.v[i];
@@ -193,6 +213,7 @@ static int load_maps(rep_db *db, nt_err *e)
             .level = rep_col_text(db, st, 4), .cap = sqlite3_column_int64(st, 5),
         };
         m.qtable = quote_ident(&db->a, m.table);
+        m.warp_expr = strcmp(m.level, SCH_LEVEL_BLOCK) ? SCH_MAP_WARP : "0";
         nt_vec_push(&db->maps, m);
     }
     sqlite3_finalize(st);
@@ -220,23 +241,32 @@ static int load_maps(rep_db *db, nt_err *e)
     return 0;
 }
 
-static int check_version(rep_db *db, nt_err *e)
+static int pragma_int(rep_db *db, const char *sql, int64_t *v, nt_err *e)
 {
-    if (!rep_has_table(db, SCH_T_META))
-        return nt_err_set(e, "%s: not an ntrace database (no %s table)", db->path, SCH_T_META);
-    sqlite3_stmt *st = rep_prepare(db, SCH_META_VERSION, e);
+    sqlite3_stmt *st = rep_prepare(db, sql, e);
     if (!st) return -1;
     int rc = rep_step(db, st, e);
-    long v = rc == SQLITE_ROW ? strtol((const char *)sqlite3_column_text(st, 0) ?
-                                       (const char *)sqlite3_column_text(st, 0) : "0", NULL, 10) : 0;
+    *v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
-    if (rc < 0) return -1;
-    if (v <= 0)
-        return nt_err_set(e, "%s: not an ntrace database (no schema_version in %s)",
-                          db->path, SCH_T_META);
+    return rc < 0 ? -1 : 0;
+}
+
+static int check_version(rep_db *db, nt_err *e)
+{
+    int64_t app, v;
+    if (pragma_int(db, "PRAGMA application_id", &app, e) ||
+        pragma_int(db, "PRAGMA user_version", &v, e))
+        return -1;
+    if (app != SCH_APPLICATION_ID)
+        return nt_err_set(e, "%s: not an ntrace database (application_id 0x%llx, ntrace writes "
+                          "0x%x)", db->path, (unsigned long long)app, SCH_APPLICATION_ID);
     if (v > SCH_VERSION)
-        return nt_err_set(e, "%s: schema version %ld is newer than this ntrace reads (%d); "
-                          "use a newer ntrace", db->path, v, SCH_VERSION);
+        return nt_err_set(e, "%s: written by a newer ntrace (schema version %lld); this ntrace "
+                          "reads up to version %d: use a newer ntrace", db->path, (long long)v,
+                          SCH_VERSION);
+    if (v < SCH_VERSION)
+        return nt_err_set(e, "%s: schema version %lld is older than this ntrace reads (%d): "
+                          "profile the program again", db->path, (long long)v, SCH_VERSION);
     return 0;
 }
 
@@ -304,6 +334,10 @@ int rep_select(rep_db *db, const rep_opts *o, nt_err *e)
         }
     }
     size_t nk = 0, nl = 0;
+    free(db->kw);              /* the wait cache belongs to the old selection */
+    db->kw = NULL;
+    db->nkw = 0;
+    db->kw_done = false;
     for (size_t i = 0; i < db->kernels.n; i++) {
         rep_kernel *k = &db->kernels.v[i];
         k->selected = !o->kernel_re || !regexec(&re, k->demangled, 0, NULL, 0) ||

@@ -8,6 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A gmem_bytes map: probe or map of that name with a `bytes` field. */
+static bool is_gmem(const rep_map *m)
+{
+    return (!strcmp(m->probe, "gmem_bytes") || !strcmp(m->name, "gmem_bytes")) &&
+           rep_map_col(m, "bytes") >= 0;
+}
+
 static int sum_sched(rep_db *db, rep_doc *d, rep_map *bs, nt_err *e)
 {
     rep_table *t = rep_table_new(d, "block_sched",
@@ -54,7 +61,7 @@ static int sum_sched(rep_db *db, rep_doc *d, rep_map *bs, nt_err *e)
 static int sum_gmem(rep_db *db, rep_doc *d, rep_map *m, nt_err *e)
 {
     rep_table *t = rep_table_new(d, "gmem_bytes", "gmem_bytes: global memory traffic per launch",
-                                 "launch|kernel|bytes|MB|duration us|achieved GB/s|% of peak");
+                                 "launch|kernel|bytes|MB|duration us|achieved GB/s");
     int col = rep_map_col(m, "bytes");
     for (size_t i = 0; i < db->launches.n; i++) {
         rep_launch *l = &db->launches.v[i];
@@ -71,11 +78,6 @@ static int sum_gmem(rep_db *db, rep_doc *d, rep_map *m, nt_err *e)
         rep_put_f(t, dur / 1e3, 1);
         double gbs = dur > 0 ? a.sum / (double)dur : 0;      /* bytes/ns = GB/s */
         rep_put_f(t, gbs, 1);
-        const rep_device *x = l->dev;
-        double peak = x && x->mem_clock_khz > 0 && x->mem_bus_bits > 0
-                          ? 2.0 * x->mem_clock_khz * 1e3 * (x->mem_bus_bits / 8.0) / 1e9 : 0;
-        if (peak > 0) rep_put_f(t, 100.0 * gbs / peak, 1);
-        else rep_put_null(t);
     }
     rep_note(d, t, "achieved bandwidth: bytes / launch duration (CUPTI start..end)");
     if (!t->nrows) rep_note(d, t, "no gmem_bytes records in the selected launches");
@@ -124,7 +126,7 @@ static bool known(rep_db *db, const rep_map *m)
 {
     return m == rep_block_sched(db) || m == rep_wait_map(db, "barrier_wait") ||
            m == rep_wait_map(db, "mem_wait") ||
-           (!strcmp(m->probe, "gmem_bytes") && rep_map_col(m, "bytes") >= 0);
+           is_gmem(m);
 }
 
 static int sum_generic(rep_db *db, rep_doc *d, rep_map *m, nt_err *e)
@@ -147,7 +149,10 @@ static int sum_generic(rep_db *db, rep_doc *d, rep_map *m, nt_err *e)
         int prec = m->cols[c].kind == REP_COL_FLOAT ? 3 : 0;
         if (a.n) {
             rep_put_f(t, a.min, prec);
-            rep_put_f(t, a.sum / a.n, prec == 0 ? 1 : prec);
+            /* The sum is a double: clamp the mean of huge values (timer
+             * readings near 2^60) where its rounding shows. */
+            double mean = a.sum / a.n;
+            rep_put_f(t, mean < a.min ? a.min : mean > a.max ? a.max : mean, prec == 0 ? 1 : prec);
             rep_put_f(t, a.max, prec);
         } else {
             rep_put_null(t);
@@ -160,28 +165,21 @@ static int sum_generic(rep_db *db, rep_doc *d, rep_map *m, nt_err *e)
 
 static int sum_drops(rep_db *db, rep_doc *d, nt_err *e)
 {
-    sqlite3_stmt *st = rep_prepare(db, SCH_Q_DROPS, e);
-    if (!st) return -1;
     rep_table *t = NULL;
-    int rc;
-    while ((rc = rep_step(db, st, e)) == SQLITE_ROW) {
-        rep_launch *l = rep_launch_by_id(db, sqlite3_column_int64(st, 0));
-        if (!l || !l->selected) continue;
-        int64_t mid = sqlite3_column_int64(st, 1);
-        const rep_map *m = NULL;
-        for (size_t i = 0; i < db->maps.n; i++) if (db->maps.v[i].id == mid) m = &db->maps.v[i];
+    for (size_t i = 0; i < db->launches.n; i++) {
+        rep_launch *l = &db->launches.v[i];
+        if (!l->selected || l->dropped <= 0) continue;
         if (!t) t = rep_table_new(d, "drops", "records dropped (slots full: raise the map's cap)",
-                                  "launch|kernel|map|dropped");
-        char name[256];
-        snprintf(name, sizeof name, "%s.%s", m ? m->probe : "?", m ? m->name : "?");
+                                  "launch|kernel|records saved|dropped|dropped %");
         rep_row(t);
         rep_put_i(t, l->id);
         rep_put_s(d, t, rep_launch_kname(l));
-        rep_put_s(d, t, name);
-        rep_put_i(t, sqlite3_column_int64(st, 2));
+        rep_put_i(t, l->saved);
+        rep_put_i(t, l->dropped);
+        rep_put_f(t, 100.0 * l->dropped / (double)(l->saved + l->dropped), 1);
     }
-    sqlite3_finalize(st);
-    return rc < 0 ? -1 : 0;
+    (void)e;
+    return 0;
 }
 
 int rep_sum_probes(rep_db *db, rep_doc *d, nt_err *e)
@@ -190,8 +188,7 @@ int rep_sum_probes(rep_db *db, rep_doc *d, nt_err *e)
     if (bs && sum_sched(db, d, bs, e)) return -1;
     for (size_t i = 0; i < db->maps.n; i++) {
         rep_map *m = &db->maps.v[i];
-        if (!strcmp(m->probe, "gmem_bytes") && rep_map_col(m, "bytes") >= 0 &&
-            sum_gmem(db, d, m, e))
+        if (is_gmem(m) && sum_gmem(db, d, m, e))
             return -1;
     }
     if ((rep_wait_map(db, "barrier_wait") || rep_wait_map(db, "mem_wait")) && sum_waits(db, d, e))

@@ -13,7 +13,7 @@
 typedef struct rep_device {
     int64_t id;
     const char *name;
-    int64_t sm_count, clock_khz, mem_clock_khz, mem_bus_bits, cc_major, cc_minor;
+    int64_t sm_count, clock_khz, total_memory, cc_major, cc_minor;
 } rep_device;
 
 typedef struct rep_kernel {
@@ -26,9 +26,11 @@ typedef struct rep_kernel {
 typedef struct rep_launch {
     int64_t id, kernel_id, device_id, stream_id, start_ns, end_ns;
     uint32_t grid[3], block[3];
-    int instrumented;
-    const char *reason;
-    rep_kernel *k;          /* NULL when kernel_id names no kernel */
+    int instrumented;       /* its probe records are in the database */
+    const char *reason;     /* the probe status when not instrumented */
+    const char *kname;      /* the launch row's own kernel name */
+    int64_t saved, dropped; /* probe records */
+    rep_kernel *k;          /* never NULL once loaded */
     rep_device *dev;        /* NULL when device_id names no device */
     bool selected;
 } rep_launch;
@@ -47,6 +49,7 @@ typedef struct rep_map {
     rep_col *cols;
     int ncols;
     const char *qtable;     /* table name quoted for SQL */
+    const char *warp_expr;  /* SQL for the warp in its block ("0" for block maps) */
 } rep_map;
 
 /* Probe-side warp cycle accounting of one kernel over the selected launches
@@ -181,7 +184,8 @@ void rep_sched_of(const rep_warps *ws, const rep_launch *l, rep_sched *s);
 
 /* ---- waits.c: per-kernel wait accounting (cached in db) ------------------ */
 int rep_kwaits(rep_db *db, const rep_kwait **kw, size_t *n, nt_err *e);
-/* The barrier_wait / mem_wait maps, NULL when absent. */
+/* The barrier_wait / mem_wait map: a probe or map of that name with a
+ * `cycles` field; NULL when absent. */
 rep_map *rep_wait_map(rep_db *db, const char *probe);
 /* Generic per-launch aggregation of one numeric column of a map. */
 typedef struct rep_agg {

@@ -26,7 +26,10 @@ int rep_sum_overview(rep_db *db, rep_doc *d, nt_err *e)
         gmtime_r(&secs, &tm);
         strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
         kv(d, t, "started", buf);
-        snprintf(buf, sizeof buf, "%.3f ms", (db->run.end_ns - db->run.start_ns) / 1e6);
+        if (db->run.end_ns >= db->run.start_ns && db->run.end_ns > 0)
+            snprintf(buf, sizeof buf, "%.3f ms", (db->run.end_ns - db->run.start_ns) / 1e6);
+        else
+            snprintf(buf, sizeof buf, "unknown (the run did not end cleanly)");
         kv(d, t, "duration", buf);
         kv(d, t, "ntrace", db->run.version);
     } else {
@@ -44,7 +47,7 @@ int rep_sum_overview(rep_db *db, rep_doc *d, nt_err *e)
     kv(d, t, "probe maps", buf);
 
     rep_table *dv = rep_table_new(d, "devices", "devices",
-                                  "id|name|SMs|SM clock MHz|memory GB/s (peak)|compute capability");
+                                  "id|name|SMs|SM clock MHz|memory GiB|compute capability");
     for (size_t i = 0; i < db->devs.n; i++) {
         rep_device *x = &db->devs.v[i];
         rep_row(dv);
@@ -52,11 +55,8 @@ int rep_sum_overview(rep_db *db, rep_doc *d, nt_err *e)
         rep_put_s(d, dv, x->name);
         rep_put_i(dv, x->sm_count);
         rep_put_f(dv, x->clock_khz / 1e3, 0);
-        /* DDR: two transfers per memory clock, bus width in bits. */
-        if (x->mem_clock_khz > 0 && x->mem_bus_bits > 0)
-            rep_put_f(dv, 2.0 * x->mem_clock_khz * 1e3 * (x->mem_bus_bits / 8.0) / 1e9, 0);
-        else
-            rep_put_null(dv);
+        if (x->total_memory > 0) rep_put_f(dv, x->total_memory / 1073741824.0, 1);
+        else rep_put_null(dv);
         snprintf(buf, sizeof buf, "%lld.%lld", (long long)x->cc_major, (long long)x->cc_minor);
         rep_put_s(d, dv, buf);
     }

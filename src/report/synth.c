@@ -10,6 +10,7 @@
 #include "report/report_int.h"
 #include "report/schema.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -59,7 +60,8 @@ static int run_ins(syn *s, sqlite3_stmt *st, const char *fmt, ...)
     for (int i = 0; fmt[i]; i++) {
         if (fmt[i] == 's') {
             const char *v = va_arg(ap, const char *);
-            sqlite3_bind_text(st, i + 1, v, -1, SQLITE_TRANSIENT);
+            if (v) sqlite3_bind_text(st, i + 1, v, -1, SQLITE_TRANSIENT);
+            else sqlite3_bind_null(st, i + 1);
         } else {
             sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
         }
@@ -129,19 +131,23 @@ static int write_meta(syn *s, const rep_synth *p, int64_t t0, int64_t t1)
 {
     sqlite3_stmt *st;
     int rc = 0;
-    if (!(st = prep(s, SCH_INS_META))) return -1;
-    rc |= run_ins(s, st, "i", (int64_t)SCH_VERSION);
-    sqlite3_finalize(st);
     if (!(st = prep(s, SCH_INS_RUN))) return -1;
-    rc |= run_ins(s, st, "ssiiis", "./synthetic_app --size 4096", "synthetic-host",
-                  (int64_t)4242, t0, t1, NT_VERSION);
+    rc |= run_ins(s, st, "ssisiii", "./synthetic_app --size 4096", "synthetic-host",
+                  (int64_t)4242, NT_VERSION, (int64_t)SCH_VERSION, t0, t1);
     sqlite3_finalize(st);
     if (!(st = prep(s, SCH_INS_DEVICE))) return -1;
-    rc |= run_ins(s, st, "isiiiiii", (int64_t)0, "NVIDIA H100 80GB HBM3 (synthetic)",
-                  (int64_t)p->sm_count, (int64_t)1755000, (int64_t)2619000, (int64_t)5120,
-                  (int64_t)9, (int64_t)0);
+    rc |= run_ins(s, st, "isiiiii", (int64_t)0, "NVIDIA H100 80GB HBM3 (synthetic)",
+                  (int64_t)80 << 30, (int64_t)1755000000, (int64_t)p->sm_count, (int64_t)9,
+                  (int64_t)0);
     sqlite3_finalize(st);
-    if (!(st = prep(s, SCH_INS_KERNEL))) return -1;
+    return rc ? -1 : 0;
+}
+
+/* Kernels and their names (StringIds 2k+1 mangled, 2k+2 demangled). */
+static int write_kernels(syn *s, const rep_synth *p)
+{
+    sqlite3_stmt *st = prep(s, SCH_INS_KERNEL), *str = prep(s, SCH_INS_STRING);
+    int rc = (!st || !str) ? -1 : 0;
     static const char *const names[][2] = {
         {"_Z6matmulPKfS0_Pfi", "matmul(float const*, float const*, float*, int)"},
         {"_Z9reduce_v2PKfPfj", "reduce_v2(float const*, float*, unsigned int)"},
@@ -150,17 +156,25 @@ static int write_meta(syn *s, const rep_synth *p, int64_t t0, int64_t t1)
     };
     for (int k = 0; k < p->kernels && !rc; k++) {
         char n[64], d[96];
-        snprintf(n, sizeof n, "%s%s", names[k % 4][0], k >= 4 ? "_v" : "");
-        snprintf(d, sizeof d, "%s%s", names[k % 4][1], k >= 4 ? " [variant]" : "");
-        if (k >= 4) snprintf(n + strlen(n), sizeof n - strlen(n), "%d", k);
+        snprintf(n, sizeof n, "%s", names[k % 4][0]);
+        snprintf(d, sizeof d, "%s", names[k % 4][1]);
+        if (k >= 4) {
+            snprintf(n + strlen(n), sizeof n - strlen(n), "_v%d", k);
+            snprintf(d + strlen(d), sizeof d - strlen(d), " [variant %d]", k);
+        }
         bool ins = kernel_instr(p, k);
-        rc |= run_ins(s, st, "issis", (int64_t)k + 1, n, d, (int64_t)ins,
-                      ins ? "" : "no PTX (SASS only)");
+        rc |= run_ins(s, str, "is", (int64_t)2 * k + 1, n);
+        rc |= run_ins(s, str, "is", (int64_t)2 * k + 2, d);
+        rc |= run_ins(s, st, "iiiis", (int64_t)k + 1, (int64_t)2 * k + 1, (int64_t)2 * k + 2,
+                      (int64_t)ins, ins ? NULL : "no PTX (SASS only)");
     }
     sqlite3_finalize(st);
+    sqlite3_finalize(str);
     return rc ? -1 : 0;
 }
 
+/* One probe per synthetic map (probe i+1, map 0), as separate probe files
+ * would give; each map gets its typed table. */
 static int write_probe_meta(syn *s, const rep_synth *p)
 {
     sqlite3_stmt *pr = prep(s, SCH_INS_PROBE), *mp = prep(s, SCH_INS_MAP),
@@ -170,25 +184,26 @@ static int write_probe_meta(syn *s, const rep_synth *p)
         const syn_map *m = &syn_maps[i];
         if (!(p->maps & m->bit)) continue;
         char table[96], cols[256] = "", ins[512];
-        snprintf(table, sizeof table, SCH_MAP_TABLE_PREFIX "%s_%s", m->probe, m->map);
+        snprintf(table, sizeof table, SCH_MAP_TABLE_FMT, m->probe, m->map);
+        for (char *c = table; *c; c++) *c = (char)toupper((unsigned char)*c);
         rc |= run_ins(s, pr, "is", (int64_t)i + 1, m->probe);
-        rc |= run_ins(s, mp, "iisssi", (int64_t)i + 1, (int64_t)i + 1, m->map, table,
-                      "warp", (int64_t)m->cap);
+        rc |= run_ins(s, mp, "iisssi", (int64_t)i + 1, (int64_t)0, m->map, table, "warp",
+                      (int64_t)m->cap);
         int nc = 0;
         char buf[128];
         snprintf(buf, sizeof buf, "%s", m->cols);
         for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
             char *colon = strchr(tok, ':');
             *colon = 0;
-            rc |= run_ins(s, mc, "iiss", (int64_t)i + 1, (int64_t)nc++, tok, colon + 1);
-            snprintf(cols + strlen(cols), sizeof cols - strlen(cols), ", %s %s", tok,
+            rc |= run_ins(s, mc, "iiiss", (int64_t)i + 1, (int64_t)0, (int64_t)nc++, tok, colon + 1);
+            snprintf(cols + strlen(cols), sizeof cols - strlen(cols), ", \"%s\" %s", tok,
                      colon[1] == 'f' ? "REAL" : "INTEGER");
         }
-        char ddl[512];
+        char ddl[768];
         snprintf(ddl, sizeof ddl, SCH_DDL_MAP, table, cols, table, table);
         rc |= exec(s, ddl);
-        int k = snprintf(ins, sizeof ins, "INSERT INTO %s VALUES(?1,?2,?3", table);
-        for (int c = 0; c < nc; c++) k += snprintf(ins + k, sizeof ins - (size_t)k, ",?%d", c + 4);
+        int k = snprintf(ins, sizeof ins, "INSERT INTO \"%s\" VALUES(?1,?2,?3,?4", table);
+        for (int c = 0; c < nc; c++) k += snprintf(ins + k, sizeof ins - (size_t)k, ",?%d", c + 5);
         snprintf(ins + k, sizeof ins - (size_t)k, ")");
         if (!rc && !(s->ins[i] = prep(s, ins))) rc = -1;
     }
@@ -205,20 +220,20 @@ static int write_probe_meta(syn *s, const rep_synth *p)
     return rc ? -1 : 0;
 }
 
-static int ins_rec(syn *s, int map, int64_t launch, int64_t slot, int64_t idx,
+static int ins_rec(syn *s, int map, int64_t launch, int64_t block, int64_t warp, int64_t seq,
                    int n, const int64_t *v)
 {
     sqlite3_stmt *st = s->ins[map];
     sqlite3_bind_int64(st, 1, launch);
-    sqlite3_bind_int64(st, 2, slot);
-    sqlite3_bind_int64(st, 3, idx);
-    for (int i = 0; i < n; i++) sqlite3_bind_int64(st, 4 + i, v[i]);
+    sqlite3_bind_int64(st, 2, block);
+    sqlite3_bind_int64(st, 3, warp);
+    sqlite3_bind_int64(st, 4, seq);
+    for (int i = 0; i < n; i++) sqlite3_bind_int64(st, 5 + i, v[i]);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return nt_err_set(s->e, "synthetic database: %s", sqlite3_errmsg(s->db));
     return 0;
 }
-
 /* Simulates one launch starting at t0 (ns); returns its duration in ns. */
 static int64_t sim_launch(syn *s, const rep_synth *p, int64_t id, int k, int64_t t0,
                           const int64_t *sm_base, bool instr, int *err)
@@ -245,7 +260,6 @@ static int64_t sim_launch(syn *s, const rep_synth *p, int64_t id, int k, int64_t
             int64_t we = ws + life;
             if (we > bend) bend = we;
             if (!instr) continue;
-            int64_t slot = (int64_t)b * wpb + w;
             uint64_t c0 = (uint64_t)sm_base[sm] + (uint64_t)(ws * cyc_per_ns);
             uint64_t c1 = (uint64_t)sm_base[sm] + (uint64_t)(we * cyc_per_ns);
             int64_t life_c = (int64_t)(c1 - c0);
@@ -256,20 +270,20 @@ static int64_t sim_launch(syn *s, const rep_synth *p, int64_t id, int k, int64_t
                 if (!strcmp(pn, "block_sched")) {
                     v[0] = (int64_t)c0; v[1] = (int64_t)c1; v[2] = sm;
                     v[3] = t0 + ws + (int64_t)(rnd(s) % 3);
-                    *err |= ins_rec(s, (int)m, id, slot, 0, 4, v);
+                    *err |= ins_rec(s, (int)m, id, b, w, 0, 4, v);
                 } else if (!strcmp(pn, "barrier_wait")) {
                     v[0] = (int64_t)(life_c * (0.10 + 0.15 * rndf(s) + 0.1 * (k % 2)));
                     v[1] = 4 + (int64_t)(rnd(s) % 8);
-                    *err |= ins_rec(s, (int)m, id, slot, 0, 2, v);
+                    *err |= ins_rec(s, (int)m, id, b, w, 0, 2, v);
                 } else if (!strcmp(pn, "mem_wait")) {
                     v[0] = (int64_t)(life_c * (0.25 + 0.2 * rndf(s) - 0.1 * (k % 2)));
                     v[1] = 16 + (int64_t)(rnd(s) % 32);
-                    *err |= ins_rec(s, (int)m, id, slot, 0, 2, v);
+                    *err |= ins_rec(s, (int)m, id, b, w, 0, 2, v);
                 } else if (!strcmp(pn, "gmem_bytes")) {
                     v[1] = 64 + (int64_t)(rnd(s) % 16);
                     v[2] = 16;
                     v[0] = (v[1] + v[2]) * 128;
-                    *err |= ins_rec(s, (int)m, id, slot, 0, 3, v);
+                    *err |= ins_rec(s, (int)m, id, b, w, 0, 3, v);
                 } else if (!strcmp(pn, "mem_trace")) {
                     for (int r = 0; r < syn_maps[m].cap && !*err; r++) {
                         /* A streaming kernel: addresses advance with time. */
@@ -277,7 +291,7 @@ static int64_t sim_launch(syn *s, const rep_synth *p, int64_t id, int k, int64_t
                         v[0] = (int64_t)(0x7f0000000000ull + page * 65536 + (rnd(s) % 65536));
                         v[1] = t0 + ws + (life * (r + 1)) / (syn_maps[m].cap + 1);
                         v[2] = 128;
-                        *err |= ins_rec(s, (int)m, id, slot, r, 3, v);
+                        *err |= ins_rec(s, (int)m, id, b, w, r, 3, v);
                     }
                 } else if (!strcmp(pn, "branch_div")) {
                     for (int r = 0; r < syn_maps[m].cap && !*err; r++) {
@@ -285,7 +299,7 @@ static int64_t sim_launch(syn *s, const rep_synth *p, int64_t id, int k, int64_t
                         if (k % 3 == 1) mask &= 0x0000ffffu;     /* reduce: half the lanes */
                         v[0] = 0x1a0 + r * 0x40;
                         v[1] = mask;
-                        *err |= ins_rec(s, (int)m, id, slot, r, 2, v);
+                        *err |= ins_rec(s, (int)m, id, b, w, r, 2, v);
                     }
                 }
             }
@@ -323,24 +337,27 @@ int rep_synth_write(const char *path, const rep_synth *in, nt_err *e)
         sqlite3_close(s.db);
         return -1;
     }
-    int rc = exec(&s, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;");
+    char pragmas[160];
+    snprintf(pragmas, sizeof pragmas, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
+             SCH_PRAGMAS_FMT " BEGIN;", SCH_APPLICATION_ID, SCH_VERSION);
+    int rc = exec(&s, pragmas);
     rc = rc ? rc : exec(&s, SCH_DDL);
     rc = rc ? rc : write_probe_meta(&s, &p);
+    rc = rc ? rc : write_kernels(&s, &p);
     sqlite3_stmt *li = rc ? NULL : prep(&s, SCH_INS_LAUNCH);
     sqlite3_stmt *mi = rc ? NULL : prep(&s, SCH_INS_MEMCPY);
     sqlite3_stmt *pi = rc ? NULL : prep(&s, SCH_INS_PC);
-    sqlite3_stmt *di = rc ? NULL : prep(&s, SCH_INS_DROPS);
-    if (!li || !mi || !pi || !di) rc = -1;
+    if (!li || !mi || !pi) rc = -1;
     int64_t *sm_base = nt_xmalloc((size_t)p.sm_count * sizeof *sm_base);
     for (int i = 0; i < p.sm_count; i++) sm_base[i] = (int64_t)(1000000000ull + rnd(&s) % 4000000000ull);
     int64_t *cursor = nt_xcalloc((size_t)p.streams, sizeof *cursor);
     const int64_t T0 = 1700000000000000000ll;
-    int64_t last = T0, mid = 1;
+    int64_t last = T0, corr = 1000;
     uint32_t wpb = (p.threads + 31) / 32;
     for (int st = 0; st < p.streams && !rc; st++) {       /* inputs go up first */
         int64_t a = T0 + 1000 + st * 500, d = 20000 + (int64_t)(rnd(&s) % 5000);
-        rc |= run_ins(&s, mi, "iiiiiis", mid++, (int64_t)0, (int64_t)st + 1, a, a + d,
-                      (int64_t)(16 << 20), "HtoD");
+        rc |= run_ins(&s, mi, "iiiiiii", corr++, (int64_t)0, (int64_t)st + 1, a, a + d,
+                      (int64_t)(16 << 20), (int64_t)1);
         cursor[st] = a + d;
     }
     for (int l = 0; l < p.launches && !rc; l++) {
@@ -348,20 +365,25 @@ int rep_synth_write(const char *path, const rep_synth *in, nt_err *e)
         bool instr = kernel_instr(&p, k);
         int64_t t0 = cursor[st] + 3000 + (int64_t)(rnd(&s) % 2000);
         int64_t dur = sim_launch(&s, &p, l + 1, k, t0, sm_base, instr, &rc);
-        rc |= run_ins(&s, li, "iiiiiiiiiiiiis", (int64_t)l + 1, (int64_t)k + 1, (int64_t)0,
+        /* One launch overflowed its mem_trace slots. */
+        int64_t dropped = instr && l == 1 && (p.maps & REP_SYN_MEMTRACE) ? wpb * 3 : 0;
+        uint64_t per = 0;
+        for (size_t m = 0; m < NT_ARRAY_LEN(syn_maps); m++)
+            if (p.maps & syn_maps[m].bit) per += (uint64_t)syn_maps[m].cap;
+        int64_t saved = instr ? (int64_t)(per * p.blocks * wpb) - dropped : 0;
+        rc |= run_ins(&s, li, "iiiiiiiiiiiisiiiii", (int64_t)l + 1, (int64_t)k + 1, (int64_t)0,
                       (int64_t)st + 1, t0, t0 + dur, (int64_t)p.blocks, (int64_t)1, (int64_t)1,
-                      (int64_t)p.threads, (int64_t)1, (int64_t)1, (int64_t)instr,
-                      instr ? "" : "kernel not instrumentable: no PTX");
+                      (int64_t)p.threads, (int64_t)1, (int64_t)1,
+                      instr ? "probed" : "not probed: kernel not instrumentable: no PTX",
+                      (int64_t)2 * k + 2, (int64_t)l + 1, (int64_t)instr, dropped, saved);
         if (instr && (p.maps & REP_SYN_PC)) rc |= write_pc(&s, pi, l + 1, k);
-        if (instr && l == 1 && (p.maps & REP_SYN_MEMTRACE))   /* one launch overflowed */
-            rc |= run_ins(&s, di, "iii", (int64_t)l + 1, (int64_t)5, (int64_t)(wpb * 3));
         cursor[st] = t0 + dur;
         if (cursor[st] > last) last = cursor[st];
     }
     for (int st = 0; st < p.streams && !rc; st++) {
         int64_t a = cursor[st] + 2000, d = 9000 + (int64_t)(rnd(&s) % 3000);
-        rc |= run_ins(&s, mi, "iiiiiis", mid++, (int64_t)0, (int64_t)st + 1, a, a + d,
-                      (int64_t)(4 << 20), "DtoH");
+        rc |= run_ins(&s, mi, "iiiiiii", corr++, (int64_t)0, (int64_t)st + 1, a, a + d,
+                      (int64_t)(4 << 20), (int64_t)2);
         if (a + d > last) last = a + d;
     }
     rc = rc ? rc : write_meta(&s, &p, T0, last + 5000);
@@ -370,7 +392,6 @@ int rep_synth_write(const char *path, const rep_synth *in, nt_err *e)
     sqlite3_finalize(li);
     sqlite3_finalize(mi);
     sqlite3_finalize(pi);
-    sqlite3_finalize(di);
     for (size_t i = 0; i < NT_ARRAY_LEN(s.ins); i++) sqlite3_finalize(s.ins[i]);
     rc = rc ? rc : exec(&s, "COMMIT;");
     sqlite3_close(s.db);

@@ -13,7 +13,9 @@ rep_map *rep_wait_map(rep_db *db, const char *probe)
 {
     for (size_t i = 0; i < db->maps.n; i++) {
         rep_map *m = &db->maps.v[i];
-        if (!strcmp(m->probe, probe) && rep_map_col(m, "cycles") >= 0) return m;
+        if ((!strcmp(m->probe, probe) || !strcmp(m->name, probe)) &&
+            rep_map_col(m, "cycles") >= 0)
+            return m;
     }
     return NULL;
 }
@@ -58,8 +60,9 @@ static int add_waits(rep_db *db, rep_map *m, const rep_launch *l, double *sum,
                      uint64_t *nwarps, double *max, nt_err *e)
 {
     nt_sb q = {0};
-    nt_sb_printf(&q, "SELECT " SCH_MAP_SLOT ", cycles FROM %s WHERE " SCH_MAP_LAUNCH " = ?1%s", m->qtable,
-                 m->cap > 1 ? " ORDER BY " SCH_MAP_SLOT : "");
+    nt_sb_printf(&q, "SELECT " SCH_MAP_BLOCK " * 65536 + %s, cycles FROM %s WHERE "
+                 SCH_MAP_LAUNCH " = ?1%s", m->warp_expr, m->qtable,
+                 m->cap > 1 ? " ORDER BY 1" : "");
     sqlite3_stmt *st = rep_prepare(db, nt_sb_str(&q), e);
     nt_sb_free(&q);
     if (!st) return -1;

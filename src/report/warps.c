@@ -100,27 +100,30 @@ int rep_warps_load(rep_db *db, const rep_launch *l, rep_warps *ws, nt_err *e)
     if (!m) return 0;
     bool has_g = rep_map_col(m, "gstart") >= 0;
     nt_sb q = {0};
-    nt_sb_printf(&q, "SELECT " SCH_MAP_SLOT ", start, stop, sm%s FROM %s WHERE " SCH_MAP_LAUNCH " = ?1",
-                 has_g ? ", gstart" : "", m->qtable);
+    nt_sb_printf(&q, "SELECT " SCH_MAP_BLOCK ", %s, start, stop, sm%s FROM %s WHERE "
+                 SCH_MAP_LAUNCH " = ?1", m->warp_expr, has_g ? ", gstart" : "", m->qtable);
     sqlite3_stmt *st = rep_prepare(db, nt_sb_str(&q), e);
     nt_sb_free(&q);
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, l->id);
+    uint64_t threads = (uint64_t)l->block[0] * l->block[1] * l->block[2];
+    uint64_t wpb = threads ? (threads + 31) / 32 : 1;
     NT_VEC(rep_warp) v = {0};
     NT_VEC(int64_t) g = {0};
     int rc;
     while ((rc = rep_step(db, st, e)) == SQLITE_ROW) {
         rep_warp w = {
-            .slot = (uint64_t)sqlite3_column_int64(st, 0),
-            .start = (uint64_t)sqlite3_column_int64(st, 1),
-            .stop = (uint64_t)sqlite3_column_int64(st, 2),
-            .sm = (uint32_t)sqlite3_column_int64(st, 3),
+            .slot = (uint64_t)sqlite3_column_int64(st, 0) * wpb +
+                    (uint64_t)sqlite3_column_int64(st, 1),
+            .start = (uint64_t)sqlite3_column_int64(st, 2),
+            .stop = (uint64_t)sqlite3_column_int64(st, 3),
+            .sm = (uint32_t)sqlite3_column_int64(st, 4),
             .lane = (uint32_t)v.n,
         };
         if (w.stop < w.start) w.stop = w.start;   /* a torn record: zero length */
         if (w.sm >= 65536) continue;              /* not an SM id: garbage */
         nt_vec_push(&v, w);
-        if (has_g) nt_vec_push(&g, sqlite3_column_int64(st, 4));
+        if (has_g) nt_vec_push(&g, sqlite3_column_int64(st, 5));
         if (w.sm + 1 > ws->nsm) ws->nsm = w.sm + 1;
     }
     sqlite3_finalize(st);
