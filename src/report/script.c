@@ -56,8 +56,8 @@ static void sb_hook(lua_State *L, lua_Debug *ar)
     sbox *s = box_of(L);
     s->instrs += HOOK_EVERY;
     if (s->instrs > s->max_instrs)
-        luaL_error(L, "script stopped: instruction limit (%llu) reached",
-                   (unsigned long long)s->max_instrs);
+        luaL_error(L, "script stopped: instruction limit (%I) reached",
+                   (lua_Integer)s->max_instrs);
 }
 
 static int deny_writes(void *ud, int action, const char *a, const char *b, const char *c,

@@ -67,7 +67,7 @@ int rep_sum_overview(rep_db *db, rep_doc *d, nt_err *e)
 
 typedef struct kstat {
     rep_kernel *k;
-    uint64_t n, ninstr;
+    uint64_t n, ninstr, timed, untimed;
     int64_t total, min, max;
     const char *why;        /* reason of the first launch not instrumented */
 } kstat;
@@ -96,14 +96,19 @@ int rep_sum_kernels(rep_db *db, rep_doc *d, nt_err *e)
         kstat *s = NULL;
         for (size_t j = 0; j < nk; j++) if (ks[j].k == l->k) { s = &ks[j]; break; }
         if (!s) continue;
-        int64_t dur = l->end_ns - l->start_ns;
         s->n++;
+        if (l->instrumented) s->ninstr++;
+        else if (!s->why) s->why = l->reason;
+        if (!l->start_ns) {     /* its activity record never came: no duration */
+            s->untimed++;
+            continue;
+        }
+        int64_t dur = l->end_ns - l->start_ns;
+        s->timed++;
         s->total += dur;
         gpu_total += dur;
         if (dur < s->min) s->min = dur;
         if (dur > s->max) s->max = dur;
-        if (l->instrumented) s->ninstr++;
-        else if (!s->why) s->why = l->reason;
     }
     qsort(ks, nk, sizeof *ks, by_total);
     rep_table *t = rep_table_new(d, "kernels", "kernels by total time",
@@ -116,8 +121,8 @@ int rep_sum_kernels(rep_db *db, rep_doc *d, nt_err *e)
         rep_put_i(t, (int64_t)s->n);
         rep_put_f(t, s->total / 1e6, 3);
         rep_put_f(t, gpu_total ? 100.0 * s->total / gpu_total : 0.0, 1);
-        if (s->n) {
-            rep_put_f(t, s->total / 1e3 / s->n, 1);
+        if (s->timed) {
+            rep_put_f(t, s->total / 1e3 / s->timed, 1);
             rep_put_f(t, s->min / 1e3, 1);
             rep_put_f(t, s->max / 1e3, 1);
         } else {
@@ -137,6 +142,11 @@ int rep_sum_kernels(rep_db *db, rep_doc *d, nt_err *e)
         rep_put_s(d, t, buf);
     }
     if (!nk) rep_note(d, t, "no kernels");
+    uint64_t untimed = 0;
+    for (size_t j = 0; j < nk; j++) untimed += ks[j].untimed;
+    if (untimed)
+        rep_note(d, t, "%llu launches have no activity record (no start/end): counted, not timed",
+                 (unsigned long long)untimed);
     free(ks);
     (void)e;
     return 0;

@@ -61,7 +61,7 @@ int rep_svg_launches(rep_db *db, FILE *out, nt_err *e)
     int64_t t0 = INT64_MAX, t1 = INT64_MIN;
     for (size_t i = 0; i < db->launches.n; i++) {
         rep_launch *l = &db->launches.v[i];
-        if (!l->selected) continue;
+        if (!l->selected || !l->start_ns) continue;   /* no activity record: no time */
         size_t k = 0;
         while (k < streams.n && streams.v[k] != l->stream_id) k++;
         if (k == streams.n) nt_vec_push(&streams, l->stream_id);
@@ -89,7 +89,7 @@ int rep_svg_launches(rep_db *db, FILE *out, nt_err *e)
     svg_open(out, h, t0, t1);
     for (size_t i = 0; i < db->launches.n; i++) {
         rep_launch *l = &db->launches.v[i];
-        if (!l->selected) continue;
+        if (!l->selected || !l->start_ns) continue;   /* no activity record: no time */
         size_t k = 0;
         while (streams.v[k] != l->stream_id) k++;
         double x = xpos(l->start_ns, t0, t1), w = xpos(l->end_ns, t0, t1) - x;

@@ -119,58 +119,83 @@ static void slice(tlw *w, int64_t pid, int64_t tid, int64_t t0, int64_t t1)
     put_us(w, t1 > t0 ? t1 - t0 : 0);
 }
 
+static bool has_stream(const int64_t *v, size_t n, int64_t sid)
+{
+    for (size_t k = 0; k < n; k++) if (v[k] == sid) return true;
+    return false;
+}
+
+static void copy_event(tlw *w, sqlite3_stmt *st)
+{
+    if (!begin(w, false)) return;
+    slice(w, 1, sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+          sqlite3_column_int64(st, 4));
+    const char *kind = (const char *)sqlite3_column_text(st, 6);
+    char nm[64];
+    snprintf(nm, sizeof nm, "memcpy %s", kind ? kind : "");
+    puts_(w, ",\"cat\":\"memcpy\",\"name\":");
+    put_str(w, nm);
+    puts_(w, ",\"args\":{\"bytes\":");
+    put_i(w, sqlite3_column_int64(st, 5));
+    puts_(w, "}}");
+}
+
+static void launch_event(tlw *w, const rep_launch *l)
+{
+    if (!begin(w, false)) return;
+    slice(w, 1, l->stream_id, l->start_ns, l->end_ns);
+    puts_(w, ",\"cat\":\"kernel\",\"name\":");
+    put_str(w, rep_launch_kname(l));
+    puts_(w, ",\"args\":{\"launch\":");
+    put_i(w, l->id);
+    char g[96];
+    snprintf(g, sizeof g, ",\"grid\":\"%ux%ux%u\",\"block\":\"%ux%ux%u\",\"probed\":%s}}",
+             l->grid[0], l->grid[1], l->grid[2], l->block[0], l->block[1], l->block[2],
+             l->instrumented ? "true" : "false");
+    puts_(w, g);
+}
+
+/* Kernels and copies of the selected launches' streams, merged in start
+ * order (both queries are sorted by start) so each track is monotonic.
+ * Launches without an activity record (start 0) have no place in time. */
 static int streams(rep_db *db, tlw *w, nt_err *e)
 {
     NT_VEC(int64_t) seen = {0};
     for (size_t i = 0; i < db->launches.n; i++) {
         rep_launch *l = &db->launches.v[i];
-        if (!l->selected) continue;
-        size_t k = 0;
-        while (k < seen.n && seen.v[k] != l->stream_id) k++;
-        if (k == seen.n) {
-            char nm[64];
-            snprintf(nm, sizeof nm, "stream %lld", (long long)l->stream_id);
-            nt_vec_push(&seen, l->stream_id);
-            name_meta(w, "thread_name", 1, l->stream_id, nm, l->stream_id);
-        }
-        if (!begin(w, false)) continue;
-        slice(w, 1, l->stream_id, l->start_ns, l->end_ns);
-        puts_(w, ",\"cat\":\"kernel\",\"name\":");
-        put_str(w, rep_launch_kname(l));
-        puts_(w, ",\"args\":{\"launch\":");
-        put_i(w, l->id);
-        char g[96];
-        snprintf(g, sizeof g, ",\"grid\":\"%ux%ux%u\",\"block\":\"%ux%ux%u\",\"probed\":%s}}",
-                 l->grid[0], l->grid[1], l->grid[2], l->block[0], l->block[1], l->block[2],
-                 l->instrumented ? "true" : "false");
-        puts_(w, g);
+        if (!l->selected || !l->start_ns || has_stream(seen.v, seen.n, l->stream_id)) continue;
+        char nm[64];
+        snprintf(nm, sizeof nm, "stream %lld", (long long)l->stream_id);
+        nt_vec_push(&seen, l->stream_id);
+        name_meta(w, "thread_name", 1, l->stream_id, nm, l->stream_id);
     }
-    int rc = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = SQLITE_DONE;
     if (db->has_memcpys) {
-        sqlite3_stmt *st = rep_prepare(db, SCH_Q_MEMCPYS, e);
-        if (!st) rc = -1;
-        while (!rc && (rc = rep_step(db, st, e)) == SQLITE_ROW) {
-            rc = 0;
-            int64_t sid = sqlite3_column_int64(st, 2);
-            size_t k = 0;
-            while (k < seen.n && seen.v[k] != sid) k++;
-            if (k == seen.n) continue;   /* streams of the selected launches only */
-            if (!begin(w, false)) continue;
-            slice(w, 1, sid, sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4));
-            const char *kind = (const char *)sqlite3_column_text(st, 6);
-            char nm[64];
-            snprintf(nm, sizeof nm, "memcpy %s", kind ? kind : "");
-            puts_(w, ",\"cat\":\"memcpy\",\"name\":");
-            put_str(w, nm);
-            puts_(w, ",\"args\":{\"bytes\":");
-            put_i(w, sqlite3_column_int64(st, 5));
-            puts_(w, "}}");
+        if (!(st = rep_prepare(db, SCH_Q_MEMCPYS, e))) {
+            nt_vec_free(&seen);
+            return -1;
         }
-        if (rc == SQLITE_DONE) rc = 0;
-        sqlite3_finalize(st);
+        rc = rep_step(db, st, e);
     }
+    size_t i = 0;
+    for (;;) {
+        while (i < db->launches.n && (!db->launches.v[i].selected || !db->launches.v[i].start_ns))
+            i++;
+        bool copy_next = rc == SQLITE_ROW &&
+            (i == db->launches.n || sqlite3_column_int64(st, 3) < db->launches.v[i].start_ns);
+        if (copy_next) {
+            if (has_stream(seen.v, seen.n, sqlite3_column_int64(st, 2))) copy_event(w, st);
+            rc = rep_step(db, st, e);
+        } else if (i < db->launches.n) {
+            launch_event(w, &db->launches.v[i++]);
+        } else {
+            break;
+        }
+    }
+    sqlite3_finalize(st);
     nt_vec_free(&seen);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 /* Per-SM state across launches: the end time of each warp slot. */

@@ -102,7 +102,7 @@ static const char *rt_path(const char *name)
     return p[k];
 }
 
-static void rt_cleanup(void)
+NT_UNUSED static void rt_cleanup(void)
 {
     if (!rt_dir[0]) return;
     char cmd[300];
@@ -127,7 +127,7 @@ static int rt_exec_db(const char *path, int app_id, int version, const char *sql
     return rc ? -1 : 0;
 }
 
-static const char *rt_make_db(void)
+NT_UNUSED static const char *rt_make_db(void)
 {
     const char *p = rt_path("hand.db");
     if (rt_exec_db(p, SCH_APPLICATION_ID, SCH_VERSION, rt_sql)) abort();
@@ -135,7 +135,7 @@ static const char *rt_make_db(void)
 }
 
 /* The text of cell (row whose first cell reads `first`, column `col`). */
-static const char *rt_cell(rep_doc *d, const char *key, const char *first, const char *col)
+NT_UNUSED static const char *rt_cell(rep_doc *d, const char *key, const char *first, const char *col)
 {
     static char buf[8][64];
     static int k;
