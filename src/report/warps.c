@@ -134,6 +134,10 @@ int rep_warps_load(rep_db *db, const rep_launch *l, rep_warps *ws, nt_err *e)
     }
     ws->w = v.v;
     ws->n = v.n;
+    if (!ws->n) {
+        nt_vec_free(&g);
+        return 0;
+    }
     /* Sort by start cycles per SM (t0 = cycles for now), then align: the
      * offset is constant per SM, so the order is also that of aligned time. */
     for (size_t i = 0; i < ws->n; i++) ws->w[i].t0 = (int64_t)ws->w[i].start;
