@@ -111,6 +111,23 @@ NT_UNUSED static void rt_cleanup(void)
     rt_dir[0] = 0;
 }
 
+/* The group teardown of every report test binary. */
+NT_UNUSED static int rt_teardown(void **state)
+{
+    rt_cleanup();
+    return 0;
+}
+
+/* Opens a database that must open (rep_test.h comes after cmocka.h). */
+NT_UNUSED static rep_db *rt_open(const char *path)
+{
+    nt_err e = {0};
+    rep_db *db = rep_open(path, &e);
+    if (!db) fprintf(stderr, "%s\n", e.msg);
+    assert_non_null(db);
+    return db;
+}
+
 /* Runs sql (may be NULL) on a new database with the schema and pragmas. */
 static int rt_exec_db(const char *path, int app_id, int version, const char *sql)
 {

@@ -8,14 +8,7 @@
 
 #include "rep_test.h"
 
-static rep_db *open_hand(void)
-{
-    nt_err e = {0};
-    rep_db *db = rep_open(rt_make_db(), &e);
-    if (!db) fprintf(stderr, "%s\n", e.msg);
-    assert_non_null(db);
-    return db;
-}
+static rep_db *open_hand(void) { return rt_open(rt_make_db()); }
 
 static void summary_of(rep_db *db, rep_doc *d)
 {
@@ -123,8 +116,7 @@ static void unanchored_warps_start_at_launch(void **state)
                                   NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(s);
     nt_err e = {0};
-    rep_db *db = rep_open(p, &e);
-    assert_non_null(db);
+    rep_db *db = rt_open(p);
     rep_warps ws;
     assert_int_equal(rep_warps_load(db, rep_launch_by_id(db, 1), &ws, &e), 0);
     assert_false(ws.anchored);
@@ -328,8 +320,7 @@ static void empty_database(void **state)
     const char *p = rt_path("empty.db");
     assert_int_equal(rt_exec_db(p, SCH_APPLICATION_ID, SCH_VERSION, NULL), 0);
     nt_err e = {0};
-    rep_db *db = rep_open(p, &e);
-    assert_non_null(db);
+    rep_db *db = rt_open(p);
     rep_opts o = REP_OPTS_INIT;
     char *buf = NULL;
     size_t n = 0;
@@ -356,8 +347,7 @@ static void synthetic_is_consistent(void **state)
     /* Not overwritten. */
     assert_int_equal(rep_synth_write(path, &p, &e), -1);
     assert_non_null(strstr(e.msg, "exists; not overwritten"));
-    rep_db *db = rep_open(path, &e);
-    assert_non_null(db);
+    rep_db *db = rt_open(path);
     /* 3 launches x 40 warps x (1 + 2 + 1 + 4 + 2) records. */
     assert_int_equal(rep_synth_records(&p), 3 * 40 * 10);
     sqlite3_stmt *st = rep_prepare(db, "SELECT (SELECT count(*) FROM PROBE_BLOCK_SCHED_WARPS) + "
@@ -385,12 +375,6 @@ static void synthetic_is_consistent(void **state)
     rep_close(db);
 }
 
-static int teardown(void **state)
-{
-    rt_cleanup();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,5 +393,5 @@ int main(void)
         cmocka_unit_test(empty_database),
         cmocka_unit_test(synthetic_is_consistent),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown);
+    return cmocka_run_group_tests(tests, NULL, rt_teardown);
 }

@@ -87,9 +87,7 @@ static char *timeline(rep_db *db, const rep_opts *o, rep_tl_stats *st)
 
 static void events_follow_the_format(void **state)
 {
-    nt_err e = {0};
-    rep_db *db = rep_open(rt_make_db(), &e);
-    assert_non_null(db);
+    rep_db *db = rt_open(rt_make_db());
     rep_opts o = REP_OPTS_INIT;
     rep_tl_stats st;
     char *buf = timeline(db, &o, &st);
@@ -142,8 +140,7 @@ static void events_follow_the_format(void **state)
 
 static void max_events_cuts_and_says_so(void **state)
 {
-    nt_err e = {0};
-    rep_db *db = rep_open(rt_make_db(), &e);
+    rep_db *db = rt_open(rt_make_db());
     rep_opts o = REP_OPTS_INIT;
     o.max_events = 5;
     rep_tl_stats st;
@@ -170,8 +167,7 @@ static void concurrent_launches_share_sm_tracks(void **state)
     unlink(path);
     nt_err e = {0};
     assert_int_equal(rep_synth_write(path, &p, &e), 0);
-    rep_db *db = rep_open(path, &e);
-    assert_non_null(db);
+    rep_db *db = rt_open(path);
     rep_opts o = REP_OPTS_INIT;
     rep_tl_stats st;
     char *buf = timeline(db, &o, &st);
@@ -188,12 +184,6 @@ static void concurrent_launches_share_sm_tracks(void **state)
     rep_close(db);
 }
 
-static int teardown(void **state)
-{
-    rt_cleanup();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,5 +191,5 @@ int main(void)
         cmocka_unit_test(max_events_cuts_and_says_so),
         cmocka_unit_test(concurrent_launches_share_sm_tracks),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown);
+    return cmocka_run_group_tests(tests, NULL, rt_teardown);
 }
