@@ -37,6 +37,7 @@ int  cli_fail(int code, const char *cmd, const char *fmt, ...) NT_PRINTF(3, 4);
 bool cli_stderr_tty(void);
 
 int cmd_doctor(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

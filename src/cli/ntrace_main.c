@@ -13,6 +13,7 @@ typedef struct cli_cmd {
 /* Subcommands in the order `ntrace --help` lists them. */
 static const cli_cmd cli_cmds[] = {
     {"doctor",  cmd_doctor,  "what this machine offers: driver, CUDA, CUPTI, emulator"},
+    {"merge",   cmd_merge,   "combine the per-process databases of one run"},
     {"version", cmd_version, "print the version"},
 };
 

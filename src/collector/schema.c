@@ -228,6 +228,12 @@ int col_schema_map_table(col *c, col_probe_rec *p, unsigned m, nt_err *e)
     return 0;
 }
 
+void col_map_index_sql(nt_sb *sql, const char *table)
+{
+    nt_sb_printf(sql, "CREATE INDEX IF NOT EXISTS \"%s_launch\" ON \"%s\"(launchId, blockId);",
+                 table, table);
+}
+
 int col_schema_indexes(col *c, nt_err *e)
 {
     nt_sb sql = {0};
@@ -242,9 +248,7 @@ int col_schema_indexes(col *c, nt_err *e)
     for (size_t i = 0; i < c->probes.n; i++) {
         col_probe_rec *p = c->probes.v[i];
         for (unsigned m = 0; p && m < p->nmaps; m++)
-            if (p->maps[m].table)
-                nt_sb_printf(&sql, "CREATE INDEX IF NOT EXISTS \"%s_launch\" ON \"%s\"(launchId, "
-                             "blockId);", p->maps[m].table, p->maps[m].table);
+            if (p->maps[m].table) col_map_index_sql(&sql, p->maps[m].table);
     }
     nt_sb_puts(&sql, "COMMIT;");
     int rc = exec(c, sql.s, e);
