@@ -474,11 +474,15 @@ static int finish_db(col *c, const col_totals *t, nt_err *e)
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
         return col_sql_err(c, SQLITE_ERROR, "committing the run's totals", e);
     }
+    uint64_t t0 = nt_now_ns();
     if (col_schema_indexes(c, e)) return -1;
     /* Fold the WAL into the database: one file to hand over. */
+    uint64_t t1 = nt_now_ns();
     int log = 0, done = 0;
     rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
     if (rc != SQLITE_OK) return col_sql_err(c, rc, "checkpointing at the end", e);
+    nt_debug("collector: end of run: indexes %.2f s, final checkpoint of %d WAL pages %.2f s",
+             (t1 - t0) / 1e9, log, (nt_now_ns() - t1) / 1e9);
     return 0;
 }
 

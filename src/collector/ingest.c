@@ -197,13 +197,17 @@ static int do_kact(col *c, col_item *it, nt_err *e)
 
 /* ---- probe buffers ------------------------------------------------------ */
 /* Validates the buffer against its launch and probe.  0: usable; 1:
- * rejected (reason in *why); the view is filled when usable. */
+ * rejected (reason in *why); 2: rejected as a second buffer of a launch
+ * whose first is stored (its status stays); the view is filled when usable. */
 static int buffer_check(col *c, col_item *it, buf_view *v, col_probe_rec **pp, nt_err *why)
 {
     const col_launch_rec *lr = (it->id > 0 && (size_t)it->id < c->launches.n)
                                    ? &c->launches.v[it->id] : NULL;
     if (!lr || !lr->seen)
         return nt_err_set(why, "no launch %lld was recorded", (long long)it->id), 1;
+    /* A second buffer would repeat the map tables' keys. */
+    if (lr->stored)
+        return nt_err_set(why, "launch %lld already has its buffer stored", (long long)it->id), 2;
     if (lr->probe_id <= 0 || (size_t)lr->probe_id >= c->probes.n || !c->probes.v[lr->probe_id])
         return nt_err_set(why, "launch %lld has no registered probe", (long long)it->id), 1;
     col_probe_rec *p = c->probes.v[lr->probe_id];
@@ -282,10 +286,11 @@ static int do_buffer(col *c, col_item *it, nt_err *e)
     buf_view v;
     col_probe_rec *p = NULL;
     nt_err why = {0};
-    if (buffer_check(c, it, &v, &p, &why)) {
+    int bad = buffer_check(c, it, &v, &p, &why);
+    if (bad) {
         c->txn_rejected++;
         nt_warn("collector: probe buffer of launch %lld rejected: %s", (long long)it->id, why.msg);
-        if (it->id > 0 && (size_t)it->id < c->launches.n && c->launches.v[it->id].seen)
+        if (bad == 1 && it->id > 0 && (size_t)it->id < c->launches.n && c->launches.v[it->id].seen)
             return set_status(c, it->id, "buffer rejected: ", why.msg, e);
         return 0;
     }
@@ -295,6 +300,7 @@ static int do_buffer(col *c, col_item *it, nt_err *e)
         saved += v.tot[m].saved;
         dropped += v.tot[m].dropped;
     }
+    c->launches.v[it->id].stored = 1;
     sqlite3_stmt *st = c->st[ST_LAUNCH_RECS];
     sqlite3_bind_int64(st, 1, it->id);
     sqlite3_bind_int64(st, 2, (int64_t)saved);
@@ -313,8 +319,10 @@ void col_count_lost(col *c, col_item *it)
         buf_view v;
         col_probe_rec *p;
         nt_err why = {0};
-        if (buffer_check(c, it, &v, &p, &why) == 0)
+        if (buffer_check(c, it, &v, &p, &why) == 0) {
             for (unsigned m = 0; m < v.hdr.nmaps; m++) c->tot.records_lost += v.tot[m].saved;
+            c->launches.v[it->id].stored = 1;
+        }
     } else if (it->kind == COL_PCS) {
         c->tot.rows_lost += it->u.pcs.n;
     } else if (it->kind != COL_PROBE) {

@@ -179,7 +179,11 @@ int col_schema_map_table(col *c, col_probe_rec *p, unsigned m, nt_err *e)
         bool real = pm->ftypes[f] == BUF_F32 || pm->ftypes[f] == BUF_F64;
         nt_sb_printf(&ddl, ", \"%s\" %s", pm->fnames[f], real ? "REAL" : "INTEGER");
     }
-    nt_sb_puts(&ddl, ")");
+    /* The key is the slot and the save: clustered (WITHOUT ROWID), so a
+     * launch's records are found without a secondary index, and a buffer,
+     * whose records come in key order, appends to the b-tree. */
+    nt_sb_printf(&ddl, ", PRIMARY KEY (launchId, blockId, %sseq)) WITHOUT ROWID",
+                 pm->level == BUF_THREAD ? "threadId, " : pm->level == BUF_WARP ? "warpId, " : "");
     pm->ncols = ncols + pm->nfields;
     nt_sb tuple = {0};
     nt_sb_puts(&tuple, "(?");
@@ -228,12 +232,6 @@ int col_schema_map_table(col *c, col_probe_rec *p, unsigned m, nt_err *e)
     return 0;
 }
 
-void col_map_index_sql(nt_sb *sql, const char *table)
-{
-    nt_sb_printf(sql, "CREATE INDEX IF NOT EXISTS \"%s_launch\" ON \"%s\"(launchId, blockId);",
-                 table, table);
-}
-
 int col_schema_indexes(col *c, nt_err *e)
 {
     nt_sb sql = {0};
@@ -245,11 +243,6 @@ int col_schema_indexes(col *c, nt_err *e)
         "CREATE INDEX IF NOT EXISTS memcpy_correlation ON CUPTI_ACTIVITY_KIND_MEMCPY(correlationId);"
         "CREATE INDEX IF NOT EXISTS memset_correlation ON CUPTI_ACTIVITY_KIND_MEMSET(correlationId);"
         "CREATE INDEX IF NOT EXISTS pcs_correlation ON NTRACE_PC_SAMPLES(correlationId);");
-    for (size_t i = 0; i < c->probes.n; i++) {
-        col_probe_rec *p = c->probes.v[i];
-        for (unsigned m = 0; p && m < p->nmaps; m++)
-            if (p->maps[m].table) col_map_index_sql(&sql, p->maps[m].table);
-    }
     nt_sb_puts(&sql, "COMMIT;");
     int rc = exec(c, sql.s, e);
     nt_sb_free(&sql);
