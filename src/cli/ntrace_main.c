@@ -15,6 +15,7 @@ static const cli_cmd cli_cmds[] = {
     {"run",     cmd_run,     "run a program with its kernels probed, into a database"},
     {"report",  cmd_report,  "summaries, timelines and HTML reports from a database"},
     {"doctor",  cmd_doctor,  "what this machine offers: driver, CUDA, CUPTI, emulator"},
+    {"merge",   cmd_merge,   "combine the per-process databases of one run"},
     {"version", cmd_version, "print the version"},
 };
 
