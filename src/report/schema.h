@@ -23,7 +23,8 @@
  *       tableName, level, cap), NTRACE_PROBE_FIELDS(probeId, mapId,
  *       fieldIndex, name, type)                type: u32 u64 s32 s64 f32 f64
  *   <tableName>(launchId, blockId, [warpId,] [threadId,] seq, <fields>)
- *       warpId for warp and thread level maps, threadId for thread level
+ *       warpId for warp and thread level maps, threadId for thread level;
+ *       WITHOUT ROWID, clustered on (launchId, blockId, warp/thread, seq)
  *   NTRACE_STALL_REASONS(id, name)             CUPTI's stall-reason names
  *   NTRACE_PC_SAMPLES(correlationId, pcOffset, stallReason, samples, ...)
  */
@@ -154,12 +155,11 @@
     "INSERT INTO NTRACE_PC_SAMPLES(correlationId, pcOffset, stallReason, samples) " \
     "VALUES(?1, ?2, ?3, ?4)"
 /* A warp-level map table: the fixed columns, then the map's own
- * (", name TYPE" each); the index is the one the collector makes at the end
- * of a run. */
+ * (", name TYPE" each), clustered on its key as the collector makes it. */
 #define SCH_DDL_MAP \
     "CREATE TABLE \"%s\" (launchId INTEGER NOT NULL, blockId INTEGER NOT NULL, " \
-    "warpId INTEGER NOT NULL, seq INTEGER NOT NULL%s);" \
-    "CREATE INDEX \"%s_launch\" ON \"%s\"(launchId, blockId);"
+    "warpId INTEGER NOT NULL, seq INTEGER NOT NULL%s, " \
+    "PRIMARY KEY (launchId, blockId, warpId, seq)) WITHOUT ROWID;"
 #define SCH_MAP_TABLE_FMT "PROBE_%s_%s"
 
 #endif

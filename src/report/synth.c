@@ -200,7 +200,7 @@ static int write_probe_meta(syn *s, const rep_synth *p)
                      colon[1] == 'f' ? "REAL" : "INTEGER");
         }
         char ddl[768];
-        snprintf(ddl, sizeof ddl, SCH_DDL_MAP, table, cols, table, table);
+        snprintf(ddl, sizeof ddl, SCH_DDL_MAP, table, cols);
         rc |= exec(s, ddl);
         int k = snprintf(ins, sizeof ins, "INSERT INTO \"%s\" VALUES(?1,?2,?3,?4", table);
         for (int c = 0; c < nc; c++) k += snprintf(ins + k, sizeof ins - (size_t)k, ",?%d", c + 5);
