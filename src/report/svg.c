@@ -232,7 +232,7 @@ static int warps_one(rep_db *db, const rep_launch *l, FILE *out, nt_err *e)
         if (row_of[sm] == UINT32_MAX || (row_h < 9 && row_of[sm] % 4)) continue;
         char sl[32];
         snprintf(sl, sizeof sl, "SM %u", sm);
-        label(out, row_of[sm] * row_h + fmin(row_h, 12) - 2, sl);
+        label(out, fmax(10, row_of[sm] * row_h + fmin(row_h, 12) - 2), sl);
     }
     svg_close(out);
     if (ws.n > REP_HTML_MAX_RECTS)
