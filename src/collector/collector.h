@@ -6,7 +6,9 @@
  * Every col_* function below except col_open, col_flush and col_close only
  * copies its arguments into a queue item and returns: producers (CUPTI
  * callbacks, stream host functions) never wait for the disk.  All of them
- * may be called from any number of threads at once.
+ * may be called from any number of threads at once.  Producers stop before
+ * col_close: what arrives while it runs is dropped (bulk items counted),
+ * and calling anything after it returned is a use after free.
  *
  * The queue.  Bulk items (probe buffers, activity records, PC samples) are
  * bounded by count and bytes (col_config); when the queue is full the new

@@ -165,6 +165,8 @@ void col_retire(col *c, uint64_t n, size_t bulk_items, size_t bulk_bytes);
 int  col_schema_create(col *c, nt_err *e);
 int  col_schema_prepare(col *c, nt_err *e);
 int  col_schema_indexes(col *c, nt_err *e);
+/* Appends the CREATE INDEX of a PROBE_* table to sql. */
+void col_map_index_sql(nt_sb *sql, const char *table);
 int  col_schema_map_table(col *c, col_probe_rec *p, unsigned m, nt_err *e);
 /* Identifier rule of probe, map and field names. */
 bool col_ident_ok(const char *s);

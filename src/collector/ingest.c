@@ -44,7 +44,8 @@ static void bind_id(sqlite3_stmt *st, int i, int64_t id)
  * record the injector did not see launched. */
 typedef struct launch_row {
     int64_t id, kernel_id, probe_id;
-    const char *status, *mangled;
+    const char *status;
+    bool has_times;
     int64_t demangled_sid, short_sid, mangled_sid;
     uint64_t start, end;
     uint32_t device, corr;
@@ -57,7 +58,7 @@ static int insert_launch(col *c, const launch_row *r, nt_err *e)
 {
     sqlite3_stmt *st = c->st[ST_LAUNCH];
     sqlite3_bind_int64(st, 1, r->id);
-    if (r->end) {
+    if (r->has_times) {
         sqlite3_bind_int64(st, 2, (int64_t)r->start);
         sqlite3_bind_int64(st, 3, (int64_t)r->end);
     } else {
@@ -187,7 +188,7 @@ static int do_kact(col *c, col_item *it, nt_err *e)
     if (ms < 0 || ss < 0) return -1;
     launch_row r = {
         .id = atomic_fetch_add(&c->next_launch, 1), .mangled_sid = ms, .demangled_sid = ms,
-        .short_sid = ss, .start = k->start, .end = k->end ? k->end : 1,
+        .short_sid = ss, .start = k->start, .end = k->end, .has_times = true,
         .device = k->device_id, .corr = k->correlation_id, .ctx = k->context_id,
         .stream = k->stream_id, .grid = k->grid, .block = k->block, .regs = k->registers,
         .sshared = k->static_shared, .dshared = k->dynamic_shared,

@@ -220,9 +220,21 @@ static int merge_one(sqlite3 *db, const char *in, size_t input, nt_err *e)
     return rc;
 }
 
-static void finish(sqlite3 *db, col_merge_totals *t)
+static int finish(sqlite3 *db, col_merge_totals *t, nt_err *e)
 {
+    nt_sb sql = {0};
     sqlite3_stmt *st;
+    nt_sb_puts(&sql, "BEGIN;");
+    if (sqlite3_prepare_v2(db, "SELECT DISTINCT tableName FROM NTRACE_PROBE_MAPS", -1, &st,
+                           NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW)
+            col_map_index_sql(&sql, (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    nt_sb_puts(&sql, "COMMIT;");
+    int rc = sql_exec(db, sql.s, e);
+    nt_sb_free(&sql);
+    if (rc) return -1;
     if (sqlite3_prepare_v2(db, "SELECT COUNT(*), COALESCE(SUM(recordsSaved), 0) FROM "
                                "CUPTI_ACTIVITY_KIND_KERNEL", -1, &st, NULL) == SQLITE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW) {
@@ -232,6 +244,7 @@ static void finish(sqlite3 *db, col_merge_totals *t)
         sqlite3_finalize(st);
     }
     sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    return 0;
 }
 
 int col_merge(const char *out, const char *const *ins, size_t n, bool overwrite,
@@ -271,7 +284,7 @@ int col_merge(const char *out, const char *const *ins, size_t n, bool overwrite,
         }
         t->inputs++;
     }
-    if (!rc) finish(db, t);
+    if (!rc) rc = finish(db, t, e);
     sqlite3_close(db);
     return rc;
 }

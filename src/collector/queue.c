@@ -30,6 +30,14 @@ bool col_enqueue(col *c, col_item *it)
 {
     bool bulk = COL_IS_BULK(it->kind);
     pthread_mutex_lock(&c->mu);
+    if (!bulk && c->closing) {
+        /* The writer may have taken its last items: nothing would write
+         * this one.  Producers are meant to stop before col_close. */
+        pthread_mutex_unlock(&c->mu);
+        nt_debug("collector: a registration after the run was closed: dropped");
+        col_item_free(it);
+        return false;
+    }
     if (bulk && (c->closing || c->q_items + 1 > c->cfg.queue_items ||
                  c->q_bytes + it->bytes > c->cfg.queue_bytes)) {
         bool warn = !c->qdrop_warned[it->kind];

@@ -292,10 +292,10 @@ static void full_database_counts_loss(void **state)
     setenv("NTRACE_LOG_FILE", "/dev/null", 1);
     nt_log_reset();
     nt_err e = {0};
-    col *c = col_open(path, &(col_config){.max_db_bytes = 1 << 20}, &e);
+    col *c = col_open(path, &(col_config){.max_db_bytes = 3 << 20}, &e);
     assert_non_null(c);
     uint64_t records;
-    submit_some(c, 40, &records, true);     /* ~40 k rows: far past 1 MiB */
+    submit_some(c, 80, &records, true);     /* ~170 k rows: far past 3 MiB */
     col_totals t;
     assert_int_equal(col_close(c, &t, &e), -1);
     assert_true(t.records_saved > 0);

@@ -124,8 +124,8 @@ static void merge_runs(void **state)
                         "PROBE_BLOCK_SCHED_SCHED_M4_1");
     assert_q(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'PROBE_BLOCK_SCHED_SCHED_M4_1'", 1);
     assert_q(db, "SELECT COUNT(*) FROM NTRACE_PROBE_FIELDS", 3 * 6 + 1);
-    assert_q(db, "SELECT COUNT(*) FROM pragma_index_list('PROBE_BLOCK_SCHED_SCHED_M4_1') WHERE "
-                 "origin = 'pk'", 1);
+    assert_q(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = "
+                 "'PROBE_BLOCK_SCHED_SCHED_M4_1_launch'", 1);
     sqlite3_close(db);
 
     /* The command: ntrace merge. */
