@@ -223,6 +223,10 @@ static int load_maps(rep_db *db, nt_err *e)
         if (!rep_has_table(db, m->table))
             return nt_err_set(e, "%s: map %s.%s names table '%s', which does not exist",
                               db->path, m->probe, m->name, m->table);
+        if (!(st = rep_prepare(db, SCH_Q_MAP_INDEXED, e))) return -1;
+        sqlite3_bind_text(st, 1, m->table, -1, SQLITE_STATIC);
+        m->indexed = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
         if (!(st = rep_prepare(db, SCH_Q_MAP_COLUMNS, e))) return -1;
         sqlite3_bind_int64(st, 1, m->id);
         NT_VEC(rep_col) cols = {0};

@@ -50,6 +50,7 @@ typedef struct rep_map {
     int ncols;
     const char *qtable;     /* table name quoted for SQL */
     const char *warp_expr;  /* SQL for the warp in its block ("0" for block maps) */
+    bool indexed;           /* an index starts with launchId (see schema.h) */
 } rep_map;
 
 /* Probe-side warp cycle accounting of one kernel over the selected launches

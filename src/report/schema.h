@@ -24,7 +24,7 @@
  *       fieldIndex, name, type)                type: u32 u64 s32 s64 f32 f64
  *   <tableName>(launchId, blockId, [warpId,] [threadId,] seq, <fields>)
  *       warpId for warp and thread level maps, threadId for thread level;
- *       WITHOUT ROWID, clustered on (launchId, blockId, warp/thread, seq)
+ *       index <tableName>_launch on (launchId, blockId) made at run end
  *   NTRACE_STALL_REASONS(id, name)             CUPTI's stall-reason names
  *   NTRACE_PC_SAMPLES(correlationId, pcOffset, stallReason, samples, ...)
  */
@@ -155,11 +155,18 @@
     "INSERT INTO NTRACE_PC_SAMPLES(correlationId, pcOffset, stallReason, samples) " \
     "VALUES(?1, ?2, ?3, ?4)"
 /* A warp-level map table: the fixed columns, then the map's own
- * (", name TYPE" each), clustered on its key as the collector makes it. */
+ * (", name TYPE" each), and the index the collector makes at the end of a
+ * run. */
 #define SCH_DDL_MAP \
     "CREATE TABLE \"%s\" (launchId INTEGER NOT NULL, blockId INTEGER NOT NULL, " \
-    "warpId INTEGER NOT NULL, seq INTEGER NOT NULL%s, " \
-    "PRIMARY KEY (launchId, blockId, warpId, seq)) WITHOUT ROWID;"
+    "warpId INTEGER NOT NULL, seq INTEGER NOT NULL%s);"
+#define SCH_DDL_MAP_INDEX "CREATE INDEX \"%s_launch\" ON \"%s\"(launchId, blockId);"
+/* 1 when an index (or a WITHOUT ROWID key) of table ?1 starts with launchId:
+ * without one (a run that did not end normally) each launch's records are
+ * found by a scan of the whole table. */
+#define SCH_Q_MAP_INDEXED \
+    "SELECT 1 FROM pragma_index_list(?1) il JOIN pragma_index_info(il.name) ii " \
+    "WHERE ii.seqno = 0 AND ii.name = 'launchId' LIMIT 1"
 #define SCH_MAP_TABLE_FMT "PROBE_%s_%s"
 
 #endif

@@ -45,6 +45,11 @@ int rep_sum_overview(rep_db *db, rep_doc *d, nt_err *e)
     kv(d, t, "launches", buf);
     snprintf(buf, sizeof buf, "%zu", db->maps.n);
     kv(d, t, "probe maps", buf);
+    for (size_t i = 0; i < db->maps.n; i++)
+        if (!db->maps.v[i].indexed)
+            rep_note(d, t, "%s has no index on launchId (the run did not end normally?): "
+                     "each launch scans the whole table; CREATE INDEX (docs/schema.md) helps",
+                     db->maps.v[i].table);
 
     rep_table *dv = rep_table_new(d, "devices", "devices",
                                   "id|name|SMs|SM clock MHz|memory GiB|compute capability");

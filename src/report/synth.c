@@ -202,6 +202,8 @@ static int write_probe_meta(syn *s, const rep_synth *p)
         char ddl[768];
         snprintf(ddl, sizeof ddl, SCH_DDL_MAP, table, cols);
         rc |= exec(s, ddl);
+        snprintf(ddl, sizeof ddl, SCH_DDL_MAP_INDEX, table, table);
+        rc |= exec(s, ddl);
         int k = snprintf(ins, sizeof ins, "INSERT INTO \"%s\" VALUES(?1,?2,?3,?4", table);
         for (int c = 0; c < nc; c++) k += snprintf(ins + k, sizeof ins - (size_t)k, ",?%d", c + 5);
         snprintf(ins + k, sizeof ins - (size_t)k, ")");

@@ -80,6 +80,12 @@ static const char rt_sql[] =
     "CREATE TABLE PROBE_FOO_BAR (launchId INTEGER NOT NULL, blockId INTEGER NOT NULL,"
     "  seq INTEGER NOT NULL, x INTEGER, y REAL);"
     "INSERT INTO PROBE_FOO_BAR VALUES (1,0,0,1,0.5),(1,0,1,2,1.5),(2,1,0,3,2.5);"
+    /* The end-of-run indexes, except on PROBE_FOO_BAR (as after a crash). */
+    "CREATE INDEX i1 ON PROBE_BLOCK_SCHED_WARPS(launchId, blockId);"
+    "CREATE INDEX i2 ON PROBE_BARRIER_WAIT_CYCLES(launchId, blockId);"
+    "CREATE INDEX i3 ON PROBE_MEM_WAIT_CYCLES(launchId, blockId);"
+    "CREATE INDEX i4 ON PROBE_GMEM_BYTES_BYTES(launchId, blockId);"
+    "CREATE INDEX i5 ON PROBE_FOO_BAR(blockId, launchId);"
     "INSERT INTO NTRACE_STALL_REASONS VALUES (1,'smsp__pcsamp_warps_issue_stalled_barrier'),"
     "  (2,'smsp__pcsamp_warps_issue_stalled_long_scoreboard'),"
     "  (3,'smsp__pcsamp_warps_issue_stalled_selected');"

@@ -27,6 +27,11 @@ static void run_and_device(void **state)
     assert_string_equal(rt_cell(&d, "run", "command", "value"), "./app");
     assert_string_equal(rt_cell(&d, "run", "duration", "value"), "0.004 ms");
     assert_string_equal(rt_cell(&d, "run", "launches", "value"), "3 of 3 (2 instrumented)");
+    /* Only PROBE_FOO_BAR lacks an index that starts with launchId. */
+    rep_table *run = rep_doc_find(&d, "run");
+    assert_non_null(run->note);
+    assert_non_null(strstr(run->note, "PROBE_FOO_BAR has no index on launchId"));
+    assert_null(strstr(run->note, "PROBE_BLOCK_SCHED"));
     assert_string_equal(rt_cell(&d, "devices", "0", "name"), "Test GPU");
     assert_string_equal(rt_cell(&d, "devices", "0", "SMs"), "4");
     assert_string_equal(rt_cell(&d, "devices", "0", "SM clock MHz"), "1000");
