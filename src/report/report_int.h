@@ -31,6 +31,11 @@ typedef struct rep_launch {
     const char *kname;      /* the launch row's own kernel name */
     int64_t saved, dropped; /* probe records */
     rep_kernel *k;          /* never NULL once loaded */
+    /* Sum of warp lifetimes (cycles) and warps with one, cached by
+     * rep_warps_load so the wait breakdown need not read block_sched again. */
+    double life;
+    uint64_t life_warps;
+    bool life_known;
     rep_device *dev;        /* NULL when device_id names no device */
     bool selected;
 } rep_launch;
@@ -166,7 +171,7 @@ typedef struct rep_warps {
 /* True when the database has a usable block_sched map. */
 rep_map *rep_block_sched(rep_db *db);
 /* Loads, aligns and assigns lanes for launch l; empty when no records. */
-int  rep_warps_load(rep_db *db, const rep_launch *l, rep_warps *ws, nt_err *e);
+int  rep_warps_load(rep_db *db, rep_launch *l, rep_warps *ws, nt_err *e);
 void rep_warps_free(rep_warps *ws);
 
 /* Per-launch scheduling figures derived from the warps. */

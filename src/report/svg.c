@@ -180,7 +180,7 @@ static void warps_binned(FILE *out, const rep_warps *ws, const uint32_t *row_of,
     free(occ);
 }
 
-static int warps_one(rep_db *db, const rep_launch *l, FILE *out, nt_err *e)
+static int warps_one(rep_db *db, rep_launch *l, FILE *out, nt_err *e)
 {
     rep_warps ws;
     if (rep_warps_load(db, l, &ws, e)) return -1;

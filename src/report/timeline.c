@@ -204,7 +204,7 @@ typedef struct sm_lanes {
     bool named;
 } sm_lanes;
 
-static int warps(rep_db *db, tlw *w, const rep_launch *l, sm_lanes **sms, size_t *nsms,
+static int warps(rep_db *db, tlw *w, rep_launch *l, sm_lanes **sms, size_t *nsms,
                  nt_err *e)
 {
     rep_warps ws;

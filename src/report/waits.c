@@ -92,9 +92,14 @@ static int add_waits(rep_db *db, rep_map *m, const rep_launch *l, double *sum,
 
 static int add_life(rep_db *db, rep_map *bs, const rep_launch *l, rep_kwait *k, nt_err *e)
 {
+    if (l->life_known) {      /* rep_warps_load saw this launch already */
+        k->warps += l->life_warps;
+        k->life += l->life;
+        return 0;
+    }
     nt_sb q = {0};
-    nt_sb_printf(&q, "SELECT count(*), total(stop - start) FROM %s WHERE " SCH_MAP_LAUNCH " = ?1 "
-                 "AND stop >= start", bs->qtable);
+    nt_sb_printf(&q, "SELECT count(*), total(max(stop - start, 0)) FROM %s WHERE "
+                 SCH_MAP_LAUNCH " = ?1", bs->qtable);
     sqlite3_stmt *st = rep_prepare(db, nt_sb_str(&q), e);
     nt_sb_free(&q);
     if (!st) return -1;

@@ -93,7 +93,7 @@ static void assign_lanes(rep_warps *ws)
     nt_vec_free(&end);
 }
 
-int rep_warps_load(rep_db *db, const rep_launch *l, rep_warps *ws, nt_err *e)
+int rep_warps_load(rep_db *db, rep_launch *l, rep_warps *ws, nt_err *e)
 {
     memset(ws, 0, sizeof *ws);
     rep_map *m = rep_block_sched(db);
@@ -134,6 +134,10 @@ int rep_warps_load(rep_db *db, const rep_launch *l, rep_warps *ws, nt_err *e)
     }
     ws->w = v.v;
     ws->n = v.n;
+    l->life = 0;
+    for (size_t i = 0; i < ws->n; i++) l->life += (double)(ws->w[i].stop - ws->w[i].start);
+    l->life_warps = ws->n;
+    l->life_known = true;
     if (!ws->n) {
         nt_vec_free(&g);
         return 0;
