@@ -80,6 +80,14 @@
     "JOIN NTRACE_STALL_REASONS r ON r.id = s.stallReason " \
     "JOIN CUPTI_ACTIVITY_KIND_KERNEL k ON k.correlationId = s.correlationId " \
     "GROUP BY k.launchId, r.name ORDER BY k.launchId, r.name"
+/* PC samples no launch claims, per kernel (by function name = mangled name). */
+#define SCH_Q_PC_STALLS_BY_KERNEL \
+    "SELECT k.id, r.name, sum(s.samples) FROM NTRACE_PC_SAMPLES s " \
+    "JOIN NTRACE_STALL_REASONS r ON r.id = s.stallReason " \
+    "JOIN NTRACE_KERNELS k ON k.mangledName = s.functionName " \
+    "WHERE NOT EXISTS (SELECT 1 FROM CUPTI_ACTIVITY_KIND_KERNEL l " \
+    "                  WHERE l.correlationId = s.correlationId) " \
+    "GROUP BY k.id, r.name ORDER BY k.id, r.name"
 
 /* ---- the writer's side, for synthetic databases (synth.c) ------------------ */
 #define SCH_DDL \

@@ -41,41 +41,71 @@ typedef struct kpc {
     double total;
 } kpc;
 
-/* PC samples per selected kernel and reason; names[] collects reasons. */
+typedef struct pcacc {
+    kpc *k;
+    size_t n;
+    const char **names;
+    int nr;
+} pcacc;
+
+static void add_sample(rep_db *db, pcacc *a, rep_kernel *kern, const char *reason, double v)
+{
+    const char *r = short_name(reason ? reason : "?");
+    int ri = 0;
+    while (ri < a->nr && strcmp(a->names[ri], r)) ri++;
+    if (ri == a->nr) {
+        if (a->nr < MAX_REASONS - 1) a->names[a->nr++] = nt_arena_strdup(&db->a, r);
+        else ri = MAX_REASONS - 1;      /* the rest, lumped */
+    }
+    if (ri == MAX_REASONS - 1) a->names[ri] = "(other reasons)";
+    size_t j = 0;
+    while (j < a->n && a->k[j].k != kern) j++;
+    if (j == a->n) a->k[a->n++].k = kern;
+    if (v < 0) v = 0;                   /* a count: garbage is nothing */
+    a->k[j].s[ri] += v;
+    a->k[j].total += v;
+}
+
+/* PC samples per selected kernel and reason: through the launch of their
+ * correlation id, or, for samples whose launch is not known (correlation
+ * id 0), through the kernel whose mangled name is their function — those
+ * count only when no single launch is selected. */
 static int load_pc(rep_db *db, kpc **out, size_t *nk, const char **names, int *nr, nt_err *e)
 {
     *out = NULL;
     *nk = 0;
     *nr = 0;
     if (!db->has_pc) return 0;
+    pcacc a = {.k = nt_xcalloc(db->kernels.n + 1, sizeof *a.k), .names = names};
+    bool one_launch = false;
+    for (size_t i = 0; i < db->launches.n; i++) one_launch |= !db->launches.v[i].selected;
     sqlite3_stmt *st = rep_prepare(db, SCH_Q_PC_STALLS, e);
-    if (!st) return -1;
-    kpc *k = nt_xcalloc(db->kernels.n + 1, sizeof *k);
-    size_t n = 0;
-    int rc;
-    while ((rc = rep_step(db, st, e)) == SQLITE_ROW) {
+    int rc = st ? 0 : -1;
+    while (!rc && (rc = rep_step(db, st, e)) == SQLITE_ROW) {
+        rc = 0;
         rep_launch *l = rep_launch_by_id(db, sqlite3_column_int64(st, 0));
-        if (!l || !l->selected || !l->k) continue;
-        const char *r = (const char *)sqlite3_column_text(st, 1);
-        r = short_name(r ? r : "?");
-        int ri = 0;
-        while (ri < *nr && strcmp(names[ri], r)) ri++;
-        if (ri == *nr) {
-            if (*nr < MAX_REASONS - 1) names[(*nr)++] = nt_arena_strdup(&db->a, r);
-            else ri = MAX_REASONS - 1;      /* the rest, lumped */
-        }
-        if (ri == MAX_REASONS - 1) names[ri] = "(other reasons)";
-        size_t j = 0;
-        while (j < n && k[j].k != l->k) j++;
-        if (j == n) k[n++].k = l->k;
-        double v = sqlite3_column_double(st, 2);
-        k[j].s[ri] += v;
-        k[j].total += v;
+        if (l && l->selected && l->k)
+            add_sample(db, &a, l->k, (const char *)sqlite3_column_text(st, 1),
+                       sqlite3_column_double(st, 2));
     }
-    if (*nr == MAX_REASONS - 1 && names[MAX_REASONS - 1]) *nr = MAX_REASONS;
     sqlite3_finalize(st);
-    *out = k;
-    *nk = n;
+    st = rc < 0 ? NULL : rep_prepare(db, SCH_Q_PC_STALLS_BY_KERNEL, e);
+    rc = rc < 0 || !st ? -1 : 0;
+    while (!rc && (rc = rep_step(db, st, e)) == SQLITE_ROW) {
+        rc = 0;
+        int64_t kid = sqlite3_column_int64(st, 0);
+        for (size_t i = 0; i < db->kernels.n; i++) {
+            rep_kernel *k = &db->kernels.v[i];
+            if (k->id == kid && k->selected && !one_launch)
+                add_sample(db, &a, k, (const char *)sqlite3_column_text(st, 1),
+                           sqlite3_column_double(st, 2));
+        }
+    }
+    sqlite3_finalize(st);
+    if (a.nr == MAX_REASONS - 1 && names[MAX_REASONS - 1]) a.nr = MAX_REASONS;
+    *out = a.k;
+    *nk = a.n;
+    *nr = a.nr;
     return rc < 0 ? -1 : 0;
 }
 

@@ -35,7 +35,9 @@
  * mem_wait L1: b0 60, b2 300 -> 360 (34.3 %), mean 180, max 300; other 49.5 %
  * gmem_bytes L1: 1000 + 500 bytes in 1000 ns = 1.5 GB/s
  * foo.bar (generic): x 1, 2, 3; y 0.5, 1.5, 2.5 (L1 and L2)
- * PC samples L1: barrier 30, long_scoreboard 50, selected 20
+ * PC samples L1: barrier 30, long_scoreboard 50, selected 20; and 100
+ *   "selected" samples of kA's function with no launch (correlation id 0):
+ *   kA: barrier 15 %, memory 25 %, other 60 %; with --launch 1: 30, 50, 20
  */
 static const char rt_sql[] =
     "INSERT INTO StringIds VALUES (1,'_Z2kAv'),(2,'kA()'),(3,'_Z2kBv'),(4,'kB()');"
@@ -90,7 +92,9 @@ static const char rt_sql[] =
     "  (2,'smsp__pcsamp_warps_issue_stalled_long_scoreboard'),"
     "  (3,'smsp__pcsamp_warps_issue_stalled_selected');"
     "INSERT INTO NTRACE_PC_SAMPLES(correlationId, pcOffset, stallReason, samples) VALUES"
-    "  (11, 16, 1, 10), (11, 32, 1, 20), (11, 16, 2, 50), (11, 48, 3, 20);";
+    "  (11, 16, 1, 10), (11, 32, 1, 20), (11, 16, 2, 50), (11, 48, 3, 20);"
+    "INSERT INTO NTRACE_PC_SAMPLES(correlationId, functionName, pcOffset, stallReason, samples)"
+    "  VALUES (0, 1, 64, 3, 100);";
 
 /* A fresh path under the test's own directory (removed by rt_cleanup). */
 static char rt_dir[256];

@@ -190,7 +190,7 @@ static void stalls_side_by_side(void **state)
     assert_non_null(t);
     assert_int_equal(t->nrows, 2);
     char b[5][64];
-    const char *want[2][5] = {{"kA()", "pc sampling", "30.0", "50.0", "20.0"},
+    const char *want[2][5] = {{"kA()", "pc sampling", "15.0", "25.0", "60.0"},
                               {"kA()", "probes", "16.2", "34.3", "49.5"}};
     for (size_t r = 0; r < 2; r++)
         for (int c = 0; c < 5; c++)
@@ -198,9 +198,21 @@ static void stalls_side_by_side(void **state)
     rep_table *pc = rep_doc_find(&d, "stalls_pc");
     assert_non_null(pc);
     assert_int_equal(pc->nrows, 3);
-    assert_string_equal(rep_cell_str(rep_cell_at(pc, 0, 1), b[0], sizeof b[0]), "long_scoreboard");
-    assert_string_equal(rep_cell_str(rep_cell_at(pc, 0, 2), b[0], sizeof b[0]), "memory");
-    assert_string_equal(rep_cell_str(rep_cell_at(pc, 0, 3), b[0], sizeof b[0]), "50.0");
+    assert_string_equal(rep_cell_str(rep_cell_at(pc, 0, 1), b[0], sizeof b[0]), "selected");
+    assert_string_equal(rep_cell_str(rep_cell_at(pc, 0, 2), b[0], sizeof b[0]), "other");
+    assert_string_equal(rep_cell_str(rep_cell_at(pc, 0, 3), b[0], sizeof b[0]), "60.0");
+    assert_string_equal(rep_cell_str(rep_cell_at(pc, 1, 1), b[0], sizeof b[0]), "long_scoreboard");
+    assert_string_equal(rep_cell_str(rep_cell_at(pc, 1, 2), b[0], sizeof b[0]), "memory");
+    rep_doc_free(&d);
+    /* One launch: only the samples of its correlation id. */
+    rep_opts o = REP_OPTS_INIT;
+    o.launch_id = 1;
+    nt_err e = {0};
+    assert_int_equal(rep_select(db, &o, &e), 0);
+    summary_of(db, &d);
+    t = rep_doc_find(&d, "stalls");
+    assert_string_equal(rep_cell_str(rep_cell_at(t, 0, 2), b[0], sizeof b[0]), "30.0");
+    assert_string_equal(rep_cell_str(rep_cell_at(t, 0, 4), b[0], sizeof b[0]), "20.0");
     rep_doc_free(&d);
     rep_close(db);
 }
