@@ -135,14 +135,27 @@ static void csv_field(FILE *out, const char *s)
     fputc('"', out);
 }
 
+/* Text tables fit a terminal: long strings (templated C++ kernel names run
+ * to hundreds of characters) are cut to TEXT_MAX with "..." at the end;
+ * csv and json keep them whole. */
+#define TEXT_MAX 64
+
+static const char *text_cell(const rep_cell *c, char *buf, size_t n)
+{
+    const char *s = rep_cell_str(c, buf, n);
+    if (strlen(s) <= TEXT_MAX) return s;
+    snprintf(buf, n, "%.*s...", TEXT_MAX - 3, s);
+    return buf;
+}
+
 static void write_text(const rep_table *t, FILE *out)
 {
-    char buf[64];
+    char buf[TEXT_MAX + 8];
     size_t *w = nt_xcalloc((size_t)t->ncols, sizeof *w);
     for (int c = 0; c < t->ncols; c++) w[c] = strlen(t->cols[c]);
     for (size_t r = 0; r < t->nrows; r++)
         for (int c = 0; c < t->ncols; c++) {
-            size_t l = strlen(rep_cell_str(rep_cell_at(t, r, c), buf, sizeof buf));
+            size_t l = strlen(text_cell(rep_cell_at(t, r, c), buf, sizeof buf));
             if (l > w[c]) w[c] = l;
         }
     fprintf(out, "== %s\n", t->title);
@@ -163,7 +176,7 @@ static void write_text(const rep_table *t, FILE *out)
         fputc('\n', out);
         for (size_t r = 0; r < t->nrows; r++) {
             for (int c = 0; c < t->ncols; c++) {
-                const char *s = rep_cell_str(rep_cell_at(t, r, c), buf, sizeof buf);
+                const char *s = text_cell(rep_cell_at(t, r, c), buf, sizeof buf);
                 bool last = c == t->ncols - 1;
                 if (last && left[c]) fprintf(out, "  %s", s);
                 else fprintf(out, "  %*s", left[c] ? -(int)w[c] : (int)w[c], s);

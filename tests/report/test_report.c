@@ -292,6 +292,39 @@ static void formats(void **state)
     rep_close(db);
 }
 
+static void long_names_are_cut_in_text_only(void **state)
+{
+    const char *p = rt_path("long.db");
+    assert_int_equal(rt_exec_db(p, SCH_APPLICATION_ID, SCH_VERSION, rt_sql), 0);
+    sqlite3 *s;
+    assert_int_equal(sqlite3_open(p, &s), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(s, "UPDATE StringIds SET value = 'void cub::DeviceRadixSortKernel"
+        "<cub::DeviceRadixSortPolicy<float, cub::NullType, int>::Policy800, false, float, int>"
+        "(float const*, float*, int, int)' WHERE id = 2", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(s);
+    rep_db *db = rt_open(p);
+    rep_opts o = REP_OPTS_INIT;
+    nt_err e = {0};
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&buf, &n);
+    assert_int_equal(rep_summary(db, &o, m, &e), 0);
+    fclose(m);
+    /* 61 characters and "...". */
+    assert_non_null(strstr(buf, "  void cub::DeviceRadixSortKernel<cub::DeviceRadixSortPolicy<fl...  "));
+    assert_null(strstr(buf, "Policy800"));
+    free(buf);
+    m = open_memstream(&buf, &n);
+    o.format = REP_CSV;
+    assert_int_equal(rep_summary(db, &o, m, &e), 0);
+    fclose(m);
+    assert_non_null(strstr(buf, "\"void cub::DeviceRadixSortKernel<cub::DeviceRadixSortPolicy<float, "
+                            "cub::NullType, int>::Policy800, false, float, int>(float const*, "
+                            "float*, int, int)\",2,"));
+    free(buf);
+    rep_close(db);
+}
+
 static void open_errors(void **state)
 {
     nt_err e = {0};
@@ -406,6 +439,7 @@ int main(void)
         cmocka_unit_test(filters),
         cmocka_unit_test(filter_errors),
         cmocka_unit_test(formats),
+        cmocka_unit_test(long_names_are_cut_in_text_only),
         cmocka_unit_test(open_errors),
         cmocka_unit_test(empty_database),
         cmocka_unit_test(synthetic_is_consistent),
