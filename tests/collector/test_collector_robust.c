@@ -18,29 +18,6 @@
 
 static const uint32_t G[3] = {2, 1, 1}, B[3] = {64, 1, 1};   /* 2 blocks, 4 warps */
 
-/* A buffer for launch `id` where warp slot w saves (w % 3) + 1 times
- * (cap 2) and every thread slot once; returns it, *records = saved. */
-static uint8_t *fill_buffer(buf_layout *l, const uint32_t g[3], const uint32_t b[3],
-                            int64_t id, uint64_t *records)
-{
-    t_layout(l, g, b, id);
-    uint8_t *buf = t_buffer(l);
-    uint64_t n = 0;
-    for (uint32_t w = 0; w < l->map[0].nslots; w++)
-        for (uint32_t k = 0; k <= w % 3; k++) {
-            t_sched r = {(uint64_t)id, k, w, 0};
-            t_save(buf, l, 0, w, &r);
-            n += k < 2;
-        }
-    for (uint32_t t = 0; t < l->map[1].nslots; t++) {
-        t_mem m = {(uint64_t)t * 4, (int32_t)t, 1.0f, };
-        t_save(buf, l, 1, t, &m);
-        n++;
-    }
-    *records = n;
-    return buf;
-}
-
 static atomic_int released;
 static void release_free(void *ctx, const void *data)
 {
@@ -315,10 +292,10 @@ static void full_database_counts_loss(void **state)
     setenv("NTRACE_LOG_FILE", "/dev/null", 1);
     nt_log_reset();
     nt_err e = {0};
-    col *c = col_open(path, &(col_config){.max_db_bytes = 1 << 20}, &e);
+    col *c = col_open(path, &(col_config){.max_db_bytes = 3 << 20}, &e);
     assert_non_null(c);
     uint64_t records;
-    submit_some(c, 40, &records, true);     /* ~40 k rows: far past 1 MiB */
+    submit_some(c, 80, &records, true);     /* ~170 k rows: far past 3 MiB */
     col_totals t;
     assert_int_equal(col_close(c, &t, &e), -1);
     assert_true(t.records_saved > 0);
