@@ -1,0 +1,582 @@
+/* body.c — function bodies: statements, register declarations, labels,
+ * nested scopes, instructions and their operands. */
+#include "ptx/ptx_int.h"
+
+#include <stdlib.h>
+
+#define LX (&P->L)
+#define A (&P->m->arena)
+
+static inline void next(ptx_parser *P) { ptx_lex_next(LX); }
+
+static void expect(ptx_parser *P, int c, const char *what)
+{
+    if (LX->t.k != c) ptx_lex_expected(LX, what);
+    next(P);
+}
+
+/* ---- operands ------------------------------------------------------------ */
+
+static void parse_operand(ptx_parser *P, ptx_operand *o);
+
+/* Parses elements up to `close` into an arena array (uses P->ops as a
+ * stack so nested lists need no malloc). */
+static ptx_operand *parse_list(ptx_parser *P, int close, const char *what,
+                               uint32_t *n, bool allow_empty)
+{
+    size_t base = P->ops.n;
+    if (LX->t.k == close && allow_empty) {
+        next(P);
+        *n = 0;
+        return NULL;
+    }
+    for (;;) {
+        ptx_operand o;
+        parse_operand(P, &o);
+        nt_vec_push(&P->ops, o);
+        if (LX->t.k == ',') { next(P); continue; }
+        if (LX->t.k == close) { next(P); break; }
+        ptx_lex_expected(LX, what);
+    }
+    size_t cnt = P->ops.n - base;
+    ptx_operand *v = nt_arena_alloc(A, cnt * sizeof *v);
+    memcpy(v, P->ops.v + base, cnt * sizeof *v);
+    P->ops.n = base;
+    *n = (uint32_t)cnt;
+    return v;
+}
+
+static void parse_name_operand(ptx_parser *P, ptx_operand *o)
+{
+    ptx_tok t = LX->t;
+    memset(o, 0, sizeof *o);
+    o->reg = PTX_NOREG;
+    if (t.n == 1 && t.s[0] == '_') {
+        o->kind = PTX_OPND_SINK;
+        next(P);
+        return;
+    }
+    uint32_t id = ptx_regtab_find(&P->rt, t.s, t.n);
+    if (id != PTX_NOREG) {
+        o->kind = PTX_OPND_REG;
+        o->reg = id;
+    } else if (t.s[0] == '%') {
+        uint32_t r;
+        uint8_t comp;
+        if (!ptx_sreg_find(t.s, t.n, &r, &comp))
+            ptx_lex_fail(LX, &t, "undeclared register");
+        o->kind = PTX_OPND_SREG;
+        o->reg = r;
+        o->comp = comp;
+    } else {
+        o->kind = PTX_OPND_SYM;
+        o->name = tok_str(&t);
+    }
+    next(P);
+}
+
+static int64_t parse_offset(ptx_parser *P)
+{
+    bool neg = false;
+    if (LX->t.k == '-') { neg = true; next(P); }
+    ptx_operand n;
+    if (LX->t.k != T_NUM || !ptx_number(LX->t.s, LX->t.n, neg, &n) || n.kind != PTX_OPND_IMM)
+        ptx_lex_expected(LX, "integer offset");
+    next(P);
+    return n.i;
+}
+
+static void parse_addr(ptx_parser *P, ptx_operand *o)
+{
+    next(P);   /* '[' */
+    ptx_operand first;
+    /* a name base is taken alone: "sym+4" here is base and offset */
+    if (LX->t.k == T_WORD && LX->t.s[0] != '.') parse_name_operand(P, &first);
+    else parse_operand(P, &first);
+    memset(o, 0, sizeof *o);
+    o->kind = PTX_OPND_ADDR;
+    o->reg = PTX_NOREG;
+    if (LX->t.k == ',') {
+        /* "[tex, {x, y}]": a list */
+        size_t base = P->ops.n;
+        nt_vec_push(&P->ops, first);
+        while (LX->t.k == ',') {
+            next(P);
+            ptx_operand e;
+            parse_operand(P, &e);
+            nt_vec_push(&P->ops, e);
+        }
+        expect(P, ']', "']' closing the address");
+        size_t cnt = P->ops.n - base;
+        o->elems = nt_arena_alloc(A, cnt * sizeof *o->elems);
+        memcpy(o->elems, P->ops.v + base, cnt * sizeof *o->elems);
+        P->ops.n = base;
+        o->n = (uint32_t)cnt;
+        o->flags |= PTX_OPF_ALIST;
+        return;
+    }
+    int64_t off = 0;
+    switch (first.kind) {
+    case PTX_OPND_REG:
+        o->reg = first.reg;
+        break;
+    case PTX_OPND_SYM:
+        o->name = first.name;
+        break;
+    case PTX_OPND_IMM:
+        off = first.i;
+        break;
+    default:
+        ptx_lex_fail(LX, NULL, "expected a register, a name or an integer as address base");
+    }
+    if (first.kind != PTX_OPND_IMM) {
+        if (LX->t.k == '+') { next(P); off = parse_offset(P); }
+        else if (LX->t.k == '-') { off = parse_offset(P); }
+    }
+    if (LX->t.k != ']') ptx_lex_expected(LX, "'+offset' or ']' in address");
+    next(P);
+    o->i = off;
+}
+
+static void parse_operand(ptx_parser *P, ptx_operand *o)
+{
+    switch (LX->t.k) {
+    case T_WORD:
+        if (LX->t.s[0] == '.') ptx_lex_expected(LX, "an operand");
+        parse_name_operand(P, o);
+        if (LX->t.k == '|') {
+            next(P);
+            ptx_operand *pr = nt_arena_alloc(A, 2 * sizeof *pr);
+            pr[0] = *o;
+            parse_name_operand(P, &pr[1]);
+            memset(o, 0, sizeof *o);
+            o->kind = PTX_OPND_PAIR;
+            o->reg = PTX_NOREG;
+            o->n = 2;
+            o->elems = pr;
+        } else if (o->kind == PTX_OPND_SYM && (LX->t.k == '+' || LX->t.k == '-')) {
+            /* sym+offset outside brackets: kept as an expression */
+            const char *s = o->name.s;
+            if (LX->t.k == '+') next(P);
+            (void)parse_offset(P);
+            o->kind = PTX_OPND_EXPR;
+            o->name = (ptx_str){s, (uint32_t)(LX->t.s - s)};
+            while (o->name.n && strchr(" \t\r\n", o->name.s[o->name.n - 1])) o->name.n--;
+        }
+        return;
+    case T_NUM:
+    case '-': {
+        bool neg = LX->t.k == '-';
+        if (neg) next(P);
+        if (LX->t.k != T_NUM || !ptx_number(LX->t.s, LX->t.n, neg, o))
+            ptx_lex_expected(LX, "a number");
+        next(P);
+        return;
+    }
+    case '!':
+        next(P);
+        parse_operand(P, o);
+        if (o->kind != PTX_OPND_REG && o->kind != PTX_OPND_SYM)
+            ptx_lex_fail(LX, NULL, "'!' applies to a predicate register only; operand ends before");
+        o->flags |= PTX_OPF_NEG;
+        return;
+    case '{': {
+        next(P);
+        uint32_t n;
+        ptx_operand *e = parse_list(P, '}', "',' or '}' in vector operand", &n, false);
+        memset(o, 0, sizeof *o);
+        o->kind = PTX_OPND_VEC;
+        o->reg = PTX_NOREG;
+        o->n = n;
+        o->elems = e;
+        return;
+    }
+    case '(': {
+        next(P);
+        uint32_t n;
+        ptx_operand *e = parse_list(P, ')', "',' or ')' in operand list", &n, true);
+        memset(o, 0, sizeof *o);
+        o->kind = PTX_OPND_LIST;
+        o->reg = PTX_NOREG;
+        o->n = n;
+        o->elems = e;
+        return;
+    }
+    case '[':
+        parse_addr(P, o);
+        return;
+    default:
+        ptx_lex_expected(LX, "an operand");
+    }
+}
+
+/* ---- instructions --------------------------------------------------------- */
+
+static ptx_space space_of_mod(unsigned m)
+{
+    switch (m) {
+    case PTX_MOD_GLOBAL: return PTX_SP_GLOBAL;
+    case PTX_MOD_SHARED: case PTX_MOD_SHARED_CTA: return PTX_SP_SHARED;
+    case PTX_MOD_SHARED_CLUSTER: return PTX_SP_SHARED_CLUSTER;
+    case PTX_MOD_LOCAL: return PTX_SP_LOCAL;
+    case PTX_MOD_CONST: return PTX_SP_CONST;
+    case PTX_MOD_PARAM: case PTX_MOD_PARAM_ENTRY: case PTX_MOD_PARAM_FUNC: return PTX_SP_PARAM;
+    case PTX_MOD_GENERIC: return PTX_SP_GENERIC;
+    default: return PTX_SP_NONE;
+    }
+}
+
+/* Fills op, mods, type(2), space(2), vec from the dotted name. */
+void ptx_instr_decode_name(ptx_instr *in)
+{
+    const char *s = in->name.s, *end = s + in->name.n;
+    const char *d = memchr(s, '.', in->name.n);
+    if (!d) d = end;
+    in->op = (uint16_t)ptx_op_lookup(s, (size_t)(d - s));
+    in->nmods = 0;
+    in->type = in->type2 = PTX_T_NONE;
+    in->space = in->space2 = PTX_SP_NONE;
+    in->vec = 1;
+    while (d < end) {
+        const char *p = d + 1;
+        const char *q = memchr(p, '.', (size_t)(end - p));
+        if (!q) q = end;
+        unsigned m = ptx_mod_lookup(p, (size_t)(q - p));
+        if (in->nmods < PTX_MAX_MODS) in->mods[in->nmods++] = (uint16_t)m;
+        if (m >= PTX_MOD_B8 && m <= PTX_MOD_S2F6X2) {
+            uint8_t t = (uint8_t)(m - PTX_MOD_B8 + PTX_T_B8);
+            if (!in->type) in->type = t;
+            else if (!in->type2) in->type2 = t;
+        } else if (m == PTX_MOD_V2 || m == PTX_MOD_V4 || m == PTX_MOD_V8) {
+            in->vec = (uint8_t)(m == PTX_MOD_V2 ? 2 : m == PTX_MOD_V4 ? 4 : 8);
+        } else {
+            ptx_space sp = space_of_mod(m);
+            if (sp) {
+                if (!in->space) in->space = (uint8_t)sp;
+                else if (!in->space2) in->space2 = (uint8_t)sp;
+            }
+        }
+        d = q;
+    }
+}
+
+ptx_instr *ptx_parse_instr(ptx_parser *P)
+{
+    ptx_instr *in = nt_arena_alloc(A, sizeof *in);
+    memset(in, 0, offsetof(ptx_instr, mods));
+    in->st.kind = PTX_ST_INSTR;
+    in->st.line = LX->t.line;
+    in->guard = PTX_NOREG;
+    if (LX->t.k == '@') {
+        next(P);
+        if (LX->t.k == '!') { in->guard_neg = 1; next(P); }
+        if (LX->t.k != T_WORD) ptx_lex_expected(LX, "a predicate register after '@'");
+        ptx_tok g = LX->t;
+        in->guard = ptx_regtab_find(&P->rt, g.s, g.n);
+        if (in->guard == PTX_NOREG) ptx_lex_fail(LX, &g, "undeclared guard predicate");
+        next(P);
+    }
+    if (LX->t.k != T_WORD || LX->t.s[0] == '.' || LX->t.s[0] == '%')
+        ptx_lex_expected(LX, "an instruction");
+    in->name = tok_str(&LX->t);
+    ptx_instr_decode_name(in);
+    next(P);
+    if (LX->t.k == ';') {
+        next(P);
+        in->nops = 0;
+        in->ops = NULL;
+        return in;
+    }
+    size_t base = P->ops.n;
+    for (;;) {
+        ptx_operand o;
+        parse_operand(P, &o);
+        nt_vec_push(&P->ops, o);
+        if (LX->t.k == ',') { next(P); continue; }
+        if (LX->t.k == ';') { next(P); break; }
+        ptx_lex_expected(LX, "',' or ';' after operand");
+    }
+    size_t cnt = P->ops.n - base;
+    if (cnt > 255) ptx_lex_fail(LX, NULL, "more than 255 operands");
+    in->nops = (uint8_t)cnt;
+    in->ops = nt_arena_alloc(A, cnt * sizeof *in->ops);
+    memcpy(in->ops, P->ops.v + base, cnt * sizeof *in->ops);
+    P->ops.n = base;
+    if (in->op == PTX_OP_BRA || in->op == PTX_OP_BRX || in->op == PTX_OP_CALL)
+        for (size_t i = 0; i < cnt; i++)
+            if (in->ops[i].kind == PTX_OPND_SYM) nt_vec_push(&P->labelrefs, &in->ops[i]);
+    return in;
+}
+
+/* ---- declarations and statements ------------------------------------------ */
+
+static void add_regset(ptx_parser *P, ptx_regset *rs)
+{
+    rs->base = P->fn->nregs;
+    uint32_t cnt = rs->count ? rs->count : 1;
+    if (P->fn->nregs + (uint64_t)cnt >= PTX_NOREG)
+        ptx_lex_fail(LX, NULL, "too many registers");
+    P->fn->nregs += cnt;
+    ptx_regtab_add(&P->rt, rs);
+    nt_vec_push(&P->sets, rs);
+}
+
+static ptx_stmt *parse_regdecl(ptx_parser *P)
+{
+    uint32_t line = LX->t.line;
+    next(P);   /* .reg */
+    uint8_t type = 0, vec = 1;
+    uint16_t align = 0;
+    while (LX->t.k == T_WORD && LX->t.s[0] == '.') {
+        ptx_tok t = LX->t;
+        if (tok_is(&t, ".v2") || tok_is(&t, ".v4") || tok_is(&t, ".v8")) { vec = (uint8_t)(t.s[2] - '0'); next(P); }
+        else if (tok_is(&t, ".align")) {
+            next(P);
+            ptx_operand n;
+            if (LX->t.k != T_NUM || !ptx_number(LX->t.s, LX->t.n, false, &n) || n.kind != PTX_OPND_IMM)
+                ptx_lex_expected(LX, "alignment");
+            align = (uint16_t)n.i;
+            next(P);
+        } else {
+            ptx_type ty = ptx_type_lookup(t.s + 1, t.n - 1);
+            if (!ty) ptx_lex_fail(LX, &t, "expected a register type");
+            type = (uint8_t)ty;
+            next(P);
+        }
+    }
+    if (!type) ptx_lex_expected(LX, "a register type after .reg");
+    size_t base = P->ops.n;   /* reuse nothing: count sets directly */
+    (void)base;
+    ptx_regset tmp[64];
+    uint32_t n = 0;
+    ptx_regset *heap = NULL;
+    uint32_t hcap = 0;
+    for (;;) {
+        if (LX->t.k != T_WORD || LX->t.s[0] == '.') ptx_lex_expected(LX, "register name");
+        ptx_regset rs = {tok_str(&LX->t), 0, 0, type, vec, align};
+        next(P);
+        if (LX->t.k == '<') {
+            next(P);
+            ptx_operand c;
+            if (LX->t.k != T_NUM || !ptx_number(LX->t.s, LX->t.n, false, &c) ||
+                c.kind != PTX_OPND_IMM || c.i <= 0 || c.i > 0x7fffffff)
+                ptx_lex_expected(LX, "register count");
+            rs.count = (uint32_t)c.i;
+            next(P);
+            expect(P, '>', "'>' after register count");
+        }
+        if (n < 64) {
+            tmp[n++] = rs;
+        } else {
+            if (n - 64 >= hcap) { hcap = hcap ? hcap * 2 : 64; heap = nt_xrealloc(heap, hcap * sizeof *heap); }
+            heap[n++ - 64] = rs;
+        }
+        if (LX->t.k == ',') { next(P); continue; }
+        if (LX->t.k == ';') { next(P); break; }
+        free(heap);
+        ptx_lex_expected(LX, "',' or ';' in .reg declaration");
+    }
+    ptx_regdecl *d = nt_arena_alloc(A, sizeof *d);
+    memset(d, 0, sizeof *d);
+    d->st.kind = PTX_ST_REG;
+    d->st.line = line;
+    d->nsets = n;
+    d->sets = nt_arena_alloc(A, n * sizeof *d->sets);
+    for (uint32_t i = 0; i < n; i++) {
+        d->sets[i] = i < 64 ? tmp[i] : heap[i - 64];
+        add_regset(P, &d->sets[i]);
+    }
+    free(heap);
+    return &d->st;
+}
+
+static void add_label_name(ptx_parser *P, ptx_str name, ptx_stmt *s)
+{
+    nt_map_put(&P->labels, name.s, name.n, (uint64_t)(uintptr_t)s);
+}
+
+static ptx_stmt *parse_after_label(ptx_parser *P, ptx_str name, uint32_t line)
+{
+    ptx_tok t = LX->t;
+    if (tok_is(&t, ".branchtargets") || tok_is(&t, ".calltargets")) {
+        ptx_targets *tg = nt_arena_zalloc(A, sizeof *tg);
+        tg->st.kind = PTX_ST_TARGETS;
+        tg->st.line = line;
+        tg->calltargets = t.s[1] == 'c';
+        tg->label = name;
+        next(P);
+        NT_VEC(ptx_str) v = {0};
+        for (;;) {
+            if (LX->t.k != T_WORD || LX->t.s[0] == '.') { nt_vec_free(&v); ptx_lex_expected(LX, "a target name"); }
+            nt_vec_push(&v, tok_str(&LX->t));
+            next(P);
+            if (LX->t.k == ',') { next(P); continue; }
+            if (LX->t.k == ';') { next(P); break; }
+            nt_vec_free(&v);
+            ptx_lex_expected(LX, "',' or ';' in target list");
+        }
+        tg->n = (uint32_t)v.n;
+        tg->names = nt_arena_alloc(A, v.n * sizeof *tg->names);
+        memcpy(tg->names, v.v, v.n * sizeof *tg->names);
+        nt_vec_free(&v);
+        add_label_name(P, name, &tg->st);
+        return &tg->st;
+    }
+    if (tok_is(&t, ".callprototype")) {
+        ptx_proto *pr = nt_arena_zalloc(A, sizeof *pr);
+        pr->st.kind = PTX_ST_PROTO;
+        pr->st.line = line;
+        pr->label = name;
+        ptx_func *sig = nt_arena_zalloc(A, sizeof *sig);
+        ptx_block_init(&sig->body);
+        next(P);
+        if (LX->t.k == '(') { sig->has_rets = 1; sig->nrets = ptx_parse_params(P, &sig->rets); }
+        if (!(LX->t.k == T_WORD && LX->t.n == 1 && LX->t.s[0] == '_'))
+            ptx_lex_expected(LX, "'_' in .callprototype");
+        next(P);
+        if (LX->t.k == '(') sig->nparams = ptx_parse_params(P, &sig->params);
+        if (tok_is(&LX->t, ".noreturn")) { sig->noreturn = 1; next(P); }
+        expect(P, ';', "';' after .callprototype");
+        pr->sig = sig;
+        add_label_name(P, name, &pr->st);
+        return &pr->st;
+    }
+    ptx_label *lb = nt_arena_alloc(A, sizeof *lb);
+    memset(lb, 0, sizeof *lb);
+    lb->st.kind = PTX_ST_LABEL;
+    lb->st.line = line;
+    lb->name = name;
+    add_label_name(P, name, &lb->st);
+    return &lb->st;
+}
+
+static void parse_block(ptx_parser *P, ptx_block *blk);
+
+static ptx_stmt *parse_stmt(ptx_parser *P)
+{
+    ptx_tok t = LX->t;
+    switch (t.k) {
+    case '{': {
+        ptx_scope *sc = nt_arena_alloc(A, sizeof *sc);
+        memset(sc, 0, sizeof *sc);
+        sc->st.kind = PTX_ST_SCOPE;
+        sc->st.line = t.line;
+        ptx_block_init(&sc->body);
+        next(P);
+        ptx_rmark mk = ptx_regtab_mark(&P->rt);
+        parse_block(P, &sc->body);
+        ptx_regtab_pop(&P->rt, mk);
+        return &sc->st;
+    }
+    case '@':
+        return &ptx_parse_instr(P)->st;
+    case T_WORD:
+        break;
+    default:
+        ptx_lex_expected(LX, "a statement (instruction, label, declaration or '}')");
+    }
+    if (t.s[0] == '.') {
+        if (tok_is(&t, ".reg")) return parse_regdecl(P);
+        if (tok_is(&t, ".loc")) {
+            ptx_dir *d = ptx_new_dir(P, PTX_DIR_LOC, t.s, t.s + t.n, t.line);
+            next(P);
+            ptx_parse_loc(P, d);
+            return &d->st;
+        }
+        if (tok_is(&t, ".pragma")) {
+            ptx_dir *d = ptx_new_dir(P, PTX_DIR_PRAGMA, t.s, t.s + t.n, t.line);
+            next(P);
+            ptx_parse_to_semicolon(P, d);
+            return &d->st;
+        }
+        if (tok_is(&t, ".local") || tok_is(&t, ".shared") || tok_is(&t, ".param") ||
+            tok_is(&t, ".const") || tok_is(&t, ".global") || tok_is(&t, ".align") ||
+            tok_is(&t, ".shared::cta") || tok_is(&t, ".shared::cluster") ||
+            tok_is(&t, ".tex") || tok_is(&t, ".extern") || tok_is(&t, ".static")) {
+            uint8_t linkage = PTX_LINK_NONE;
+            if (tok_is(&t, ".extern")) { linkage = PTX_LINK_EXTERN; next(P); }
+            ptx_stmt *firstst = NULL, *lastst = NULL;
+            const ptx_var *first = NULL;
+            for (;;) {
+                ptx_var *v = ptx_parse_var(P, linkage, false, first);
+                ptx_vardecl *vd = nt_arena_zalloc(A, sizeof *vd);
+                vd->st.kind = PTX_ST_VAR;
+                vd->st.line = v->line;
+                vd->var = v;
+                if (!firstst) firstst = &vd->st;
+                else {
+                    /* chain extra declarations after the first */
+                    vd->st.prev = lastst;
+                    lastst->next = &vd->st;
+                }
+                lastst = &vd->st;
+                first = v;
+                if (LX->t.k == ',') { next(P); continue; }
+                break;
+            }
+            lastst->next = NULL;
+            expect(P, ';', "';' after declaration");
+            return firstst;
+        }
+        ptx_lex_fail(LX, &t, "unknown directive in function body");
+    }
+    /* label? the raw text right after the word decides */
+    const char *q = LX->p;
+    while (q < LX->end && (*q == ' ' || *q == '\t')) q++;
+    if (q < LX->end && *q == ':' && t.s[0] != '%') {
+        next(P);
+        next(P);   /* ':' */
+        return parse_after_label(P, tok_str(&t), t.line);
+    }
+    return &ptx_parse_instr(P)->st;
+}
+
+static void parse_block(ptx_parser *P, ptx_block *blk)
+{
+    for (;;) {
+        if (LX->t.k == '}') {
+            P->body_end = LX->t.s + 1;
+            next(P);
+            return;
+        }
+        if (LX->t.k == T_EOF) ptx_lex_expected(LX, "'}' closing the function body");
+        ptx_stmt *s = parse_stmt(P);
+        /* a declaration list comes back as a NULL-terminated chain */
+        while (s) {
+            ptx_stmt *nx = s->kind == PTX_ST_VAR ? s->next : NULL;
+            ptx_block_append(blk, s);
+            s = nx;
+        }
+    }
+}
+
+void ptx_parse_body(ptx_parser *P, ptx_func *fn)
+{
+    P->fn = fn;
+    ptx_regtab_clear(&P->rt);
+    if (P->labels.n) {
+        memset(P->labels.slots, 0, P->labels.cap * sizeof *P->labels.slots);
+        P->labels.n = 0;
+    }
+    P->labelrefs.n = 0;
+    P->sets.n = 0;
+    /* parameters of a .func declared with .reg are registers */
+    for (uint32_t i = 0; i < fn->nrets + fn->nparams; i++) {
+        ptx_var *v = i < fn->nrets ? &fn->rets[i] : &fn->params[i - fn->nrets];
+        if (v->space == PTX_SP_REG) {
+            ptx_regset *rs = nt_arena_zalloc(A, sizeof *rs);
+            rs->name = v->name;
+            rs->type = v->type;
+            rs->vec = v->vec;
+            add_regset(P, rs);
+        }
+    }
+    parse_block(P, &fn->body);
+    fn->nsets = fn->sets_cap_ = (uint32_t)P->sets.n;
+    fn->sets = nt_arena_alloc(A, P->sets.n * sizeof *fn->sets);
+    memcpy(fn->sets, P->sets.v, P->sets.n * sizeof *fn->sets);
+    for (size_t i = 0; i < P->labelrefs.n; i++) {
+        ptx_operand *o = P->labelrefs.v[i];
+        if (nt_map_get(&P->labels, o->name.s, o->name.n, NULL)) o->kind = PTX_OPND_LABEL;
+    }
+}

@@ -1,0 +1,202 @@
+/* module.c — module lifetime, symbol tables, register tables. */
+#include "ptx/ptx_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+/* Internal state hung off ptx_module.priv_: malloc'd things the arena
+ * cannot hold (hash maps of rewritten functions). */
+typedef struct mod_priv {
+    NT_VEC(ptx_regtab *) regtabs;
+} mod_priv;
+
+void ptx_block_init(ptx_block *b)
+{
+    b->head.next = b->head.prev = &b->head;
+    b->head.kind = PTX_ST_HEAD;
+    b->head.synth = 0;
+    b->head.line = 0;
+}
+
+ptx_module *ptx_module_new(const char *text, size_t len, const char *file,
+                           unsigned flags)
+{
+    ptx_module *m = nt_xcalloc(1, sizeof *m);
+    /* One chunk sized for the whole IR of the text (about 6 bytes of IR
+     * per byte of text; untouched pages cost nothing), backed by huge
+     * pages where the kernel offers them: first-touch page faults were
+     * most of the parse time on big modules. */
+    size_t chunk = len * 6 + 4096;
+    if (chunk < 64 * 1024) chunk = 64 * 1024;
+    if (chunk > (size_t)512 << 20) chunk = (size_t)512 << 20;
+    nt_arena_init(&m->arena, chunk);
+    if (chunk >= (4u << 20)) {
+        (void)nt_arena_alloc(&m->arena, 16);
+        uintptr_t b = ((uintptr_t)m->arena.cur + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
+        uintptr_t e = (uintptr_t)m->arena.end & ~(uintptr_t)((2u << 20) - 1);
+        if (e > b) madvise((void *)b, e - b, MADV_HUGEPAGE);
+    }
+    m->file = nt_arena_strdup(&m->arena, file ? file : "<ptx>");
+    if (flags & PTX_PARSE_COPY) {
+        char *t = nt_arena_alloc(&m->arena, len + 1);
+        if (len) memcpy(t, text, len);
+        t[len] = 0;
+        text = t;
+    }
+    m->text = text;
+    m->len = len;
+    ptx_block_init(&m->items);
+    return m;
+}
+
+void ptx_module_track_regtab(ptx_module *m, ptx_regtab *rt)
+{
+    mod_priv *p = m->priv_;
+    if (!p) p = m->priv_ = nt_xcalloc(1, sizeof *p);
+    nt_vec_push(&p->regtabs, rt);
+}
+
+void ptx_module_free(ptx_module *m)
+{
+    if (!m) return;
+    mod_priv *p = m->priv_;
+    if (p) {
+        for (size_t i = 0; i < p->regtabs.n; i++) {
+            ptx_regtab_free(p->regtabs.v[i]);
+            free(p->regtabs.v[i]);
+        }
+        nt_vec_free(&p->regtabs);
+        free(p);
+    }
+    nt_map_free(&m->funcs);
+    nt_map_free(&m->vars);
+    nt_arena_free(&m->arena);
+    free(m);
+}
+
+void ptx_module_add_func(ptx_module *m, ptx_func *fn)
+{
+    uint64_t old;
+    /* A definition replaces a declaration, never the reverse. */
+    if (nt_map_get(&m->funcs, fn->name.s, fn->name.n, &old) &&
+        ((ptx_func *)(uintptr_t)old)->has_body && !fn->has_body)
+        return;
+    nt_map_put(&m->funcs, fn->name.s, fn->name.n, (uint64_t)(uintptr_t)fn);
+}
+
+void ptx_module_add_var(ptx_module *m, ptx_var *v)
+{
+    uint64_t old;
+    if (nt_map_get(&m->vars, v->name.s, v->name.n, &old) &&
+        ((ptx_var *)(uintptr_t)old)->linkage != PTX_LINK_EXTERN &&
+        v->linkage == PTX_LINK_EXTERN)
+        return;
+    nt_map_put(&m->vars, v->name.s, v->name.n, (uint64_t)(uintptr_t)v);
+}
+
+ptx_func *ptx_module_func(const ptx_module *m, const char *name)
+{
+    uint64_t v;
+    if (!nt_map_get(&m->funcs, name, strlen(name), &v)) return NULL;
+    return (ptx_func *)(uintptr_t)v;
+}
+
+ptx_var *ptx_module_var(const ptx_module *m, const char *name)
+{
+    uint64_t v;
+    if (!nt_map_get(&m->vars, name, strlen(name), &v)) return NULL;
+    return (ptx_var *)(uintptr_t)v;
+}
+
+/* ---- registers ---- */
+
+const ptx_regset *ptx_func_reg_set(const ptx_func *fn, uint32_t id)
+{
+    if (id >= fn->nregs) return NULL;
+    /* sets[] is sorted by base (ids are handed out in declaration order). */
+    uint32_t lo = 0, hi = fn->nsets;
+    while (hi - lo > 1) {
+        uint32_t mid = (lo + hi) / 2;
+        if (fn->sets[mid]->base <= id) lo = mid; else hi = mid;
+    }
+    return fn->nsets ? fn->sets[lo] : NULL;
+}
+
+void ptx_func_reg_name(const ptx_func *fn, uint32_t id, char *buf, size_t cap)
+{
+    const ptx_regset *s = ptx_func_reg_set(fn, id);
+    if (!s) { snprintf(buf, cap, "%%<bad reg %u>", id); return; }
+    if (s->count) snprintf(buf, cap, "%.*s%u", (int)s->name.n, s->name.s, id - s->base);
+    else snprintf(buf, cap, "%.*s", (int)s->name.n, s->name.s);
+}
+
+ptx_type ptx_func_reg_type(const ptx_func *fn, uint32_t id)
+{
+    const ptx_regset *s = ptx_func_reg_set(fn, id);
+    return s ? (ptx_type)s->type : PTX_T_NONE;
+}
+
+void ptx_regtab_clear(ptx_regtab *rt)
+{
+    if (rt->singles.n) {
+        memset(rt->singles.slots, 0, rt->singles.cap * sizeof *rt->singles.slots);
+        rt->singles.n = 0;
+    }
+    rt->prefixes.n = 0;
+    rt->undo.n = 0;
+}
+
+void ptx_regtab_free(ptx_regtab *rt)
+{
+    nt_map_free(&rt->singles);
+    nt_vec_free(&rt->prefixes);
+    nt_vec_free(&rt->undo);
+}
+
+void ptx_regtab_add(ptx_regtab *rt, const ptx_regset *set)
+{
+    if (set->count) {
+        nt_vec_push(&rt->prefixes, ((ptx_rprefix){set->name, set->base, set->count}));
+        return;
+    }
+    uint64_t old = 0;
+    bool had = nt_map_get(&rt->singles, set->name.s, set->name.n, &old);
+    nt_vec_push(&rt->undo, ((ptx_rundo){set->name, had ? old + 1 : 0}));
+    nt_map_put(&rt->singles, set->name.s, set->name.n, set->base);
+}
+
+ptx_rmark ptx_regtab_mark(const ptx_regtab *rt)
+{
+    return (ptx_rmark){rt->prefixes.n, rt->undo.n};
+}
+
+void ptx_regtab_pop(ptx_regtab *rt, ptx_rmark mk)
+{
+    rt->prefixes.n = mk.nprefix;
+    while (rt->undo.n > mk.nundo) {
+        ptx_rundo u = nt_vec_pop(&rt->undo);
+        if (u.old) nt_map_put(&rt->singles, u.name.s, u.name.n, u.old - 1);
+        else nt_map_del(&rt->singles, u.name.s, u.name.n);
+    }
+}
+
+uint32_t ptx_regtab_find(const ptx_regtab *rt, const char *s, uint32_t n)
+{
+    /* Parametrized sets first (the common %r123 case): split the trailing
+     * decimal digits.  Innermost declarations win. */
+    uint32_t d = n;
+    while (d > 0 && s[d - 1] >= '0' && s[d - 1] <= '9') d--;
+    if (d < n && d > 0 && n - d <= 9 && !(s[d] == '0' && n - d > 1)) {
+        uint32_t num = 0;
+        for (uint32_t i = d; i < n; i++) num = num * 10 + (uint32_t)(s[i] - '0');
+        for (size_t i = rt->prefixes.n; i-- > 0;) {
+            const ptx_rprefix *p = &rt->prefixes.v[i];
+            if (p->name.n == d && memcmp(p->name.s, s, d) == 0 && num < p->count)
+                return p->base + num;
+        }
+    }
+    uint64_t v;
+    if (rt->singles.n && nt_map_get(&rt->singles, s, n, &v)) return (uint32_t)v;
+    return PTX_NOREG;
+}

@@ -1,0 +1,361 @@
+/* print.c — IR back to PTX text.
+ *
+ * Invariant (tested): parsing the printed text gives the same IR, and
+ * printing that again gives the same text. */
+#include "ptx/ptx_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+static inline void put(nt_sb *o, const char *s, size_t n) { nt_sb_put(o, s, n); }
+static inline void puts_(nt_sb *o, const char *s) { nt_sb_put(o, s, strlen(s)); }
+static inline void putstr(nt_sb *o, ptx_str s) { nt_sb_put(o, s.s, s.n); }
+
+static void put_u64(nt_sb *o, uint64_t v)
+{
+    char b[24];
+    int i = 24;
+    do { b[--i] = (char)('0' + v % 10); v /= 10; } while (v);
+    put(o, b + i, (size_t)(24 - i));
+}
+
+static void put_i64(nt_sb *o, int64_t v)
+{
+    if (v < 0) { nt_sb_putc(o, '-'); put_u64(o, 0 - (uint64_t)v); }
+    else put_u64(o, (uint64_t)v);
+}
+
+static void put_reg(nt_sb *o, const ptx_func *fn, uint32_t id)
+{
+    const ptx_regset *s = fn ? ptx_func_reg_set(fn, id) : NULL;
+    if (!s) { puts_(o, "%<bad-reg>"); return; }
+    putstr(o, s->name);
+    if (s->count) put_u64(o, id - s->base);
+}
+
+static void put_imm(nt_sb *o, const ptx_operand *op)
+{
+    uint64_t v = (uint64_t)op->i;
+    bool neg = op->i < 0 && !(op->flags & PTX_OPF_HEX && op->flags & PTX_OPF_UNS);
+    char b[80];
+    int n;
+    if (op->flags & (PTX_OPF_HEX | PTX_OPF_OCT | PTX_OPF_BIN)) {
+        uint64_t a = neg ? 0 - v : v;
+        if (op->flags & PTX_OPF_HEX) n = snprintf(b, sizeof b, "%s0x%" PRIX64, neg ? "-" : "", a);
+        else if (op->flags & PTX_OPF_OCT) n = snprintf(b, sizeof b, "%s0%" PRIo64, neg ? "-" : "", a);
+        else {
+            int k = 0;
+            char bits[65];
+            do { bits[k++] = (char)('0' + (a & 1)); a >>= 1; } while (a);
+            n = snprintf(b, sizeof b, "%s0b", neg ? "-" : "");
+            while (k) b[n++] = bits[--k];
+            b[n] = 0;
+        }
+        put(o, b, (size_t)n);
+    } else {
+        put_i64(o, op->i);
+    }
+    if (op->flags & PTX_OPF_UNS) nt_sb_putc(o, 'U');
+}
+
+static void put_f64(nt_sb *o, uint64_t bits, bool dec)
+{
+    char b[48];
+    int n;
+    if (dec) {
+        double d;
+        memcpy(&d, &bits, sizeof d);
+        n = snprintf(b, sizeof b, "%.17g", d);
+        if (!strpbrk(b, ".eEni")) { b[n++] = '.'; b[n++] = '0'; b[n] = 0; }
+    } else {
+        n = snprintf(b, sizeof b, "0d%016" PRIX64, bits);
+    }
+    put(o, b, (size_t)n);
+}
+
+void ptx_print_operand(const ptx_func *fn, const ptx_operand *op, nt_sb *o)
+{
+    if (op->flags & PTX_OPF_NEG) nt_sb_putc(o, '!');
+    switch (op->kind) {
+    case PTX_OPND_REG:
+        put_reg(o, fn, op->reg);
+        break;
+    case PTX_OPND_SREG: {
+        uint32_t s = op->reg & 0xffff;
+        if (s < PTX_SREG_COUNT_) puts_(o, ptx_sreg_names[s]);
+        if (s == PTX_SREG_PM || s == PTX_SREG_ENVREG || s == PTX_SREG_PM_64) {
+            if (s == PTX_SREG_PM_64) o->len -= 3, o->s[o->len] = 0;  /* "%pm_64" -> "%pm" */
+            put_u64(o, op->reg >> 16);
+            if (s == PTX_SREG_PM_64) puts_(o, "_64");
+        }
+        if (op->comp) { nt_sb_putc(o, '.'); nt_sb_putc(o, "xyzw"[op->comp - 1]); }
+        break;
+    }
+    case PTX_OPND_IMM:
+        put_imm(o, op);
+        break;
+    case PTX_OPND_F32: {
+        char b[16];
+        int n = snprintf(b, sizeof b, "0f%08" PRIX32, (uint32_t)op->bits);
+        put(o, b, (size_t)n);
+        break;
+    }
+    case PTX_OPND_F64:
+        put_f64(o, op->bits, op->flags & PTX_OPF_DEC);
+        break;
+    case PTX_OPND_SYM:
+    case PTX_OPND_LABEL:
+    case PTX_OPND_EXPR:
+        putstr(o, op->name);
+        break;
+    case PTX_OPND_ADDR:
+        nt_sb_putc(o, '[');
+        if (op->flags & PTX_OPF_ALIST) {
+            for (uint32_t i = 0; i < op->n; i++) {
+                if (i) put(o, ", ", 2);
+                ptx_print_operand(fn, &op->elems[i], o);
+            }
+        } else if (op->reg != PTX_NOREG) {
+            put_reg(o, fn, op->reg);
+            if (op->i) { nt_sb_putc(o, '+'); put_i64(o, op->i); }
+        } else if (op->name.n && op->name.s) {
+            putstr(o, op->name);
+            if (op->i) { nt_sb_putc(o, '+'); put_i64(o, op->i); }
+        } else {
+            put_i64(o, op->i);
+        }
+        nt_sb_putc(o, ']');
+        break;
+    case PTX_OPND_VEC:
+    case PTX_OPND_LIST:
+        nt_sb_putc(o, op->kind == PTX_OPND_VEC ? '{' : '(');
+        for (uint32_t i = 0; i < op->n; i++) {
+            if (i) put(o, ", ", 2);
+            ptx_print_operand(fn, &op->elems[i], o);
+        }
+        nt_sb_putc(o, op->kind == PTX_OPND_VEC ? '}' : ')');
+        break;
+    case PTX_OPND_PAIR:
+        ptx_print_operand(fn, &op->elems[0], o);
+        nt_sb_putc(o, '|');
+        ptx_print_operand(fn, &op->elems[1], o);
+        break;
+    case PTX_OPND_SINK:
+        nt_sb_putc(o, '_');
+        break;
+    default:
+        puts_(o, "<?>");
+    }
+}
+
+void ptx_print_instr(const ptx_func *fn, const ptx_instr *in, nt_sb *o)
+{
+    if (in->guard != PTX_NOREG) {
+        nt_sb_putc(o, '@');
+        if (in->guard_neg) nt_sb_putc(o, '!');
+        put_reg(o, fn, in->guard);
+        nt_sb_putc(o, ' ');
+    }
+    putstr(o, in->name);
+    for (unsigned i = 0; i < in->nops; i++) {
+        put(o, i ? ", " : " ", i ? 2 : 1);
+        ptx_print_operand(fn, &in->ops[i], o);
+    }
+    nt_sb_putc(o, ';');
+}
+
+static const char *space_name(unsigned sp)
+{
+    static const char *const n[PTX_SP_COUNT_] = {
+        "", ".reg", ".sreg", ".global", ".shared", ".shared::cluster",
+        ".local", ".const", ".param", ".tex", ".generic"
+    };
+    return sp < PTX_SP_COUNT_ ? n[sp] : "";
+}
+
+static const char *linkage_name(unsigned l)
+{
+    static const char *const n[] = {"", ".visible ", ".extern ", ".weak ", ".common "};
+    return l < 5 ? n[l] : "";
+}
+
+void ptx_print_var(const ptx_var *v, bool param, nt_sb *o)
+{
+    puts_(o, linkage_name(v->linkage));
+    if (v->space) {
+        puts_(o, space_name(v->space));
+        if (v->const_bank >= 0) { nt_sb_putc(o, '['); put_u64(o, (uint64_t)v->const_bank); nt_sb_putc(o, ']'); }
+        nt_sb_putc(o, ' ');
+    }
+    if (v->attrs.n) { putstr(o, v->attrs); nt_sb_putc(o, ' '); }
+    if (v->align) { puts_(o, ".align "); put_u64(o, v->align); nt_sb_putc(o, ' '); }
+    if (v->vec > 1) { puts_(o, ".v"); put_u64(o, v->vec); nt_sb_putc(o, ' '); }
+    nt_sb_putc(o, '.');
+    puts_(o, ptx_type_names[v->type < PTX_T_COUNT_ ? v->type : 0]);
+    nt_sb_putc(o, ' ');
+    if (v->ptr.present) {
+        puts_(o, ".ptr ");
+        if (v->ptr.space) { puts_(o, space_name(v->ptr.space)); nt_sb_putc(o, ' '); }
+        if (v->ptr.align) { puts_(o, ".align "); put_u64(o, v->ptr.align); nt_sb_putc(o, ' '); }
+    }
+    putstr(o, v->name);
+    for (unsigned i = 0; i < v->ndims; i++) {
+        nt_sb_putc(o, '[');
+        if (v->dims[i]) put_u64(o, v->dims[i]);
+        nt_sb_putc(o, ']');
+    }
+    if (!param && v->has_init) { put(o, " = ", 3); putstr(o, v->init_text); }
+}
+
+static void print_params(const ptx_var *p, uint32_t n, nt_sb *o, bool multiline)
+{
+    nt_sb_putc(o, '(');
+    for (uint32_t i = 0; i < n; i++) {
+        if (multiline) put(o, "\n\t", 2);
+        ptx_print_var(&p[i], true, o);
+        if (i + 1 < n) nt_sb_putc(o, ',');
+    }
+    if (multiline && n) nt_sb_putc(o, '\n');
+    nt_sb_putc(o, ')');
+}
+
+static void indent(nt_sb *o, int depth)
+{
+    for (int i = 0; i < depth; i++) nt_sb_putc(o, '\t');
+}
+
+static void print_block(const ptx_module *m, const ptx_func *fn,
+                        const ptx_block *b, int depth, nt_sb *o)
+{
+    ptx_block_foreach(b, s) ptx_print_stmt(m, fn, s, depth, o);
+}
+
+void ptx_print_stmt(const ptx_module *m, const ptx_func *fn,
+                    const ptx_stmt *s, int depth, nt_sb *o)
+{
+    switch (s->kind) {
+    case PTX_ST_INSTR:
+        indent(o, depth);
+        ptx_print_instr(fn, (const ptx_instr *)s, o);
+        break;
+    case PTX_ST_LABEL:
+        putstr(o, ((const ptx_label *)s)->name);
+        nt_sb_putc(o, ':');
+        break;
+    case PTX_ST_SCOPE:
+        indent(o, depth);
+        put(o, "{\n", 2);
+        print_block(m, fn, &((const ptx_scope *)s)->body, depth + 1, o);
+        indent(o, depth);
+        nt_sb_putc(o, '}');
+        break;
+    case PTX_ST_REG: {
+        const ptx_regdecl *d = (const ptx_regdecl *)s;
+        indent(o, depth);
+        puts_(o, ".reg ");
+        const ptx_regset *r0 = &d->sets[0];
+        if (r0->align) { puts_(o, ".align "); put_u64(o, r0->align); nt_sb_putc(o, ' '); }
+        if (r0->vec > 1) { puts_(o, ".v"); put_u64(o, r0->vec); nt_sb_putc(o, ' '); }
+        nt_sb_putc(o, '.');
+        puts_(o, ptx_type_names[r0->type < PTX_T_COUNT_ ? r0->type : 0]);
+        for (uint32_t i = 0; i < d->nsets; i++) {
+            put(o, i ? ", " : " ", i ? 2 : 1);
+            putstr(o, d->sets[i].name);
+            if (d->sets[i].count) {
+                nt_sb_putc(o, '<');
+                put_u64(o, d->sets[i].count);
+                nt_sb_putc(o, '>');
+            }
+        }
+        nt_sb_putc(o, ';');
+        break;
+    }
+    case PTX_ST_VAR: {
+        const ptx_var *v = ((const ptx_vardecl *)s)->var;
+        if (fn) indent(o, depth);
+        ptx_print_var(v, false, o);
+        nt_sb_putc(o, ';');
+        break;
+    }
+    case PTX_ST_DIR:
+        if (fn) indent(o, depth);
+        putstr(o, ((const ptx_dir *)s)->text);
+        break;
+    case PTX_ST_TARGETS: {
+        const ptx_targets *t = (const ptx_targets *)s;
+        putstr(o, t->label);
+        puts_(o, t->calltargets ? ": .calltargets " : ": .branchtargets ");
+        for (uint32_t i = 0; i < t->n; i++) {
+            if (i) put(o, ", ", 2);
+            putstr(o, t->names[i]);
+        }
+        nt_sb_putc(o, ';');
+        break;
+    }
+    case PTX_ST_PROTO: {
+        const ptx_proto *p = (const ptx_proto *)s;
+        indent(o, depth);
+        putstr(o, p->label);
+        puts_(o, ": .callprototype ");
+        if (p->sig->has_rets) { print_params(p->sig->rets, p->sig->nrets, o, false); nt_sb_putc(o, ' '); }
+        nt_sb_putc(o, '_');
+        if (p->sig->nparams || p->sig->params) { nt_sb_putc(o, ' '); print_params(p->sig->params, p->sig->nparams, o, false); }
+        if (p->sig->noreturn) puts_(o, " .noreturn");
+        nt_sb_putc(o, ';');
+        break;
+    }
+    case PTX_ST_FUNC:
+        ptx_print_func(m, ((const ptx_funcitem *)s)->fn, o);
+        return;
+    case PTX_ST_ALIAS: {
+        const ptx_alias *a = (const ptx_alias *)s;
+        puts_(o, ".alias ");
+        putstr(o, a->alias);
+        put(o, ", ", 2);
+        putstr(o, a->target);
+        nt_sb_putc(o, ';');
+        break;
+    }
+    default:
+        break;
+    }
+    nt_sb_putc(o, '\n');
+}
+
+static void put_dims(nt_sb *o, const char *dir, const uint32_t *d, unsigned n)
+{
+    puts_(o, dir);
+    for (unsigned i = 0; i < n; i++) {
+        put(o, i ? ", " : " ", i ? 2 : 1);
+        put_u64(o, d[i]);
+    }
+    nt_sb_putc(o, '\n');
+}
+
+void ptx_print_func(const ptx_module *m, const ptx_func *fn, nt_sb *o)
+{
+    puts_(o, linkage_name(fn->linkage));
+    puts_(o, fn->is_entry ? ".entry " : ".func ");
+    if (fn->has_rets) { print_params(fn->rets, fn->nrets, o, false); nt_sb_putc(o, ' '); }
+    putstr(o, fn->name);
+    if (fn->nparams || fn->params || fn->is_entry) print_params(fn->params, fn->nparams, o, true);
+    nt_sb_putc(o, '\n');
+    if (fn->noreturn) puts_(o, ".noreturn\n");
+    if (fn->maxnreg) { puts_(o, ".maxnreg "); put_u64(o, fn->maxnreg); nt_sb_putc(o, '\n'); }
+    if (fn->nmaxntid) put_dims(o, ".maxntid", fn->maxntid, fn->nmaxntid);
+    if (fn->nreqntid) put_dims(o, ".reqntid", fn->reqntid, fn->nreqntid);
+    if (fn->minnctapersm) { puts_(o, ".minnctapersm "); put_u64(o, fn->minnctapersm); nt_sb_putc(o, '\n'); }
+    if (fn->explicitcluster) puts_(o, ".explicitcluster\n");
+    if (fn->nreqnctapercluster) put_dims(o, ".reqnctapercluster", fn->reqnctapercluster, fn->nreqnctapercluster);
+    if (fn->maxclusterrank) { puts_(o, ".maxclusterrank "); put_u64(o, fn->maxclusterrank); nt_sb_putc(o, '\n'); }
+    for (uint32_t i = 0; i < fn->nextra; i++) { putstr(o, fn->extra[i]); nt_sb_putc(o, '\n'); }
+    if (!fn->has_body) { put(o, ";\n", 2); return; }
+    put(o, "{\n", 2);
+    print_block(m, fn, &fn->body, 1, o);
+    put(o, "}\n", 2);
+}
+
+void ptx_print(const ptx_module *m, nt_sb *o)
+{
+    ptx_block_foreach(&m->items, s) ptx_print_stmt(m, NULL, s, 0, o);
+}

@@ -1,0 +1,148 @@
+/*
+ * ptx_int.h — private to src/ptx: the lexer, the parser state and helpers
+ * shared by the parser, printer, slicer and rewriter.
+ */
+#ifndef NT_PTX_INT_H
+#define NT_PTX_INT_H
+
+#include "ptx/ptx.h"
+
+#include <setjmp.h>
+#include <string.h>
+
+/* ---- tokens ----------------------------------------------------------
+ * A token is a word (identifier, directive, dotted instruction name,
+ * register: starts with a letter, '_', '$', '%' or '.'; continues over
+ * letters, digits, '_', '$', '.' and "::"), a number (starts with a digit;
+ * continues over letters, digits, '.', and a sign right after a decimal
+ * exponent), a string ("..."), or one punctuation character. */
+enum { T_EOF = 0, T_WORD = 256, T_NUM, T_STR };
+
+typedef struct ptx_tok {
+    int         k;        /* T_* or the punctuation character */
+    const char *s;        /* first byte in the text */
+    uint32_t    n;        /* length */
+    uint32_t    line;     /* 1-based */
+} ptx_tok;
+
+typedef struct ptx_lex {
+    const char *base;     /* start of the whole text (columns, offsets) */
+    const char *p, *end;  /* cursor and end of the part being lexed */
+    uint32_t    line;
+    const char *file;
+    nt_err     *e;
+    jmp_buf    *jb;       /* errors longjmp here after setting e */
+    ptx_tok     t;        /* current token */
+} ptx_lex;
+
+void ptx_lex_init(ptx_lex *L, const char *base, const char *p,
+                  const char *end, uint32_t line, const char *file,
+                  nt_err *e, jmp_buf *jb);
+void ptx_lex_next(ptx_lex *L);                 /* advances L->t */
+/* Raises "file:line:col: <msg>, found <tok>" and longjmps. */
+void ptx_lex_fail(ptx_lex *L, const ptx_tok *at, const char *fmt, ...)
+    NT_PRINTF(3, 4) __attribute__((noreturn));
+/* Raises "file:line:col: expected <what>, found <tok>". */
+void ptx_lex_expected(ptx_lex *L, const char *what) __attribute__((noreturn));
+/* Column (1-based) of a pointer into the text. */
+uint32_t ptx_col(const char *base, const char *at);
+
+static inline bool tok_is(const ptx_tok *t, const char *lit)
+{
+    return t->k == T_WORD && ptx_str_eq((ptx_str){t->s, t->n}, lit);
+}
+static inline ptx_str tok_str(const ptx_tok *t) { return (ptx_str){t->s, t->n}; }
+
+/* ---- number literals --------------------------------------------------- */
+/* Decodes a number token (with an optional leading '-' already consumed
+ * by the caller as neg) into an operand of kind IMM/F32/F64.  false if
+ * the token is not a valid PTX number. */
+bool ptx_number(const char *s, uint32_t n, bool neg, ptx_operand *o);
+
+/* ---- register tables (parser scopes and rewriting) --------------------- */
+typedef struct ptx_rprefix {
+    ptx_str  name;        /* "%r" of %r<N> */
+    uint32_t base, count;
+} ptx_rprefix;
+
+typedef struct ptx_rundo {
+    ptx_str  name;
+    uint64_t old;         /* previous id + 1, or 0 when the name was new */
+} ptx_rundo;
+
+typedef struct ptx_regtab {
+    nt_map singles;                 /* full name -> id */
+    NT_VEC(ptx_rprefix) prefixes;   /* parametrized sets, innermost last */
+    NT_VEC(ptx_rundo)   undo;       /* scope undo log for singles */
+} ptx_regtab;
+
+typedef struct ptx_rmark { size_t nprefix, nundo; } ptx_rmark;
+
+void     ptx_regtab_clear(ptx_regtab *rt);
+void     ptx_regtab_free(ptx_regtab *rt);
+void     ptx_regtab_add(ptx_regtab *rt, const ptx_regset *set);
+ptx_rmark ptx_regtab_mark(const ptx_regtab *rt);
+void     ptx_regtab_pop(ptx_regtab *rt, ptx_rmark mk);
+/* Id of a register name, PTX_NOREG when not declared. */
+uint32_t ptx_regtab_find(const ptx_regtab *rt, const char *s, uint32_t n);
+/* Special register lookup: "%tid.x" -> PTX_SREG_TID, comp 1. */
+bool     ptx_sreg_find(const char *s, uint32_t n, uint32_t *reg, uint8_t *comp);
+
+/* ---- the parser ---------------------------------------------------------- */
+typedef struct ptx_parser {
+    ptx_lex     L;
+    ptx_module *m;
+    ptx_func   *fn;                 /* function being parsed */
+    ptx_regtab  rt;                 /* its registers */
+    nt_map      labels;             /* its labels: name -> ptx_label* */
+    NT_VEC(ptx_operand *) labelrefs;/* SYM operands that may be labels */
+    NT_VEC(ptx_regset *)  sets;     /* its register sets */
+    NT_VEC(ptx_operand)   ops;      /* scratch operand stack */
+    const char *body_end;           /* just past the '}' of the last body */
+} ptx_parser;
+
+void ptx_parser_init(ptx_parser *P, ptx_module *m);
+void ptx_parser_free(ptx_parser *P);
+/* Parses the module items in [L.p, L.end) and appends them to m->items. */
+void ptx_parse_items(ptx_parser *P);
+/* Parses one top-level item starting at the current token. */
+void ptx_parse_item(ptx_parser *P);
+/* Function body after '{' up to and including the matching '}'. */
+void ptx_parse_body(ptx_parser *P, ptx_func *fn);
+/* One instruction (current token: '@' or its name) into a new ptx_instr. */
+ptx_instr *ptx_parse_instr(ptx_parser *P);
+/* One declaration (attributes, type, name, dims, initializer); `first`
+ * non-NULL: the next name of a list reusing its attributes. */
+ptx_var *ptx_parse_var(ptx_parser *P, uint8_t linkage, bool param,
+                       const ptx_var *first);
+ptx_dir *ptx_new_dir(ptx_parser *P, ptx_dir_kind k, const char *s,
+                     const char *e, uint32_t line);
+void ptx_parse_to_semicolon(ptx_parser *P, ptx_dir *d);
+void ptx_parse_loc(ptx_parser *P, ptx_dir *d);
+/* Initializer after '=' (lx at its first token): checks the syntax and,
+ * when decode, fills v->init/ninit in m's arena; stops at the token after
+ * it. */
+int ptx_init_walk(ptx_lex *lx, ptx_module *m, ptx_var *v, bool decode);
+/* Parameter list "( ... )" (current token '('); returns count, fills *out. */
+uint32_t ptx_parse_params(ptx_parser *P, ptx_var **out);
+
+/* ---- module helpers -------------------------------------------------------- */
+ptx_module *ptx_module_new(const char *text, size_t len, const char *file,
+                           unsigned flags);
+void ptx_block_init(ptx_block *b);
+void ptx_module_add_func(ptx_module *m, ptx_func *fn);
+void ptx_module_add_var(ptx_module *m, ptx_var *v);
+void ptx_module_track_regtab(ptx_module *m, ptx_regtab *rt);
+
+/* ---- printing helpers ------------------------------------------------------ */
+void ptx_print_var(const ptx_var *v, bool param, nt_sb *out);
+void ptx_print_stmt(const ptx_module *m, const ptx_func *fn,
+                    const ptx_stmt *s, int depth, nt_sb *out);
+
+/* Arena copy of a ptx_str. */
+static inline ptx_str ptx_str_dup(nt_arena *a, const char *s, size_t n)
+{
+    return (ptx_str){nt_arena_strndup(a, s, n), (uint32_t)n};
+}
+
+#endif /* NT_PTX_INT_H */
