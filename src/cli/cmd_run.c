@@ -202,12 +202,34 @@ static int run_setenv(const run_opts *o, const cli_paths *paths, const char *out
 
 /* The databases of the program's other processes: OUT.<pid>.db, merged
  * into OUT.db (the parts are removed once merged). */
-static void run_merge_parts(const char *output)
+static void run_parts_pattern(const char *output, nt_sb *pat)
 {
     size_t n = strlen(output);
     bool dotdb = n > 3 && !strcmp(output + n - 3, ".db");
+    nt_sb_printf(pat, "%.*s.[0-9]*.db", (int)(dotdb ? n - 3 : n), output);
+}
+
+/* Before the program starts: per-process files of an earlier run with the
+ * same name would be taken for this run's. */
+static void run_remove_parts(const char *output)
+{
     nt_sb pat = {0};
-    nt_sb_printf(&pat, "%.*s.[0-9]*.db", (int)(dotdb ? n - 3 : n), output);
+    run_parts_pattern(output, &pat);
+    glob_t g;
+    if (glob(nt_sb_str(&pat), 0, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            fprintf(stderr, "ntrace run: removing %s, left by an earlier run\n", g.gl_pathv[i]);
+            unlink(g.gl_pathv[i]);
+        }
+        globfree(&g);
+    }
+    nt_sb_free(&pat);
+}
+
+static void run_merge_parts(const char *output)
+{
+    nt_sb pat = {0};
+    run_parts_pattern(output, &pat);
     glob_t g;
     if (glob(nt_sb_str(&pat), 0, NULL, &g) != 0) {
         nt_sb_free(&pat);
@@ -262,6 +284,7 @@ int cmd_run(int argc, char **argv)
     if (run_check_output(output, o.force, &e) < 0) goto out;
     if (run_setenv(&o, &paths, output, &e) < 0) goto out;
     if (o.force) unlink(output);
+    run_remove_parts(output);
 
     /* SIGINT and SIGQUIT from the terminal reach the whole process group,
      * the program included: ntrace only waits for it.  Signals sent to
@@ -276,10 +299,6 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     if (pid == 0) {
-        /* The program itself writes OUT.db; its other processes OUT.<pid>.db. */
-        char self[32];
-        snprintf(self, sizeof self, "%ld", (long)getpid());
-        setenv("NTRACE_ROOT_PID", self, 1);
         sigaction(SIGINT, &oint, NULL);
         sigaction(SIGQUIT, &oquit, NULL);
         execvp(o.argv[0], o.argv);

@@ -107,20 +107,11 @@ int inj_start(nt_err *e)
     const char *fault = getenv("NTRACE_TEST_FAULT");
     inj.fault_jit = fault && strstr(fault, "jit");
     inj.fault_devmem = fault && strstr(fault, "devmem");
-    /* One database per process: the program `ntrace run` started writes
-     * OUT.db; any other process of the run (a child, a worker) writes
-     * OUT.<pid>.db, and `ntrace run` merges them at the end. */
-    const char *root = getenv("NTRACE_ROOT_PID");
-    if (root && *root && atol(root) != (long)getpid()) {
-        nt_sb b = {0};
-        size_t n = strlen(inj.cfg.output);
-        bool dotdb = n > 3 && !strcmp(inj.cfg.output + n - 3, ".db");
-        nt_sb_printf(&b, "%.*s.%ld.db", (int)(dotdb ? n - 3 : n), inj.cfg.output, (long)getpid());
-        free(inj.cfg.output);
-        inj.cfg.output = nt_sb_take(&b);
-    }
     char *cmd = inj_cmdline(), *cfg = inj_config_json(&inj.cfg);
-    col_config cc = {.command_line = cmd, .config = cfg, .overwrite = true};
+    /* One database per process: the first process of the run to open
+     * claims OUT.db, any other (a child, a worker) OUT.<pid>.db; `ntrace
+     * run` merges them at the end. */
+    col_config cc = {.command_line = cmd, .config = cfg, .per_process = true};
     inj.col = col_open(inj.cfg.output, &cc, e);
     free(cmd);
     free(cfg);
