@@ -168,14 +168,30 @@ static int merge_maps(sqlite3 *db, size_t input, const int64_t off[NOFF], nt_err
         return nt_err_set(e, "%s", sqlite3_errmsg(db));
     }
     int rc = 0;
+    /* Several map rows of one input may share a table (an input that is
+     * itself a merge of processes): its rows are copied once.  Source
+     * table name -> index into dests. */
+    nt_map copied = {0};
+    NT_VEC(char *) names = {0};
+    NT_VEC(char *) dests = {0};
     while (!rc && sqlite3_step(st) == SQLITE_ROW) {
         char *dest = NULL;
         const char *name = (const char *)sqlite3_column_text(st, 3);
         if (!name) { rc = nt_err_set(e, "a map has no table name"); break; }
-        char *tname = nt_xstrdup(name);
-        rc = merge_map_table(db, tname, input, off, &dest, e);
-        free(tname);
-        if (rc) break;
+        uint64_t at;
+        if (nt_map_get(&copied, name, strlen(name), &at)) {
+            dest = nt_xstrdup(dests.v[at]);
+        } else {
+            char *tname = nt_xstrdup(name);
+            rc = merge_map_table(db, tname, input, off, &dest, e);
+            if (rc) {
+                free(tname);
+                break;
+            }
+            nt_vec_push(&names, tname);
+            nt_vec_push(&dests, nt_xstrdup(dest));
+            nt_map_put(&copied, tname, strlen(tname), dests.n - 1);
+        }
         for (int k = 0; k < 8; k++) sqlite3_bind_value(ins, k + 1, sqlite3_column_value(st, k));
         sqlite3_bind_int64(ins, 1, sqlite3_column_int64(st, 0) + off[OFF_P]);
         sqlite3_bind_text(ins, 4, dest, -1, SQLITE_TRANSIENT);
@@ -183,6 +199,13 @@ static int merge_maps(sqlite3 *db, size_t input, const int64_t off[NOFF], nt_err
         sqlite3_reset(ins);
         free(dest);
     }
+    for (size_t i = 0; i < names.n; i++) {
+        free(names.v[i]);
+        free(dests.v[i]);
+    }
+    nt_vec_free(&names);
+    nt_vec_free(&dests);
+    nt_map_free(&copied);
     sqlite3_finalize(st);
     sqlite3_finalize(ins);
     return rc;
