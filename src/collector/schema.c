@@ -116,7 +116,8 @@ int col_schema_create(col *c, nt_err *e)
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA page_size = 65536; PRAGMA journal_mode = WAL;"
              " PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;"
-             " PRAGMA temp_store = MEMORY; PRAGMA application_id = %d;"
+             " PRAGMA temp_store = MEMORY; PRAGMA secure_delete = OFF;"
+             " PRAGMA application_id = %d;"
              " PRAGMA user_version = %d;", COL_APPLICATION_ID, COL_SCHEMA_VERSION);
     if (exec(c, pragmas, e)) return -1;
     if (c->cfg.max_db_bytes) {
