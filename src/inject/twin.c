@@ -110,6 +110,15 @@ static int share_vars(ptx_module *m, nt_sb *hdr, nt_err *e)
     ptx_block_foreach(&m->items, s) {
         if (s->kind != PTX_ST_VAR) continue;
         ptx_var *v = ((ptx_vardecl *)s)->var;
+        /* Texture, surface and sampler references are bound to the
+         * original module by the host: a twin cannot share them. */
+        if (v->type == PTX_T_TEXREF || v->type == PTX_T_SURFREF || v->type == PTX_T_SAMPLERREF ||
+            v->space == PTX_SP_TEX) {
+            nt_vec_free(&globals);
+            return nt_err_set(e, "it uses the module-scope reference %.*s (.texref/.surfref/"
+                                 ".samplerref), which a twin module cannot share",
+                              (int)v->name.n, v->name.s);
+        }
         if (v->linkage == PTX_LINK_EXTERN) continue;
         if (v->space == PTX_SP_GLOBAL) {
             nt_vec_push(&globals, v);
@@ -215,7 +224,7 @@ static char *twin_text(inj_kernel *k, unsigned pi, inj_twin *t)
     }
     k->nparams = fn->nparams;
     if (share_vars(slice, &hdr, &e) < 0) {
-        twin_fail(t, "cannot share the module's variables with the twin: %s", e.msg);
+        twin_fail(t, "not instrumentable: %s", e.msg);
         goto done;
     }
     prb_inst_stats st = {0};
