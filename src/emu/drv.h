@@ -64,6 +64,7 @@ struct CUmod_st {
     char             *image;       /* copy, for the MODULE_LOADED callback */
     size_t            image_size;
     struct CUlib_st  *lib;         /* owning library, or NULL */
+    struct CUmod_st  *next;        /* all live modules (drv_module.c) */
 };
 
 struct CUlib_st {
@@ -137,6 +138,9 @@ CUresult drv_exit(drv_call *c);
 CUresult drv_launch(CUfunction f, const unsigned grid[3], const unsigned block[3],
                     unsigned smem, CUstream s, void **params, void **extra,
                     uint32_t corr);
+
+/* Unloads every module of ctx (the context is going away). */
+void drv_unload_ctx_modules(CUcontext ctx);
 
 /* emu_status -> CUresult */
 CUresult drv_status(int st);

@@ -10,6 +10,7 @@
 #include "emu/drv.h"
 
 static uint32_t mod_id_next = 1;
+static CUmodule mods;              /* live modules; a context's die with it */
 
 static int mod_ok(CUmodule m) { return m && m->magic == DRV_MAGIC_MOD; }
 static int func_ok(CUfunction f) { return f && f->magic == DRV_MAGIC_FUNC; }
@@ -78,6 +79,8 @@ static CUresult mod_load(CUmodule *pm, const void *image, unsigned nopt,
     m->image[n] = 0;
     m->image_size = n + 1;
     *pm = m;
+    m->next = mods;
+    mods = m;
     CUpti_ModuleResourceData d = { m->id, m->image_size, m->image };
     drv_resource(CUPTI_CBID_RESOURCE_MODULE_LOADED, m->ctx, NULL, &d);
     return CUDA_SUCCESS;
@@ -120,6 +123,8 @@ NT_EXPORT CUresult CUDAAPI cuModuleLoad(CUmodule *module, const char *fname)
 
 static void mod_free(CUmodule m)
 {
+    for (CUmodule *pp = &mods; *pp; pp = &(*pp)->next)
+        if (*pp == m) { *pp = m->next; break; }
     CUpti_ModuleResourceData d = { m->id, m->image_size, m->image };
     drv_resource(CUPTI_CBID_RESOURCE_MODULE_UNLOAD_STARTING, m->ctx, NULL, &d);
     emu_module_free(m->em);
@@ -129,6 +134,21 @@ static void mod_free(CUmodule m)
     free(m->image);
     m->magic = 0;
     free(m);
+}
+
+static void lib_free(CUlibrary l);
+
+void drv_unload_ctx_modules(CUcontext ctx)
+{
+    CUmodule m = mods;
+    while (m) {
+        CUmodule next = m->next;
+        if (m->ctx == ctx) {
+            if (m->lib) lib_free(m->lib);
+            else mod_free(m);
+        }
+        m = next;
+    }
 }
 
 static CUresult mod_unload(CUmodule m)
@@ -274,12 +294,17 @@ NT_EXPORT CUresult CUDAAPI cuLibraryLoadFromFile(CUlibrary *library, const char 
     DRV_CALL(cuLibraryLoadFromFile, p, lib_load_file(p.library, p.fileName));
 }
 
-static CUresult lib_unload(CUlibrary l)
+static void lib_free(CUlibrary l)
 {
-    if (!lib_ok(l)) return CUDA_ERROR_INVALID_HANDLE;
     mod_free(l->mod);
     l->magic = 0;
     free(l);
+}
+
+static CUresult lib_unload(CUlibrary l)
+{
+    if (!lib_ok(l)) return CUDA_ERROR_INVALID_HANDLE;
+    lib_free(l);
     return CUDA_SUCCESS;
 }
 
