@@ -75,8 +75,6 @@ static const proc procs[] = {
     P(cuKernelGetParamInfo)
     P(cuKernelSetAttribute)
     P(cuLaunchHostFunc)
-    P(cuLaunchKernel)
-    P(cuLaunchKernelEx)
     P(cuLibraryEnumerateKernels)
     P(cuLibraryGetGlobal)
     P(cuLibraryGetKernel)
