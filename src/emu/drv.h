@@ -139,6 +139,8 @@ CUresult drv_launch(CUfunction f, const unsigned grid[3], const unsigned block[3
                     unsigned smem, CUstream s, void **params, void **extra,
                     uint32_t corr);
 
+/* Whether f is a function of a live module (no stale dereference). */
+int drv_func_ok(CUfunction f);
 /* Unloads every module of ctx (the context is going away). */
 void drv_unload_ctx_modules(CUcontext ctx);
 

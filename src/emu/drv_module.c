@@ -12,8 +12,23 @@
 static uint32_t mod_id_next = 1;
 static CUmodule mods;              /* live modules; a context's die with it */
 
-static int mod_ok(CUmodule m) { return m && m->magic == DRV_MAGIC_MOD; }
-static int func_ok(CUfunction f) { return f && f->magic == DRV_MAGIC_FUNC; }
+/* Handles are checked against the live modules, never by reading through
+ * a pointer that may be stale (a handle used after cuModuleUnload). */
+static int mod_ok(CUmodule m)
+{
+    for (CUmodule x = mods; x; x = x->next)
+        if (x == m) return 1;
+    return 0;
+}
+
+int drv_func_ok(CUfunction f)
+{
+    for (CUmodule x = mods; x; x = x->next)
+        if (x->nfuncs && f >= x->funcs && f < x->funcs + x->nfuncs) return 1;
+    return 0;
+}
+
+#define func_ok drv_func_ok
 
 /* Size of a PTX image: the text ends at its NUL, as the driver expects. */
 static CUresult image_size(const void *image, size_t *n)
@@ -239,7 +254,12 @@ NT_EXPORT CUresult CUDAAPI cuModuleGetLoadingMode(CUmoduleLoadingMode *mode)
 }
 
 /* ---- libraries ------------------------------------------------------------------- */
-static int lib_ok(CUlibrary l) { return l && l->magic == DRV_MAGIC_LIB; }
+static int lib_ok(CUlibrary l)
+{
+    for (CUmodule x = mods; x; x = x->next)
+        if (l && x->lib == l) return 1;
+    return 0;
+}
 
 static CUresult lib_wrap(CUlibrary *pl, CUmodule m)
 {

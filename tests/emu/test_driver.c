@@ -190,9 +190,17 @@ static void modules_functions_launches(void **state)
     assert_true(ms >= 0);
     assert_int_equal(cuEventDestroy(e0), CUDA_SUCCESS);
     assert_int_equal(cuEventDestroy(e1), CUDA_SUCCESS);
+    assert_int_equal(cuEventDestroy(e1), CUDA_ERROR_INVALID_HANDLE);    /* stale handle */
+    CUstream s;
+    assert_int_equal(cuStreamCreate(&s, 0), CUDA_SUCCESS);
+    assert_int_equal(cuMemsetD8Async(out, 0, 4, s), CUDA_SUCCESS);
+    assert_int_equal(cuStreamDestroy(s), CUDA_SUCCESS);
+    assert_int_equal(cuMemsetD8Async(out, 0, 4, s), CUDA_ERROR_INVALID_HANDLE);
+    assert_int_equal(cuLaunchKernel(f, 1, 1, 1, 1, 1, 1, 0, s, args, NULL), CUDA_ERROR_INVALID_HANDLE);
     assert_int_equal(cuMemFree(out), CUDA_SUCCESS);
     assert_int_equal(cuModuleUnload(m), CUDA_SUCCESS);
     assert_int_equal(cuModuleUnload(m), CUDA_ERROR_INVALID_HANDLE);
+    assert_int_equal(cuLaunchKernel(f, 1, 1, 1, 1, 1, 1, 0, NULL, args, NULL), CUDA_ERROR_INVALID_HANDLE);
 }
 
 static void library_api(void **state)
