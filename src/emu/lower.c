@@ -377,6 +377,10 @@ static int lower_generic(lw *L, const ptx_instr *in, xins *x)
         ns++;
     }
     for (int j = 0; j < 4; j++) if (negs[j]) x->negs |= (uint8_t)(1u << j);
+    /* carry-flag arithmetic: CC.CF lives in a per-function register */
+    if (ptx_instr_has_mod(in, PTX_MOD_CC) || in->op == PTX_OP_ADDC || in->op == PTX_OP_SUBC ||
+        in->op == PTX_OP_MADC)
+        x->e = L->cur->reg_base + L->cur->fn->nregs + NTEMPS - 2;
     return 0;
 }
 

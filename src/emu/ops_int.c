@@ -294,9 +294,14 @@ int ops_bool_mode(const ptx_instr *in)
     return B_NONE;
 }
 
+xfn ops_pick_carry(const ptx_instr *in, xins *x);
+
 xfn ops_pick_int(const ptx_instr *in, xins *x)
 {
     int t = in->type;
+    if (ptx_instr_has_mod(in, PTX_MOD_CC) || in->op == PTX_OP_ADDC || in->op == PTX_OP_SUBC ||
+        in->op == PTX_OP_MADC)
+        return ops_pick_carry(in, x);
     int hi = ptx_instr_has_mod(in, PTX_MOD_HI), wide = ptx_instr_has_mod(in, PTX_MOD_WIDE);
     switch (in->op) {
     case PTX_OP_ADD:
