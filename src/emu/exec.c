@@ -468,6 +468,12 @@ int emu_launch_run(const emu_launch *l, emu_stats *st, nt_err *e)
             }
         }
         if (status) break;
+        if (cfg->max_warp_instrs && x->st.warp_instrs > cfg->max_warp_instrs) {
+            status = x_fail(x, NULL, EMU_E_HANG, "instruction budget of %llu warp instructions "
+                            "exhausted (NTRACE_EMU_MAX_INSTRS)",
+                            (unsigned long long)cfg->max_warp_instrs);
+            break;
+        }
         if (!busy && next >= blocks) break;
         if (busy && !issued) {
             status = x_fail(x, NULL, EMU_E_HANG,

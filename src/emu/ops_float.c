@@ -187,7 +187,7 @@ xfn ops_pick_float(const ptx_instr *in, xins *x)
         (void)ftzm;
         x->mode = (uint8_t)f_cmp_mode(in);
         x->mode2 = (uint8_t)ops_bool_mode(in);
-        if (!x->mode) return NULL;
+        if (!x->mode || (x->mode2 && x->c == XNOREG)) return NULL;
         return PICKF(f_setp);
     }
     default:

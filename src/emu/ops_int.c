@@ -353,7 +353,7 @@ xfn ops_pick_int(const ptx_instr *in, xins *x)
     case PTX_OP_SETP:
         x->mode = (uint8_t)cmp_mode(in);
         x->mode2 = (uint8_t)ops_bool_mode(in);
-        if (!x->mode) return NULL;
+        if (!x->mode || (x->mode2 && x->c == XNOREG)) return NULL;
         return PICK6(setp, t);
     case PTX_OP_SELP:
         return selp;

@@ -5,7 +5,11 @@
  * library expansions.)  The file is compiled so the compiler neither folds
  * nor moves float operations across the rounding-mode switches.
  */
+#if defined(__clang__)
+#pragma STDC FENV_ACCESS ON
+#else
 #pragma GCC optimize("rounding-math")
+#endif
 #include <fenv.h>
 #include <math.h>
 #include "emu/exec.h"
