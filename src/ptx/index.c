@@ -292,7 +292,8 @@ static int index_item(ptx_index *ix, scan *s)
             if (s->p >= s->end || !wordc[(unsigned char)*s->p])
                 return scan_fail(s, s->p, "expected a variable name in declaration", NULL);
             w = word(s);
-            if (w.s[0] != '.') break;
+            /* attributes and their numbers (".align 4") come first */
+            if (w.s[0] != '.' && !(w.s[0] >= '0' && w.s[0] <= '9')) break;
         }
         it.name = w;
         r = scan_to(s, TO_SEMI);

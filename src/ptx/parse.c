@@ -338,7 +338,9 @@ static void parse_target(ptx_parser *P, ptx_dir *d)
 /* Consumes tokens through the end of a .section block "{ ... }". */
 static void parse_section(ptx_parser *P, ptx_dir *d)
 {
-    next(P);   /* section name */
+    next(P);   /* .section */
+    if (LX->t.k != T_WORD) ptx_lex_expected(LX, "section name after .section");
+    next(P);   /* its name */
     if (!is_punct(P, '{')) ptx_lex_expected(LX, "'{' after .section name");
     int depth = 0;
     for (;;) {

@@ -1,0 +1,428 @@
+/*
+ * rewrite.c — inserts a probe's generated PTX into a kernel of the PTX IR.
+ *
+ * The kernel's own statements are never changed, only surrounded: the
+ * instrumented function minus the inserted lines is the original (tests
+ * check this).  The one exception is a guarded ret/exit (`@%p ret;`):
+ * its exit sequence must run only where the guard holds, so it is
+ * wrapped as  `@!%p bra SKIP; <exit code>; @%p ret; SKIP:`.
+ */
+#include "probe/gen_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_PARAM "__ntrace_buf"
+
+typedef NT_VEC(ptx_instr *) instr_vec;
+
+/* A user-region marker of ntrace/region.h: a scope that declares
+ * %ntrace_rb_<name> (begin) or %ntrace_re_<name> (end). */
+typedef struct region_mark {
+    ptx_stmt *at;
+    bool      begin;
+    ptx_str   name;
+} region_mark;
+typedef NT_VEC(region_mark) mark_vec;
+
+static bool region_marker(ptx_scope *sc, region_mark *rm)
+{
+    ptx_block_foreach(&sc->body, s) {
+        if (s->kind != PTX_ST_REG) continue;
+        const ptx_regdecl *d = (const ptx_regdecl *)s;
+        for (uint32_t i = 0; i < d->nsets; i++) {
+            ptx_str n = d->sets[i].name;
+            if (n.n > 11 && (!memcmp(n.s, "%ntrace_rb_", 11) || !memcmp(n.s, "%ntrace_re_", 11))) {
+                rm->at = &sc->st;
+                rm->begin = n.s[9] == 'b';
+                rm->name = (ptx_str){ n.s + 11, n.n - 11 };
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static void collect(ptx_block *b, instr_vec *out, mark_vec *marks)
+{
+    ptx_block_foreach(b, s) {
+        if (s->kind == PTX_ST_INSTR) {
+            nt_vec_push(out, (ptx_instr *)s);
+        } else if (s->kind == PTX_ST_SCOPE) {
+            region_mark rm;
+            if (region_marker((ptx_scope *)s, &rm)) nt_vec_push(marks, rm);
+            else collect(&((ptx_scope *)s)->body, out, marks);
+        }
+    }
+}
+
+uint32_t prb_region_id(const char *name, size_t n)
+{
+    return (uint32_t)nt_hash64(name, n, 0);
+}
+
+/* Inserts each line of text (from the generator) as its own raw
+ * statement, before pos (after=false) or after it. */
+static ptx_stmt *insert_text(ptx_module *m, ptx_stmt *pos, bool after, const char *text)
+{
+    const char *s = text;
+    ptx_stmt *last = pos;
+    while (*s) {
+        while (*s == '\t' || *s == ' ') s++;
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) : strlen(s);
+        if (n) {
+            char *line = nt_xstrndup(s, n);
+            ptx_stmt *st = ptx_raw_new(m, line);
+            free(line);
+            if (after) {
+                ptx_insert_after(last, st);
+                last = st;
+            } else {
+                ptx_insert_before(pos, st);
+            }
+        }
+        s += n + (nl ? 1 : 0);
+    }
+    return last;
+}
+
+static prb_space space_of(unsigned sp)
+{
+    switch (sp) {
+    case PTX_SP_NONE: case PTX_SP_GENERIC: return PRB_SP_GENERIC;
+    case PTX_SP_GLOBAL: return PRB_SP_GLOBAL;
+    case PTX_SP_SHARED: case PTX_SP_SHARED_CLUSTER: return PRB_SP_SHARED;
+    case PTX_SP_LOCAL: return PRB_SP_LOCAL;
+    case PTX_SP_CONST: return PRB_SP_CONST;
+    case PTX_SP_PARAM: return PRB_SP_PARAM;
+    case PTX_SP_TEX: return PRB_SP_TEX;
+    default: return PRB_SP_NONE;
+    }
+}
+
+typedef struct site_buf {
+    prb_site site;
+    char opcode[256], guard[64], base[256];
+} site_buf;
+
+static void make_site(const ptx_func *fn, const ptx_instr *in, site_buf *sb)
+{
+    memset(sb, 0, sizeof *sb);
+    prb_site *s = &sb->site;
+    snprintf(sb->opcode, sizeof sb->opcode, "%.*s", (int)in->name.n, in->name.s);
+    s->opcode = sb->opcode;
+    s->issue_site = -1;
+    if (in->guard != PTX_NOREG) {
+        ptx_func_reg_name(fn, in->guard, sb->guard, sizeof sb->guard);
+        s->guard = sb->guard;
+        s->guard_neg = in->guard_neg;
+    }
+    ptx_memfact f;
+    if (!ptx_instr_mem(in, &f)) return;
+    s->bytes = f.bytes;
+    s->space = space_of(f.space);
+    int ai = f.addr_op;
+    /* copies: report the global side (the source of cp.async) */
+    if (f.addr_op2 >= 0 && f.space2 == PTX_SP_GLOBAL) {
+        ai = f.addr_op2;
+        s->space = PRB_SP_GLOBAL;
+    }
+    if (ai < 0 || ai >= in->nops) return;
+    const ptx_operand *a = &in->ops[ai];
+    if (a->kind != PTX_OPND_ADDR || (a->flags & PTX_OPF_ALIST)) return;
+    s->addr_off = a->i;
+    if (a->reg != PTX_NOREG) {
+        ptx_func_reg_name(fn, a->reg, sb->base, sizeof sb->base);
+        s->addr_is_reg = true;
+        s->addr_reg32 = ptx_type_size(ptx_func_reg_type(fn, a->reg)) == 4;
+    } else if (a->name.n) {
+        snprintf(sb->base, sizeof sb->base, "%.*s", (int)a->name.n, a->name.s);
+    } else {
+        snprintf(sb->base, sizeof sb->base, "0");     /* [imm] */
+    }
+    s->addr_base = sb->base;
+}
+
+/* ---- first use of a load's result ---- */
+static bool opnd_has_reg(const ptx_operand *o, uint32_t reg)
+{
+    switch (o->kind) {
+    case PTX_OPND_REG: return o->reg == reg;
+    case PTX_OPND_ADDR:
+        if (o->flags & PTX_OPF_ALIST) {
+            for (uint32_t i = 0; i < o->n; i++)
+                if (opnd_has_reg(&o->elems[i], reg)) return true;
+            return false;
+        }
+        return o->reg == reg;
+    case PTX_OPND_VEC: case PTX_OPND_LIST: case PTX_OPND_PAIR:
+        for (uint32_t i = 0; i < o->n; i++)
+            if (opnd_has_reg(&o->elems[i], reg)) return true;
+        return false;
+    default: return false;
+    }
+}
+
+/* Instructions whose first operand is not a destination. */
+static bool first_is_source(const ptx_instr *in)
+{
+    switch (in->op) {
+    case PTX_OP_ST: case PTX_OP_RED: case PTX_OP_BAR: case PTX_OP_BARRIER:
+    case PTX_OP_BRA: case PTX_OP_RET: case PTX_OP_EXIT: case PTX_OP_MEMBAR:
+    case PTX_OP_FENCE: case PTX_OP_CP: case PTX_OP_PREFETCH: case PTX_OP_PREFETCHU:
+    case PTX_OP_STMATRIX: case PTX_OP_SUST: case PTX_OP_SURED: case PTX_OP_TRAP:
+    case PTX_OP_NANOSLEEP: case PTX_OP_CALL: case PTX_OP_BRX:
+        return true;
+    case PTX_OP_WMMA:
+        return ptx_instr_has_mod(in, PTX_MOD_STORE);
+    default:
+        return false;
+    }
+}
+
+/* The first statement after `ld` (same block, straight-line) that reads
+ * one of its destination registers, or NULL. */
+static ptx_instr *first_use(const ptx_instr *ld)
+{
+    uint32_t regs[8];
+    unsigned nr = 0;
+    if (!ld->nops) return NULL;
+    const ptx_operand *d = &ld->ops[0];
+    if (d->kind == PTX_OPND_REG) regs[nr++] = d->reg;
+    else if (d->kind == PTX_OPND_VEC)
+        for (uint32_t i = 0; i < d->n && nr < 8; i++)
+            if (d->elems[i].kind == PTX_OPND_REG) regs[nr++] = d->elems[i].reg;
+    if (!nr) return NULL;
+    for (ptx_stmt *s = ld->st.next; s->kind != PTX_ST_HEAD; s = s->next) {
+        if (s->kind == PTX_ST_LABEL || s->kind == PTX_ST_SCOPE) return NULL;
+        if (s->kind != PTX_ST_INSTR || s->synth) continue;
+        ptx_instr *in = (ptx_instr *)s;
+        unsigned from = first_is_source(in) ? 0 : 1;
+        for (unsigned k = 0; k < nr; k++) {
+            if (in->guard == regs[k]) return in;
+            for (unsigned i = from; i < in->nops; i++)
+                if (opnd_has_reg(&in->ops[i], regs[k])) return in;
+            /* an address in the destination slot is still a read */
+            if (from == 1 && in->ops[0].kind == PTX_OPND_ADDR &&
+                opnd_has_reg(&in->ops[0], regs[k])) return in;
+        }
+        /* redefined before any use: the load's value is dead */
+        if (!first_is_source(in) && in->nops)
+            for (unsigned k = 0; k < nr; k++)
+                if (opnd_has_reg(&in->ops[0], regs[k]) && in->guard == PTX_NOREG) return NULL;
+        if (in->op == PTX_OP_BRA || in->op == PTX_OP_BRX || in->op == PTX_OP_RET ||
+            in->op == PTX_OP_EXIT || in->op == PTX_OP_CALL) return NULL;
+    }
+    return NULL;
+}
+
+/* ---- checks ---- */
+static int check_names(const ptx_module *m, const ptx_func *fn, const char *param, nt_err *e)
+{
+    for (uint32_t i = 0; i < fn->nsets; i++) {
+        ptx_str n = fn->sets[i]->name;
+        if (n.n >= 4 && !memcmp(n.s, "%__p", 4))
+            return nt_err_set(e, "kernel %.*s declares register %.*s: names %%__p* "
+                              "are reserved for probes", (int)fn->name.n, fn->name.s,
+                              (int)n.n, n.s);
+    }
+    for (uint32_t i = 0; i < fn->nparams; i++)
+        if (ptx_str_eq(fn->params[i].name, param))
+            return nt_err_set(e, "kernel %.*s already has a parameter %s (instrumented "
+                              "twice?)", (int)fn->name.n, fn->name.s, param);
+    if (m->ver_major && (m->ver_major * 10 + m->ver_minor) < 62)
+        return nt_err_set(e, "PTX .version %d.%d is older than 6.2, which probes need "
+                          "(activemask, vote.sync)", m->ver_major, m->ver_minor);
+    return 0;
+}
+
+static bool is_exit(const ptx_instr *in)
+{
+    return in->op == PTX_OP_RET || in->op == PTX_OP_EXIT;
+}
+
+int prb_instrument(const prb_probe *p, ptx_module *m, ptx_func *fn, const char *param,
+                   prb_inst_stats *stats, nt_err *e)
+{
+    prb_inst_stats st = {0};
+    if (!param) param = DEFAULT_PARAM;
+    if (!fn->is_entry || !fn->has_body)
+        return nt_err_set(e, "%.*s is not a kernel (.entry with a body)",
+                          (int)fn->name.n, fn->name.s);
+    if (check_names(m, fn, param, e) != 0) return -1;
+    prb_gen *g = prb_gen_new(p, m->sm, param, e);
+    if (!g) return -1;
+    instr_vec ins = {0};
+    mark_vec marks = {0};
+    collect(&fn->body, &ins, &marks);
+    nt_sb text = {0};
+
+    /* user regions: handlers run just before the marker */
+    for (size_t i = 0; i < marks.n; i++) {
+        const region_mark *rm = &marks.v[i];
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)rm->name.n, rm->name.s);
+        for (size_t h = 0; h < p->handlers.n; h++) {
+            const prb_handler *hd = &p->handlers.v[h];
+            if (hd->kind != (rm->begin ? PRB_TP_REGION_BEGIN : PRB_TP_REGION_END)) continue;
+            if (strcmp(hd->pattern, "*") && strcmp(hd->pattern, name)) continue;
+            prb_site site = { .opcode = rm->begin ? "region.begin" : "region.end",
+                              .issue_site = -1,
+                              .region = prb_region_id(rm->name.s, rm->name.n) };
+            nt_sb_reset(&text);
+            prb_gen_site(g, (int)h, &site, &text);
+            insert_text(m, rm->at, false, nt_sb_str(&text));
+            st.sites++;
+            st.regions++;
+        }
+    }
+
+    /* instruction tracepoints first, while the list is the original */
+    for (size_t i = 0; i < ins.n; i++) {
+        ptx_instr *in = ins.v[i];
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)in->name.n, in->name.s);
+        site_buf sb;
+        bool made = false;
+        for (size_t h = 0; h < p->handlers.n; h++) {
+            const prb_handler *hd = &p->handlers.v[h];
+            if (hd->kind != PRB_TP_BEFORE && hd->kind != PRB_TP_AFTER && hd->kind != PRB_TP_USE)
+                continue;
+            if (!prb_pattern_match(hd->pattern, name)) continue;
+            if (!made) make_site(fn, in, &sb);
+            made = true;
+            nt_sb_reset(&text);
+            if (hd->kind == PRB_TP_USE) {
+                if (!(ptx_instr_class(in) & PTX_IC_LOAD)) continue;
+                ptx_instr *use = first_use(in);
+                if (!use) {
+                    st.uses_missed++;
+                    continue;
+                }
+                sb.site.issue_site = prb_gen_issue_clock(g, &text);
+                insert_text(m, &in->st, true, nt_sb_str(&text));
+                nt_sb_reset(&text);
+                prb_gen_site(g, (int)h, &sb.site, &text);
+                insert_text(m, &use->st, false, nt_sb_str(&text));
+                sb.site.issue_site = -1;
+            } else if (hd->kind == PRB_TP_AFTER) {
+                if (is_exit(in) || in->op == PTX_OP_BRA || in->op == PTX_OP_BRX) continue;
+                prb_gen_site(g, (int)h, &sb.site, &text);
+                insert_text(m, &in->st, true, nt_sb_str(&text));
+            } else {
+                prb_gen_site(g, (int)h, &sb.site, &text);
+                insert_text(m, &in->st, false, nt_sb_str(&text));
+            }
+            st.sites++;
+        }
+    }
+
+    /* kernel.exit: before every ret/exit; a guarded one is branched around */
+    nt_sb exit_text = {0};
+    prb_gen_exit(g, &exit_text);
+    bool needs_exit = nt_sb_str(&exit_text)[0] != 0;
+    unsigned nskip = 0;
+    for (size_t i = 0; needs_exit && i < ins.n; i++) {
+        ptx_instr *in = ins.v[i];
+        if (!is_exit(in)) continue;
+        st.exits++;
+        if (in->guard == PTX_NOREG) {
+            insert_text(m, &in->st, false, nt_sb_str(&exit_text));
+            continue;
+        }
+        char gname[64], line[200];
+        ptx_func_reg_name(fn, in->guard, gname, sizeof gname);
+        nt_sb_reset(&text);
+        snprintf(line, sizeof line, "@%s%s bra $__prb_skip%u;\n", in->guard_neg ? "" : "!",
+                 gname, nskip);
+        nt_sb_puts(&text, line);
+        nt_sb_puts(&text, nt_sb_str(&exit_text));
+        insert_text(m, &in->st, false, nt_sb_str(&text));
+        snprintf(line, sizeof line, "$__prb_skip%u:", nskip++);
+        insert_text(m, &in->st, true, line);
+    }
+    /* a body that falls off its end returns there too */
+    ptx_stmt *last = fn->body.head.prev;
+    while (last->kind != PTX_ST_HEAD && last->kind == PTX_ST_DIR) last = last->prev;
+    bool falls = last->kind != PTX_ST_INSTR ||
+                 !(is_exit((ptx_instr *)last) || ((ptx_instr *)last)->op == PTX_OP_BRA) ||
+                 ((ptx_instr *)last)->guard != PTX_NOREG;
+    if (needs_exit && falls) {
+        insert_text(m, &fn->body.head, false, nt_sb_str(&exit_text));
+        st.exits++;
+    }
+    nt_sb_free(&exit_text);
+
+    /* kernel.entry: before the body's first instruction, label or scope */
+    ptx_stmt *first = fn->body.head.next;
+    while (first->kind == PTX_ST_REG || first->kind == PTX_ST_VAR || first->kind == PTX_ST_DIR)
+        first = first->next;
+    nt_sb_reset(&text);
+    prb_gen_entry(g, &text);
+    insert_text(m, first, false, nt_sb_str(&text));
+
+    /* declarations: first of all */
+    nt_sb_reset(&text);
+    prb_gen_decls(g, &text);
+    ptx_stmt *top = &fn->body.head;
+    insert_text(m, top, true, nt_sb_str(&text));
+    ptx_func_add_param(m, fn, PTX_T_U64, param, 0);
+
+    nt_sb_free(&text);
+    nt_vec_free(&ins);
+    nt_vec_free(&marks);
+    prb_gen_free(g);
+    if (stats) *stats = st;
+    return 0;
+}
+
+char *prb_instrument_text(const prb_probe *p, const char *ptx, size_t len, const char *file,
+                          const char *kernel, prb_inst_stats *stats, nt_err *e)
+{
+    ptx_module *m = NULL;
+    ptx_index ix;
+    memset(&ix, 0, sizeof ix);
+    if (kernel) {
+        if (ptx_index_build(&ix, ptx, len, file, e) != 0) return NULL;
+        m = ptx_slice(&ix, kernel, e);
+    } else {
+        m = ptx_parse(ptx, len, file, 0, e);
+    }
+    char *out = NULL;
+    prb_inst_stats total = {0};
+    if (!m) goto done;
+    size_t nk = 0;
+    ptx_block_foreach(&m->items, s) {
+        if (s->kind != PTX_ST_FUNC) continue;
+        ptx_func *fn = ((ptx_funcitem *)s)->fn;
+        if (!fn->is_entry || !fn->has_body) continue;
+        if (kernel && !ptx_str_eq(fn->name, kernel)) continue;
+        prb_inst_stats one;
+        if (prb_instrument(p, m, fn, NULL, &one, e) != 0) {
+            nt_err_prefix(e, "%s: kernel %.*s: ", file ? file : "<ptx>", (int)fn->name.n,
+                          fn->name.s);
+            goto done;
+        }
+        total.sites += one.sites;
+        total.exits += one.exits;
+        total.uses_missed += one.uses_missed;
+        total.regions += one.regions;
+        nk++;
+    }
+    if (!nk) {
+        nt_err_set(e, "%s: %s", file ? file : "<ptx>",
+                   kernel ? "no such kernel" : "no kernel (.entry) to instrument");
+        goto done;
+    }
+    total.kernels = (unsigned)nk;
+    nt_sb sb = {0};
+    ptx_print(m, &sb);
+    out = nt_sb_take(&sb);
+    if (stats) *stats = total;
+done:
+    if (m) ptx_module_free(m);
+    if (kernel) ptx_index_free(&ix);
+    return out;
+}

@@ -1,0 +1,389 @@
+/* Tests: code generation and the rewriter — what each construct emits,
+ * that the kernel's own code survives unchanged, and that ptxas accepts
+ * every shipped probe on every test kernel (nvcc-made fixtures). */
+#include "probe/ptest.h"
+
+#include <unistd.h>
+
+static const char *const shipped[] = {
+    "block_sched", "gmem_bytes", "barrier_wait", "mem_wait", "kernel_time", "dmat",
+    "tensor_ops", "instr_mix", "branch_divergence", "regions",
+};
+static const char *const fixtures[] = {
+    "basic.sm90", "async_mma.sm90", "regions.sm90", "basic.sm80", "async_mma.sm80",
+    "regions.sm80", "basic.sm75", "async_mma.sm75", "regions.sm75",
+};
+
+static const char *build_dir(void)
+{
+    const char *b = getenv("BUILD");
+    return b && *b ? b : "build";
+}
+
+static char *read_fixture(const char *name, size_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/fixtures/probe/%s.ptx", build_dir(), name);
+    nt_file f;
+    nt_err e = {0};
+    if (nt_file_open(&f, path, &e) != 0) {
+        fprintf(stderr, "%s\n", e.msg);
+        fail();
+    }
+    char *s = nt_xstrndup(f.data, f.size);
+    *len = f.size;
+    nt_file_close(&f);
+    return s;
+}
+
+static prb_probe *shipped_probe(const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "probes/%s.lua", name);
+    nt_err e = {0};
+    prb_probe *p = prb_compile_file(path, "lua", NULL, &e);
+    if (!p) fprintf(stderr, "%s\n", e.msg);
+    assert_non_null(p);
+    return p;
+}
+
+static char *instrument(prb_probe *p, const char *fixture, const char *kernel,
+                        prb_inst_stats *st, char *err)
+{
+    size_t len;
+    char *ptx = read_fixture(fixture, &len);
+    nt_err e = {0};
+    char *out = prb_instrument_text(p, ptx, len, fixture, kernel, st, &e);
+    if (err) snprintf(err, 512, "%s", e.msg);
+    else if (!out) fprintf(stderr, "%s\n", e.msg);
+    free(ptx);
+    return out;
+}
+
+static int ptxas(const char *text, const char *arch, char *log, size_t logn)
+{
+    char dir[] = "/tmp/ntrace_prbXXXXXX";
+    if (!mkdtemp(dir)) return -1;
+    char in[256], cmd[1024];
+    snprintf(in, sizeof in, "%s/k.ptx", dir);
+    nt_err e = {0};
+    if (nt_file_write(in, text, strlen(text), &e) != 0) return -1;
+    const char *cuda = getenv("CUDA_HOME");
+    snprintf(cmd, sizeof cmd, "%s/bin/ptxas -arch=%s %s -o %s/k.cubin > %s/log 2>&1",
+             cuda && *cuda ? cuda : "/usr/local/cuda", arch, in, dir, dir);
+    int rc = system(cmd);
+    char lp[256];
+    snprintf(lp, sizeof lp, "%s/log", dir);
+    FILE *f = fopen(lp, "r");
+    size_t n = f ? fread(log, 1, logn - 1, f) : 0;
+    log[n] = 0;
+    if (f) fclose(f);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) rc = -1;
+    return rc;
+}
+
+/* Appends the kernels of `text` to `all`, renamed NAME__<tag>. */
+static void append_entries(nt_sb *all, const char *text, const char *tag)
+{
+    ptx_index ix;
+    nt_err e = {0};
+    assert_int_equal(ptx_index_build(&ix, text, strlen(text), tag, &e), 0);
+    for (size_t i = 0; i < ix.n; i++) {
+        const ptx_ix_item *it = &ix.items[i];
+        if (it->kind != PTX_IX_FUNC || !it->is_entry || !it->has_body) continue;
+        const char *s = text + it->begin, *end = text + it->end;
+        const char *nm = strstr(s, ".entry ");
+        assert_non_null(nm);
+        nm += 7;
+        nt_sb_put(all, s, (size_t)(nm - s));
+        nt_sb_printf(all, "%.*s__%s", (int)it->name.n, it->name.s, tag);
+        nm += it->name.n;
+        nt_sb_put(all, nm, (size_t)(end - nm));
+        nt_sb_putc(all, '\n');
+    }
+    ptx_index_free(&ix);
+}
+
+/* Every shipped probe instruments every kernel of every fixture, and
+ * ptxas assembles the result.  One ptxas run per fixture: the module
+ * carries each kernel once per probe (renamed). */
+static void ptxas_accepts_every_probe_on_every_kernel(void **state)
+{
+    for (size_t f = 0; f < NT_ARRAY_LEN(fixtures); f++) {
+        nt_sb all = {0};
+        size_t len;
+        char *orig = read_fixture(fixtures[f], &len);
+        nt_sb_puts(&all, orig);
+        free(orig);
+        nt_sb_putc(&all, '\n');
+        unsigned sites = 0;
+        for (size_t i = 0; i < NT_ARRAY_LEN(shipped); i++) {
+            prb_probe *p = shipped_probe(shipped[i]);
+            prb_inst_stats st;
+            char *out = instrument(p, fixtures[f], NULL, &st, NULL);
+            assert_non_null(out);
+            assert_true(st.kernels >= 1);
+            if (p->counters_map >= 0) assert_true(st.exits >= st.kernels);
+            sites += st.sites;
+            append_entries(&all, out, shipped[i]);
+            free(out);
+            prb_free(p);
+        }
+        assert_true(sites > 10);
+        const char *arch = strstr(fixtures[f], ".sm") + 1;
+        char a[16], log[4096];
+        snprintf(a, sizeof a, "sm_%s", arch + 2);
+        int rc = ptxas(all.s, a, log, sizeof log);
+        if (rc != 0) fprintf(stderr, "%s: ptxas failed:\n%s\n", fixtures[f], log);
+        assert_int_equal(rc, 0);
+        nt_sb_free(&all);
+    }
+}
+
+/* The kernel minus the inserted statements (all marked synth) and the
+ * added parameter is the original kernel. */
+static void remove_synth(ptx_block *b)
+{
+    for (ptx_stmt *s = b->head.next, *next; s != &b->head; s = next) {
+        next = s->next;
+        if (s->synth) ptx_stmt_remove(s);
+        else if (s->kind == PTX_ST_SCOPE) remove_synth(&((ptx_scope *)s)->body);
+    }
+}
+
+static void original_code_survives(void **state)
+{
+    for (size_t f = 0; f < 2; f++) {
+        size_t len;
+        char *orig = read_fixture(fixtures[f], &len);
+        nt_err e = {0};
+        ptx_module *m = ptx_parse(orig, len, fixtures[f], 0, &e);
+        assert_non_null(m);
+        nt_sb want = {0};
+        ptx_print(m, &want);
+        ptx_module_free(m);
+        for (size_t i = 0; i < NT_ARRAY_LEN(shipped); i++) {
+            prb_probe *p = shipped_probe(shipped[i]);
+            m = ptx_parse(orig, len, fixtures[f], 0, &e);
+            assert_non_null(m);
+            unsigned n = 0;
+            ptx_block_foreach(&m->items, s) {
+                if (s->kind != PTX_ST_FUNC) continue;
+                ptx_func *fn = ((ptx_funcitem *)s)->fn;
+                if (!fn->is_entry || !fn->has_body) continue;
+                uint32_t np = fn->nparams;
+                assert_int_equal(prb_instrument(p, m, fn, NULL, NULL, &e), 0);
+                assert_int_equal(fn->nparams, np + 1);
+                assert_true(ptx_str_eq(fn->params[np].name, "__ntrace_buf"));
+                remove_synth(&fn->body);
+                fn->nparams = np;
+                n++;
+            }
+            assert_true(n >= 2);
+            nt_sb got = {0};
+            ptx_print(m, &got);
+            if (strcmp(got.s, want.s))
+                fprintf(stderr, "%s on %s changed the kernel's own code\n", shipped[i],
+                        fixtures[f]);
+            assert_string_equal(got.s, want.s);
+            nt_sb_free(&got);
+            ptx_module_free(m);
+            prb_free(p);
+        }
+        nt_sb_free(&want);
+        free(orig);
+    }
+}
+
+/* Instruments one kernel of basic.sm<arch> with a probe from source. */
+static char *gen_src(const char *src, const char *fixture, const char *kernel)
+{
+    prb_probe *p = pt_compile(src);
+    char *out = instrument(p, fixture, kernel, NULL, NULL);
+    assert_non_null(out);
+    prb_free(p);
+    return out;
+}
+
+#define VADD "_Z4vaddPKfS0_Pfi"
+#define RED  "_Z13reduce_sharedPKiPii"
+
+static void expect_in(const char *text, const char *const *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!strstr(text, want[i])) fprintf(stderr, "missing: %s\n", want[i]);
+        assert_non_null(strstr(text, want[i]));
+    }
+}
+#define EXPECT(text, ...) do { \
+    static const char *const w_[] = { __VA_ARGS__ }; \
+    expect_in((text), w_, NT_ARRAY_LEN(w_)); \
+} while (0)
+
+static void codegen_per_construct(void **state)
+{
+    /* buffer setup: the map table positions of buffer.h, bounds checks */
+    char *t = gen_src(PT_PROBE("level = 'thread', map = nt.map { a = 'u32', b = 'u64', cap = 4 },\n",
+                               "nt.at 'kernel.exit'",
+                               "p.rec.a = nt.laneid(); p.rec.b = nt.clock64(); p:save()"),
+                      "basic.sm90", VADD);
+    EXPECT(t, ".param .u64 __ntrace_buf", "ld.param.u64 %__pk_buf, [__ntrace_buf];",
+           "[%__pk_buf+64]", "[%__pk_buf+72]", "[%__pk_buf+80]", "[%__pk_buf+84]",
+           "[%__pk_buf+88]", "setp.eq.and.u32 %__pk_mok0, %__pxu8, 16, %__pk_mok0;",
+           "atom.global.add.u32", "setp.lt.and.u32", "st.global.u64", "st.global.u32",
+           "mov.u32 %__pvu", "%laneid", "%clock64");
+    free(t);
+    /* warp level: fields broadcast from the leader; counters by the leader,
+     * flushed with red; p.bytes summed with popc(ballot(guard)) */
+    t = gen_src(PT_PROBE("level = 'warp', counters = { n = 'u64' }, vars = { v = 'u32' },\n",
+                         "nt.before 'ld.global*'",
+                         "p.var.v = nt.laneid(); p.cnt.n = p.cnt.n + nt.u64(p.bytes)"),
+                "basic.sm90", VADD);
+    EXPECT(t, "shfl.sync.idx.b32", "bfind.shiftamt.u32", "popc.b32", "mul.wide.u32", "red.global.add.u64", "red.global.max.u32");
+    free(t);
+    /* generic warp sums: redux on sm_80+, ballots bit by bit before */
+    const char *sum = PT_PROBE("level = 'warp', vars = { v = 'u32', w = 'u64', x = 'u32' },\n",
+                               "nt.at 'kernel.exit'",
+                               "p.var.v = nt.warp_sum(nt.laneid()); "
+                               "p.var.w = nt.warp_sum(nt.u64(nt.laneid()))");
+    t = gen_src(sum, "basic.sm80", VADD);
+    EXPECT(t, "redux.sync.add.u32");
+    free(t);
+    t = gen_src(sum, "basic.sm75", VADD);
+    assert_null(strstr(t, "redux"));
+    EXPECT(t, "and.b32 %__pxu", ", 2147483648;", "vote.sync.ballot.b32");
+    free(t);
+    /* nt.when: predicated, no branch */
+    t = gen_src(PT_PROBE("level = 'thread', vars = { v = 'u32' },\n", "nt.at 'kernel.entry'",
+                         "nt.when(nt.laneid():lt(4), function() p.var.v = nt.smid() end)"),
+                "basic.sm90", VADD);
+    EXPECT(t, "setp.lt.u32", "mov.pred %__pxp", "@%__pxp");
+    assert_null(strstr(t, "bra $__prb"));
+    free(t);
+    /* block level: shared record, exit ticket, last warp */
+    t = gen_src(PT_PROBE("level = 'block', map = nt.map { t = 'u64' },\n", "nt.at 'kernel.exit'",
+                         "p.rec.t = nt.globaltimer(); p:save()"),
+                "basic.sm90", RED);
+    EXPECT(t, ".shared .align 8 .b8 __prb_rec0[8];", "st.shared.u64 [__prb_rec0+0]",
+           "ld.shared.u64", "atom.global.add.u32 %__pxu4, [%__pk_slot1+8]",
+           "%__pk_last", "membar.gl;");
+    free(t);
+    /* raw PTX, operands substituted, predicated inside when */
+    t = gen_src(PT_PROBE("level = 'thread', vars = { v = 'u32' },\n", "nt.at 'kernel.entry'",
+                         "local r = nt.reg('u32')\n"
+                         "nt.when(nt.laneid():eq(0), function()\n"
+                         "  nt.ptx('mov.u32 $r, %nsmid;', { r = r }) end)\n"),
+                "basic.sm90", VADD);
+    EXPECT(t, ", %nsmid;");
+    assert_non_null(strstr(strstr(t, ", %nsmid;") - 40, "@%__pxp"));
+    free(t);
+    /* operands at a site: address, guard */
+    t = gen_src(PT_PROBE("level = 'thread', map = nt.map { a = 'u64', g = 'pred', s = 'u32' },\n",
+                         "nt.before 'st.global*'",
+                         "p.rec.a = p.addr; p.rec.g = p.guard; p.rec.s = p.space; p:save()"),
+                "basic.sm90", VADD);
+    EXPECT(t, "mov.u64 %__pvd", "add.u64 %__pvd", "st.global.u8", "mov.u32 %__pvu");
+    free(t);
+}
+
+static void first_use_and_after(void **state)
+{
+    char *t = gen_src(PT_PROBE("level = 'warp', counters = { w = 'u64' },\n",
+                               "nt.first_use 'ld.global*'",
+                               "p.cnt.w = p.cnt.w + (nt.clock64() - p.issue_clock)"),
+                      "basic.sm90", VADD);
+    /* the issue clock follows the load, the handler precedes the use */
+    const char *ld = strstr(t, "ld.global.f32");
+    assert_non_null(ld);
+    const char *ic = strstr(ld, "mov.u64 %__pic0, %clock64;");
+    assert_non_null(ic);
+    assert_true(ic - ld < 80);
+    const char *h = strstr(ic, "ntrace probe x: line 4 at ld.global.f32");
+    assert_non_null(h);
+    assert_non_null(strstr(h, "add.f32"));
+    free(t);
+    t = gen_src(PT_PROBE("level = 'warp', vars = { t0 = 'u64' }, counters = { w = 'u64' },\n",
+                         "nt.after 'bar.sync'", "p.cnt.w = p.cnt.w + 1"),
+                "basic.sm90", RED);
+    const char *b = strstr(t, "bar.sync");
+    assert_non_null(b);
+    assert_non_null(strstr(b, "ntrace probe x: line 4 at bar.sync"));
+    free(t);
+}
+
+static void guarded_ret_and_errors(void **state)
+{
+    /* a hand-written kernel with a guarded ret and no final ret */
+    const char *k =
+        ".version 8.0\n.target sm_80\n.address_size 64\n"
+        ".visible .entry g(.param .u32 n)\n{\n"
+        "\t.reg .pred %p<2>;\n\t.reg .b32 %r<3>;\n"
+        "\tld.param.u32 %r1, [n];\n\tsetp.eq.u32 %p1, %r1, 0;\n"
+        "\t@%p1 ret;\n\tadd.u32 %r2, %r1, 1;\n}\n";
+    prb_probe *p = shipped_probe("block_sched");
+    prb_inst_stats st;
+    nt_err e = {0};
+    char *out = prb_instrument_text(p, k, strlen(k), "g.ptx", NULL, &st, &e);
+    assert_non_null(out);
+    assert_int_equal(st.exits, 2);          /* the guarded ret and the end */
+    EXPECT(out, "@!%p1 bra $__prb_skip0;", "$__prb_skip0:");
+    char log[4096];
+    int rc = ptxas(out, "sm_80", log, sizeof log);
+    if (rc) fprintf(stderr, "%s\n%s\n", log, out);
+    assert_int_equal(rc, 0);
+    /* instrumenting twice is refused */
+    e = (nt_err){0};
+    char *twice = prb_instrument_text(p, out, strlen(out), "g2.ptx", NULL, NULL, &e);
+    assert_null(twice);
+    assert_non_null(strstr(e.msg, "reserved for probes"));
+    free(out);
+    e = (nt_err){0};
+    assert_null(prb_instrument_text(p, k, strlen(k), "g.ptx", "nope", NULL, &e));
+    assert_non_null(strstr(e.msg, "nope"));
+    prb_free(p);
+    /* warp_max needs sm_80: refused on sm_75 with a reason */
+    p = pt_compile(PT_PROBE("vars = { v = 'u32' },\n", "nt.at 'kernel.entry'",
+                            "p.var.v = nt.warp_max(nt.laneid())"));
+    char err[512];
+    assert_null(instrument(p, "basic.sm75", NULL, NULL, err));
+    assert_non_null(strstr(err, "needs sm_80 or newer, the kernel targets sm_75"));
+    prb_free(p);
+}
+
+static void user_regions(void **state)
+{
+    prb_probe *p = shipped_probe("regions");
+    prb_inst_stats st;
+    char *t = instrument(p, "regions.sm90", NULL, &st, NULL);
+    assert_non_null(t);
+    assert_int_equal(st.regions, 4);        /* load and compute, begin and end */
+    char want[64];
+    /* p.region is the name's id, so the host can map it back */
+    snprintf(want, sizeof want, ", %u;", prb_region_id("compute", 7));
+    assert_non_null(strstr(t, want));
+    snprintf(want, sizeof want, ", %u;", prb_region_id("load", 4));
+    assert_non_null(strstr(t, want));
+    free(t);
+    prb_free(p);
+    /* a handler for one named region only */
+    p = pt_compile(PT_PROBE("counters = { n = 'u32' },\n", "nt.at 'region.end:load'",
+                            "p.cnt.n = p.cnt.n + 1"));
+    t = instrument(p, "regions.sm90", NULL, &st, NULL);
+    assert_int_equal(st.regions, 1);
+    free(t);
+    prb_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(codegen_per_construct),
+        cmocka_unit_test(first_use_and_after),
+        cmocka_unit_test(user_regions),
+        cmocka_unit_test(guarded_ret_and_errors),
+        cmocka_unit_test(original_code_survives),
+        cmocka_unit_test(ptxas_accepts_every_probe_on_every_kernel),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
