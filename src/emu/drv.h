@@ -141,6 +141,10 @@ CUresult drv_launch(CUfunction f, const unsigned grid[3], const unsigned block[3
 
 /* Whether f is a function of a live module (no stale dereference). */
 int drv_func_ok(CUfunction f);
+/* The PTX to run from a module image (PTX, fatbin, wrapper, cubin) and a
+ * copy of the image for CUPTI (both malloc'd, caller frees). */
+CUresult drv_image_ptx(const void *image, char **ptx, size_t *ptx_len, char **copy,
+                       size_t *copy_size);
 /* Unloads every module of ctx (the context is going away). */
 void drv_unload_ctx_modules(CUcontext ctx);
 

@@ -30,20 +30,6 @@ int drv_func_ok(CUfunction f)
 
 #define func_ok drv_func_ok
 
-/* Size of a PTX image: the text ends at its NUL, as the driver expects. */
-static CUresult image_size(const void *image, size_t *n)
-{
-    const unsigned char *b = image;
-    if (b[0] == 0x7f && b[1] == 'E' && b[2] == 'L' && b[3] == 'F')
-        return CUDA_ERROR_NO_BINARY_FOR_GPU;      /* cubin: no PTX to run */
-    uint32_t magic;
-    memcpy(&magic, b, 4);
-    if (magic == 0xba55ed50u || magic == 0x466243b1u)
-        return CUDA_ERROR_NO_BINARY_FOR_GPU;      /* fatbin: not yet */
-    *n = strlen(image);
-    return CUDA_SUCCESS;
-}
-
 static void jit_log(unsigned nopt, const CUjit_option *opts, void **vals, const char *msg)
 {
     char *buf = NULL;
@@ -62,17 +48,17 @@ static CUresult mod_load(CUmodule *pm, const void *image, unsigned nopt,
     CUresult r = drv_need_ctx();
     if (r) return r;
     if (!pm || !image) return CUDA_ERROR_INVALID_VALUE;
-    size_t n = 0;
-    r = image_size(image, &n);
-    if (r) {
-        nt_warn("emu: module image is not PTX text (cubin/fatbin images need PTX)");
-        return r;
-    }
+    char *ptx, *copy;
+    size_t ptx_len, copy_size;
+    r = drv_image_ptx(image, &ptx, &ptx_len, &copy, &copy_size);
+    if (r) return r;
     nt_err e = { 0 };
-    emu_module *em = emu_module_load(image, n, &e);
+    emu_module *em = emu_module_load(ptx, ptx_len, &e);
+    free(ptx);
     if (!em) {
         nt_warn("emu: loading module: %s", e.msg);
         jit_log(nopt, opts, vals, e.msg);
+        free(copy);
         return CUDA_ERROR_INVALID_PTX;
     }
     CUmodule m = nt_xcalloc(1, sizeof(*m));
@@ -89,10 +75,8 @@ static CUresult mod_load(CUmodule *pm, const void *image, unsigned nopt,
         m->funcs[i].max_dyn_smem = 48 * 1024 - (int)emu_kernel_static_smem(m->funcs[i].k);
         m->funcs[i].carveout = -1;
     }
-    m->image = nt_xmalloc(n + 1);
-    memcpy(m->image, image, n);
-    m->image[n] = 0;
-    m->image_size = n + 1;
+    m->image = copy;              /* PTX text: includes its NUL */
+    m->image_size = copy_size;
     *pm = m;
     m->next = mods;
     mods = m;
@@ -105,6 +89,12 @@ NT_EXPORT CUresult CUDAAPI cuModuleLoadData(CUmodule *module, const void *image)
 {
     cuModuleLoadData_params p = { module, image };
     DRV_CALL(cuModuleLoadData, p, mod_load(p.module, p.image, 0, NULL, NULL));
+}
+
+NT_EXPORT CUresult CUDAAPI cuModuleLoadFatBinary(CUmodule *module, const void *fatCubin)
+{
+    cuModuleLoadFatBinary_params p = { module, fatCubin };
+    DRV_CALL(cuModuleLoadFatBinary, p, mod_load(p.module, p.fatCubin, 0, NULL, NULL));
 }
 
 NT_EXPORT CUresult CUDAAPI cuModuleLoadDataEx(CUmodule *module, const void *image,

@@ -153,6 +153,7 @@ static CUresult proc_get(const char *sym, void **pfn, int ver, cuuint64_t flags,
         if (st) *st = CU_GET_PROC_ADDRESS_SUCCESS;
         return CUDA_SUCCESS;
     }
+    nt_debug("emu: cuGetProcAddress: %s is not emulated", sym);
     return CUDA_ERROR_NOT_FOUND;
 }
 
