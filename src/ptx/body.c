@@ -562,8 +562,8 @@ void ptx_parse_body(ptx_parser *P, ptx_func *fn)
     }
     parse_block(P, &fn->body);
     fn->nsets = fn->sets_cap_ = (uint32_t)P->sets.n;
-    fn->sets = nt_arena_alloc(A, P->sets.n * sizeof *fn->sets);
-    memcpy(fn->sets, P->sets.v, P->sets.n * sizeof *fn->sets);
+    fn->sets = nt_arena_alloc(A, (P->sets.n ? P->sets.n : 1) * sizeof *fn->sets);
+    if (P->sets.n) memcpy(fn->sets, P->sets.v, P->sets.n * sizeof *fn->sets);
     for (size_t i = 0; i < P->labelrefs.n; i++) {
         ptx_operand *o = P->labelrefs.v[i];
         if (nt_map_get(&P->labels, o->name.s, o->name.n, NULL)) o->kind = PTX_OPND_LABEL;
