@@ -108,7 +108,7 @@ static double ptxas_time(const char *text, size_t len, unsigned sm)
     FILE *f = fdopen(fd, "wb");
     fwrite(text, 1, len, f);
     fclose(f);
-    snprintf(cmd, sizeof cmd, "%s/bin/ptxas -arch=sm_%u %s -o /dev/null", cuda ? cuda : "/usr/local/cuda", sm, in);
+    snprintf(cmd, sizeof cmd, "%s/bin/ptxas -arch=sm_%u %s -o /dev/null 2>/dev/null", cuda ? cuda : "/usr/local/cuda", sm, in);
     uint64_t t0 = nt_now_ns();
     int rc = system(cmd);
     double t = secs(t0);
@@ -118,6 +118,7 @@ static double ptxas_time(const char *text, size_t len, unsigned sm)
 
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0);
     const char *cuda = getenv("CUDA_HOME");
     char dir[512];
     snprintf(dir, sizeof dir, "%s/lib64", cuda ? cuda : "/usr/local/cuda");
