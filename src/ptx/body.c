@@ -260,6 +260,28 @@ void ptx_instr_decode_name(ptx_instr *in)
     }
 }
 
+static void decode_cached(ptx_parser *P, ptx_instr *in)
+{
+    uint64_t ix;
+    if (nt_map_get(&P->namecache, in->name.s, in->name.n, &ix)) {
+        const ptx_instr *t = &P->decoded.v[ix - 1];
+        in->op = t->op;
+        in->nmods = t->nmods;
+        in->type = t->type;
+        in->type2 = t->type2;
+        in->space = t->space;
+        in->space2 = t->space2;
+        in->vec = t->vec;
+        memcpy(in->mods, t->mods, sizeof in->mods);
+        return;
+    }
+    ptx_instr_decode_name(in);
+    if (P->decoded.n < 8192) {   /* bounded: a module has a few hundred names */
+        nt_vec_push(&P->decoded, *in);
+        nt_map_put(&P->namecache, in->name.s, in->name.n, P->decoded.n);
+    }
+}
+
 ptx_instr *ptx_parse_instr(ptx_parser *P)
 {
     ptx_instr *in = nt_arena_alloc(A, sizeof *in);
@@ -279,7 +301,7 @@ ptx_instr *ptx_parse_instr(ptx_parser *P)
     if (LX->t.k != T_WORD || LX->t.s[0] == '.' || LX->t.s[0] == '%')
         ptx_lex_expected(LX, "an instruction");
     in->name = tok_str(&LX->t);
-    ptx_instr_decode_name(in);
+    decode_cached(P, in);
     next(P);
     if (LX->t.k == ';') {
         next(P);
@@ -562,8 +584,8 @@ void ptx_parse_body(ptx_parser *P, ptx_func *fn)
     }
     parse_block(P, &fn->body);
     fn->nsets = fn->sets_cap_ = (uint32_t)P->sets.n;
-    fn->sets = nt_arena_alloc(A, P->sets.n * sizeof *fn->sets);
-    memcpy(fn->sets, P->sets.v, P->sets.n * sizeof *fn->sets);
+    fn->sets = nt_arena_alloc(A, (P->sets.n ? P->sets.n : 1) * sizeof *fn->sets);
+    if (P->sets.n) memcpy(fn->sets, P->sets.v, P->sets.n * sizeof *fn->sets);
     for (size_t i = 0; i < P->labelrefs.n; i++) {
         ptx_operand *o = P->labelrefs.v[i];
         if (nt_map_get(&P->labels, o->name.s, o->name.n, NULL)) o->kind = PTX_OPND_LABEL;

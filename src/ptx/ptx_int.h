@@ -104,6 +104,10 @@ typedef struct ptx_parser {
     NT_VEC(ptx_var)       pvars;
     NT_VEC(ptx_str)       strs;
     NT_VEC(ptx_regset)    rsets;
+    /* Decoded instruction names ("ld.global.u32" -> op, mods, types):
+     * most names repeat, so each is split and looked up once. */
+    nt_map                namecache;      /* name -> index + 1 in decoded */
+    NT_VEC(ptx_instr)     decoded;
     const char *body_end;           /* just past the '}' of the last body */
 } ptx_parser;
 
