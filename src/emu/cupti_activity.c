@@ -23,6 +23,22 @@ static uint32_t dropped;
 
 int cupti_act_wants_kernels(void) { return kernel_on; }
 
+/* Kernel names in records belong to CUPTI and stay valid after the module
+ * is unloaded (records are often flushed later): one interned copy each,
+ * kept for the life of the process. */
+static nt_map names;
+
+static const char *intern(const char *s)
+{
+    if (!s) return NULL;
+    uint64_t v;
+    size_t n = strlen(s);
+    if (nt_map_get(&names, s, n, &v)) return (const char *)(uintptr_t)v;
+    char *c = nt_xstrdup(s);
+    nt_map_put(&names, c, n, (uint64_t)(uintptr_t)c);
+    return c;
+}
+
 /* Hands the current buffer back (caller holds mu; the callback runs
  * without it so the client may call CUPTI from there). */
 static void complete(void)
@@ -74,7 +90,7 @@ void cupti_act_kernel(const emu_kernel_rec *r)
     k.localMemoryPerThread = r->local_per_thread;
     k.correlationId = r->correlation_id;
     k.gridId = (int64_t)r->grid_id;
-    k.name = r->name;
+    k.name = intern(r->name);
     k.clusterX = k.clusterY = k.clusterZ = 1;
     memcpy(buf + buf_used, &k, sizeof k);
     buf_used += REC_SIZE;

@@ -64,6 +64,7 @@ struct CUmod_st {
     char             *image;       /* copy, for the MODULE_LOADED callback */
     size_t            image_size;
     struct CUlib_st  *lib;         /* owning library, or NULL */
+    struct CUmod_st  *next;        /* all live modules (drv_module.c) */
 };
 
 struct CUlib_st {
@@ -137,6 +138,15 @@ CUresult drv_exit(drv_call *c);
 CUresult drv_launch(CUfunction f, const unsigned grid[3], const unsigned block[3],
                     unsigned smem, CUstream s, void **params, void **extra,
                     uint32_t corr);
+
+/* Whether f is a function of a live module (no stale dereference). */
+int drv_func_ok(CUfunction f);
+/* The PTX to run from a module image (PTX, fatbin, wrapper, cubin) and a
+ * copy of the image for CUPTI (both malloc'd, caller frees). */
+CUresult drv_image_ptx(const void *image, char **ptx, size_t *ptx_len, char **copy,
+                       size_t *copy_size);
+/* Unloads every module of ctx (the context is going away). */
+void drv_unload_ctx_modules(CUcontext ctx);
 
 /* emu_status -> CUresult */
 CUresult drv_status(int st);

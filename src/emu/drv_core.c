@@ -105,6 +105,7 @@ NT_EXPORT CUresult CUDAAPI cuGetExportTable(const void **ppExportTable,
     if (!ppExportTable || !pExportTableId)
         return CUDA_ERROR_INVALID_VALUE;
     if (memcmp(pExportTableId->bytes, EMU_TRACE_UUID_BYTES, 16) != 0) {
+        nt_debug("emu: cuGetExportTable: a private table (as cudart asks for) is not emulated");
         *ppExportTable = NULL;
         return CUDA_ERROR_INVALID_VALUE;
     }

@@ -199,8 +199,10 @@ static CUresult primary_release(CUdevice d)
 {
     if (dev_ok(d)) return CUDA_ERROR_INVALID_DEVICE;
     if (primary_refs == 0) return CUDA_ERROR_INVALID_CONTEXT;
-    if (--primary_refs == 0)
+    if (--primary_refs == 0) {
         drv_resource(CUPTI_CBID_RESOURCE_CONTEXT_DESTROY_STARTING, &primary, NULL, NULL);
+        drv_unload_ctx_modules(&primary);
+    }
     return CUDA_SUCCESS;
 }
 
@@ -266,6 +268,7 @@ static CUresult ctx_destroy(CUcontext c)
 {
     if (ctx_ok(c) || c->primary) return CUDA_ERROR_INVALID_CONTEXT;
     drv_resource(CUPTI_CBID_RESOURCE_CONTEXT_DESTROY_STARTING, c, NULL, NULL);
+    drv_unload_ctx_modules(c);
     for (int i = 0; i < depth; i++)
         if (stack[i] == c) {
             memmove(&stack[i], &stack[i + 1], (size_t)(depth - i - 1) * sizeof(stack[0]));

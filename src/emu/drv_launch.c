@@ -10,7 +10,7 @@
 
 static uint64_t grid_id_next = 1;
 
-static int func_ok(CUfunction f) { return f && f->magic == DRV_MAGIC_FUNC; }
+#define func_ok drv_func_ok
 
 /* Packs the arguments into the kernel's parameter buffer. */
 static CUresult pack(emu_kernel *k, void **params, void **extra, uint8_t *buf, uint32_t size)

@@ -10,23 +10,25 @@
 #include "emu/drv.h"
 
 static uint32_t mod_id_next = 1;
+static CUmodule mods;              /* live modules; a context's die with it */
 
-static int mod_ok(CUmodule m) { return m && m->magic == DRV_MAGIC_MOD; }
-static int func_ok(CUfunction f) { return f && f->magic == DRV_MAGIC_FUNC; }
-
-/* Size of a PTX image: the text ends at its NUL, as the driver expects. */
-static CUresult image_size(const void *image, size_t *n)
+/* Handles are checked against the live modules, never by reading through
+ * a pointer that may be stale (a handle used after cuModuleUnload). */
+static int mod_ok(CUmodule m)
 {
-    const unsigned char *b = image;
-    if (b[0] == 0x7f && b[1] == 'E' && b[2] == 'L' && b[3] == 'F')
-        return CUDA_ERROR_NO_BINARY_FOR_GPU;      /* cubin: no PTX to run */
-    uint32_t magic;
-    memcpy(&magic, b, 4);
-    if (magic == 0xba55ed50u || magic == 0x466243b1u)
-        return CUDA_ERROR_NO_BINARY_FOR_GPU;      /* fatbin: not yet */
-    *n = strlen(image);
-    return CUDA_SUCCESS;
+    for (CUmodule x = mods; x; x = x->next)
+        if (x == m) return 1;
+    return 0;
 }
+
+int drv_func_ok(CUfunction f)
+{
+    for (CUmodule x = mods; x; x = x->next)
+        if (x->nfuncs && f >= x->funcs && f < x->funcs + x->nfuncs) return 1;
+    return 0;
+}
+
+#define func_ok drv_func_ok
 
 static void jit_log(unsigned nopt, const CUjit_option *opts, void **vals, const char *msg)
 {
@@ -46,17 +48,17 @@ static CUresult mod_load(CUmodule *pm, const void *image, unsigned nopt,
     CUresult r = drv_need_ctx();
     if (r) return r;
     if (!pm || !image) return CUDA_ERROR_INVALID_VALUE;
-    size_t n = 0;
-    r = image_size(image, &n);
-    if (r) {
-        nt_warn("emu: module image is not PTX text (cubin/fatbin images need PTX)");
-        return r;
-    }
+    char *ptx, *copy;
+    size_t ptx_len, copy_size;
+    r = drv_image_ptx(image, &ptx, &ptx_len, &copy, &copy_size);
+    if (r) return r;
     nt_err e = { 0 };
-    emu_module *em = emu_module_load(image, n, &e);
+    emu_module *em = emu_module_load(ptx, ptx_len, &e);
+    free(ptx);
     if (!em) {
         nt_warn("emu: loading module: %s", e.msg);
         jit_log(nopt, opts, vals, e.msg);
+        free(copy);
         return CUDA_ERROR_INVALID_PTX;
     }
     CUmodule m = nt_xcalloc(1, sizeof(*m));
@@ -73,11 +75,11 @@ static CUresult mod_load(CUmodule *pm, const void *image, unsigned nopt,
         m->funcs[i].max_dyn_smem = 48 * 1024 - (int)emu_kernel_static_smem(m->funcs[i].k);
         m->funcs[i].carveout = -1;
     }
-    m->image = nt_xmalloc(n + 1);
-    memcpy(m->image, image, n);
-    m->image[n] = 0;
-    m->image_size = n + 1;
+    m->image = copy;              /* PTX text: includes its NUL */
+    m->image_size = copy_size;
     *pm = m;
+    m->next = mods;
+    mods = m;
     CUpti_ModuleResourceData d = { m->id, m->image_size, m->image };
     drv_resource(CUPTI_CBID_RESOURCE_MODULE_LOADED, m->ctx, NULL, &d);
     return CUDA_SUCCESS;
@@ -87,6 +89,12 @@ NT_EXPORT CUresult CUDAAPI cuModuleLoadData(CUmodule *module, const void *image)
 {
     cuModuleLoadData_params p = { module, image };
     DRV_CALL(cuModuleLoadData, p, mod_load(p.module, p.image, 0, NULL, NULL));
+}
+
+NT_EXPORT CUresult CUDAAPI cuModuleLoadFatBinary(CUmodule *module, const void *fatCubin)
+{
+    cuModuleLoadFatBinary_params p = { module, fatCubin };
+    DRV_CALL(cuModuleLoadFatBinary, p, mod_load(p.module, p.fatCubin, 0, NULL, NULL));
 }
 
 NT_EXPORT CUresult CUDAAPI cuModuleLoadDataEx(CUmodule *module, const void *image,
@@ -120,6 +128,8 @@ NT_EXPORT CUresult CUDAAPI cuModuleLoad(CUmodule *module, const char *fname)
 
 static void mod_free(CUmodule m)
 {
+    for (CUmodule *pp = &mods; *pp; pp = &(*pp)->next)
+        if (*pp == m) { *pp = m->next; break; }
     CUpti_ModuleResourceData d = { m->id, m->image_size, m->image };
     drv_resource(CUPTI_CBID_RESOURCE_MODULE_UNLOAD_STARTING, m->ctx, NULL, &d);
     emu_module_free(m->em);
@@ -129,6 +139,21 @@ static void mod_free(CUmodule m)
     free(m->image);
     m->magic = 0;
     free(m);
+}
+
+static void lib_free(CUlibrary l);
+
+void drv_unload_ctx_modules(CUcontext ctx)
+{
+    CUmodule m = mods;
+    while (m) {
+        CUmodule next = m->next;
+        if (m->ctx == ctx) {
+            if (m->lib) lib_free(m->lib);
+            else mod_free(m);
+        }
+        m = next;
+    }
 }
 
 static CUresult mod_unload(CUmodule m)
@@ -219,7 +244,12 @@ NT_EXPORT CUresult CUDAAPI cuModuleGetLoadingMode(CUmoduleLoadingMode *mode)
 }
 
 /* ---- libraries ------------------------------------------------------------------- */
-static int lib_ok(CUlibrary l) { return l && l->magic == DRV_MAGIC_LIB; }
+static int lib_ok(CUlibrary l)
+{
+    for (CUmodule x = mods; x; x = x->next)
+        if (l && x->lib == l) return 1;
+    return 0;
+}
 
 static CUresult lib_wrap(CUlibrary *pl, CUmodule m)
 {
@@ -274,12 +304,17 @@ NT_EXPORT CUresult CUDAAPI cuLibraryLoadFromFile(CUlibrary *library, const char 
     DRV_CALL(cuLibraryLoadFromFile, p, lib_load_file(p.library, p.fileName));
 }
 
-static CUresult lib_unload(CUlibrary l)
+static void lib_free(CUlibrary l)
 {
-    if (!lib_ok(l)) return CUDA_ERROR_INVALID_HANDLE;
     mod_free(l->mod);
     l->magic = 0;
     free(l);
+}
+
+static CUresult lib_unload(CUlibrary l)
+{
+    if (!lib_ok(l)) return CUDA_ERROR_INVALID_HANDLE;
+    lib_free(l);
     return CUDA_SUCCESS;
 }
 

@@ -75,8 +75,6 @@ static const proc procs[] = {
     P(cuKernelGetParamInfo)
     P(cuKernelSetAttribute)
     P(cuLaunchHostFunc)
-    P(cuLaunchKernel)
-    P(cuLaunchKernelEx)
     P(cuLibraryEnumerateKernels)
     P(cuLibraryGetGlobal)
     P(cuLibraryGetKernel)
@@ -155,6 +153,7 @@ static CUresult proc_get(const char *sym, void **pfn, int ver, cuuint64_t flags,
         if (st) *st = CU_GET_PROC_ADDRESS_SUCCESS;
         return CUDA_SUCCESS;
     }
+    nt_debug("emu: cuGetProcAddress: %s is not emulated", sym);
     return CUDA_ERROR_NOT_FOUND;
 }
 

@@ -12,17 +12,34 @@
 
 static uint32_t stream_id_next = 13;
 
+/* Live streams and events: handles are looked up here, never trusted by
+ * reading through them (a destroyed handle may be passed again). */
+static NT_VEC(void *) live;
+
+static int is_live(const void *h)
+{
+    for (size_t i = 0; i < live.n; i++)
+        if (live.v[i] == h) return 1;
+    return 0;
+}
+
+static void unlive(const void *h)
+{
+    for (size_t i = 0; i < live.n; i++)
+        if (live.v[i] == h) { live.v[i] = live.v[--live.n]; return; }
+}
+
 int drv_stream_ok(CUstream s)
 {
     return s == NULL || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD ||
-           s->magic == DRV_MAGIC_STRM;
+           (is_live(s) && s->magic == DRV_MAGIC_STRM);
 }
 
 uint32_t drv_stream_id(CUstream s)
 {
     if (s == NULL || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD)
         return NULL_STREAM_ID;
-    return s->magic == DRV_MAGIC_STRM ? s->id : 0;
+    return is_live(s) ? s->id : 0;
 }
 
 static CUresult stream_create(CUstream *ps, unsigned flags, int prio)
@@ -36,6 +53,7 @@ static CUresult stream_create(CUstream *ps, unsigned flags, int prio)
     s->ctx = drv_ctx();
     s->flags = flags;
     s->prio = prio;
+    nt_vec_push(&live, s);
     *ps = s;
     drv_resource(CUPTI_CBID_RESOURCE_STREAM_CREATED, s->ctx, s, NULL);
     return CUDA_SUCCESS;
@@ -60,7 +78,8 @@ static CUresult stream_destroy(CUstream s)
     if (!s || !drv_stream_ok(s) || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD)
         return CUDA_ERROR_INVALID_HANDLE;
     drv_resource(CUPTI_CBID_RESOURCE_STREAM_DESTROY_STARTING, s->ctx, s, NULL);
-    s->magic = 0;
+    unlive(s);
+    if (!live.n) nt_vec_free(&live);
     free(s);
     return CUDA_SUCCESS;
 }
@@ -92,7 +111,7 @@ NT_EXPORT CUresult CUDAAPI cuStreamQuery(CUstream hStream)
 
 static CUresult stream_wait(CUstream s, CUevent e)
 {
-    if (!e || e->magic != DRV_MAGIC_EVT) return CUDA_ERROR_INVALID_HANDLE;
+    if (!e || !is_live(e) || e->magic != DRV_MAGIC_EVT) return CUDA_ERROR_INVALID_HANDLE;
     return stream_check(s);
 }
 
@@ -186,6 +205,7 @@ static CUresult event_create(CUevent *pe, unsigned flags)
     CUevent e = nt_xcalloc(1, sizeof(*e));
     e->magic = DRV_MAGIC_EVT;
     e->flags = flags;
+    nt_vec_push(&live, e);
     *pe = e;
     return CUDA_SUCCESS;
 }
@@ -196,12 +216,13 @@ NT_EXPORT CUresult CUDAAPI cuEventCreate(CUevent *phEvent, unsigned int Flags)
     DRV_CALL(cuEventCreate, p, event_create(p.phEvent, p.Flags));
 }
 
-static int ev_ok(CUevent e) { return e && e->magic == DRV_MAGIC_EVT; }
+static int ev_ok(CUevent e) { return e && is_live(e) && e->magic == DRV_MAGIC_EVT; }
 
 static CUresult event_destroy(CUevent e)
 {
     if (!ev_ok(e)) return CUDA_ERROR_INVALID_HANDLE;
-    e->magic = 0;
+    unlive(e);
+    if (!live.n) nt_vec_free(&live);
     free(e);
     return CUDA_SUCCESS;
 }

@@ -45,6 +45,7 @@ typedef struct emu_config {
     uint32_t max_warps_per_sm; /* resident warps per SM (default 64) */
     uint32_t smem_per_sm;      /* bytes (default 228 KiB) */
     uint64_t clock_hz;         /* %clock rate for %globaltimer (1.5 GHz) */
+    uint64_t max_warp_instrs;  /* per launch; 0: no limit (NTRACE_EMU_MAX_INSTRS) */
 } emu_config;
 /* The process-wide configuration (read from the environment once). */
 emu_config *emu_cfg(void);

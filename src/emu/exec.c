@@ -151,15 +151,22 @@ static void push(warp *w, uint32_t pc, uint32_t rpc, uint32_t mask)
     w->stk[w->sp++] = (xstk){ pc, rpc, mask };
 }
 
-static void warp_init(xrun *x, warp *w, xblock *b, uint32_t wib, uint32_t threads)
+static void warp_init(xrun *x, xslot *s, warp *w, xblock *b, uint32_t wib, uint32_t threads)
 {
     const emu_kernel *k = x->k;
-    w->r = nt_xcalloc((size_t)k->nregs * WARP, sizeof(uint64_t));
-    for (uint32_t c = 0; c < k->nconst; c++) {
-        uint64_t *r = &w->r[(size_t)(k->nregs - k->nconst + c) * WARP];
-        for (int l = 0; l < WARP; l++) r[l] = k->consts[c];
+    if (!s->r) {
+        s->r = nt_xcalloc((size_t)k->nregs * WARP, sizeof(uint64_t));
+        for (uint32_t c = 0; c < k->nconst; c++) {
+            uint64_t *r = &s->r[(size_t)(k->nregs - k->nconst + c) * WARP];
+            for (int l = 0; l < WARP; l++) r[l] = k->consts[c];
+        }
+        s->local = k->local_size ? nt_xcalloc((size_t)k->local_size, WARP) : NULL;
     }
-    w->local = k->local_size ? nt_xcalloc((size_t)k->local_size, WARP) : NULL;
+    w->r = s->r;
+    w->local = s->local;
+    w->stk = s->stk;
+    w->stk_cap = s->stk_cap;
+    w->sp = 0;
     uint32_t n = threads - wib * WARP;
     w->valid = n >= WARP ? 0xffffffffu : (1u << n) - 1;
     w->blk = b;
@@ -168,11 +175,11 @@ static void warp_init(xrun *x, warp *w, xblock *b, uint32_t wib, uint32_t thread
     push(w, 0, k->entry_end, w->valid);
 }
 
-static void warp_free(warp *w)
+/* Gives the warp's (possibly grown) stack back to its slot. */
+static void warp_free(xsm *sm, warp *w)
 {
-    free(w->r);
-    free(w->local);
-    free(w->stk);
+    sm->slots[w->slot].stk = w->stk;
+    sm->slots[w->slot].stk_cap = w->stk_cap;
 }
 
 static void bar_release(xrun *x, xblock *b, uint32_t id)
@@ -351,8 +358,8 @@ static void block_start(xrun *x, xsm *sm, uint32_t smi, uint64_t lin)
     for (uint32_t i = 0; i < b->nwarps; i++) {
         while (sm->res[slot]) slot++;
         warp *w = &b->warps[i];
-        warp_init(x, w, b, i, x->threads_per_block);
         w->slot = slot;
+        warp_init(x, &sm->slots[slot], w, b, i, x->threads_per_block);
         sm->res[slot] = w;
         sm->nres++;
     }
@@ -363,11 +370,11 @@ static void block_start(xrun *x, xsm *sm, uint32_t smi, uint64_t lin)
 static void block_end(xrun *x, xsm *sm, xblock *b)
 {
     for (uint32_t i = 0; i < b->nwarps; i++) {
-        if (sm->res[b->warps[i].slot] == &b->warps[i]) {
+        if (sm->res[b->warps[i].slot] == &b->warps[i]) {   /* not done yet */
+            warp_free(sm, &b->warps[i]);
             sm->res[b->warps[i].slot] = NULL;
             sm->nres--;
         }
-        warp_free(&b->warps[i]);
     }
     for (uint32_t i = 0; i < sm->nblocks; i++)
         if (sm->blocks[i] == b) { sm->blocks[i] = sm->blocks[--sm->nblocks]; break; }
@@ -380,6 +387,7 @@ static void block_end(xrun *x, xsm *sm, xblock *b)
 static void warp_done(xrun *x, xsm *sm, warp *w)
 {
     xblock *b = w->blk;
+    warp_free(sm, w);
     sm->res[w->slot] = NULL;
     sm->nres--;
     b->live--;
@@ -392,6 +400,12 @@ static void run_free(xrun *x)
     for (uint32_t s = 0; s < x->nsms; s++) {
         xsm *sm = &x->sms[s];
         while (sm->nblocks) block_end(x, sm, sm->blocks[0]);
+        for (uint32_t i = 0; i < emu_cfg()->max_warps_per_sm; i++) {
+            free(sm->slots[i].r);
+            free(sm->slots[i].local);
+            free(sm->slots[i].stk);
+        }
+        free(sm->slots);
         free(sm->res);
         free(sm->blocks);
         sm_clocks[s] = sm->clock;
@@ -425,6 +439,7 @@ int emu_launch_run(const emu_launch *l, emu_stats *st, nt_err *e)
     x->sms = nt_xcalloc(x->nsms, sizeof(xsm));
     for (uint32_t s = 0; s < x->nsms; s++) {
         x->sms[s].res = nt_xcalloc(cfg->max_warps_per_sm, sizeof(warp *));
+        x->sms[s].slots = nt_xcalloc(cfg->max_warps_per_sm, sizeof(xslot));
         x->sms[s].blocks = nt_xcalloc(cfg->max_warps_per_sm, sizeof(xblock *));
         x->sms[s].clock = sm_clocks[s];
     }
@@ -441,10 +456,10 @@ int emu_launch_run(const emu_launch *l, emu_stats *st, nt_err *e)
             busy = 1;
             for (int q = 0; q < QUANTUM && sm->nres; q++) {
                 warp *w = NULL;
-                uint32_t n = cfg->max_warps_per_sm;
-                for (uint32_t i = 0; i < n; i++) {
-                    warp *c = sm->res[(sm->rr + i) % n];
-                    if (c && c->state == W_READY) { w = c; sm->rr = (sm->rr + i + 1) % n; break; }
+                uint32_t n = cfg->max_warps_per_sm, j = sm->rr;
+                for (uint32_t i = 0; i < n; i++, j = j + 1 == n ? 0 : j + 1) {
+                    warp *c = sm->res[j];
+                    if (c && c->state == W_READY) { w = c; sm->rr = j + 1 == n ? 0 : j + 1; break; }
                 }
                 if (!w) break;
                 status = issue(x, sm, w);
@@ -454,6 +469,12 @@ int emu_launch_run(const emu_launch *l, emu_stats *st, nt_err *e)
             }
         }
         if (status) break;
+        if (cfg->max_warp_instrs && x->st.warp_instrs > cfg->max_warp_instrs) {
+            status = x_fail(x, NULL, EMU_E_HANG, "instruction budget of %llu warp instructions "
+                            "exhausted (NTRACE_EMU_MAX_INSTRS)",
+                            (unsigned long long)cfg->max_warp_instrs);
+            break;
+        }
         if (!busy && next >= blocks) break;
         if (busy && !issued) {
             status = x_fail(x, NULL, EMU_E_HANG,

@@ -157,7 +157,18 @@ struct xblock {
     uint32_t sm;
 };
 
+/* Per-slot storage, reused by every warp that runs in the slot during a
+ * launch: registers are not cleared between warps (as on hardware; the
+ * constant registers are never written, so they are filled once). */
+typedef struct xslot {
+    uint64_t *r;
+    uint8_t  *local;
+    xstk     *stk;
+    uint32_t  stk_cap;
+} xslot;
+
 typedef struct xsm {
+    xslot   *slots;          /* [max_warps_per_sm] */
     uint64_t clock;
     warp   **res;            /* resident warps by slot (NULL: free) */
     uint32_t rr;             /* round-robin cursor */

@@ -301,9 +301,47 @@ static int x_unsupported(xrun *x, warp *w, const xins *in, uint32_t m)
 
 static int lower_call(lw *L, const ptx_instr *in);
 
+/* Operands an instruction needs at least (destination included), so a
+ * handler never reads a missing one. */
+static int min_operands(int op)
+{
+    switch (op) {
+    case PTX_OP_ACTIVEMASK: return 1;
+    case PTX_OP_MOV: case PTX_OP_NEG: case PTX_OP_ABS: case PTX_OP_NOT: case PTX_OP_CNOT:
+    case PTX_OP_POPC: case PTX_OP_CLZ: case PTX_OP_BREV: case PTX_OP_BFIND: case PTX_OP_SQRT:
+    case PTX_OP_RSQRT: case PTX_OP_RCP: case PTX_OP_SIN: case PTX_OP_COS: case PTX_OP_LG2:
+    case PTX_OP_EX2: case PTX_OP_TANH: case PTX_OP_CVT: case PTX_OP_CVTA:
+    case PTX_OP_LD: case PTX_OP_LDU: case PTX_OP_ST: case PTX_OP_RED:
+        return 2;
+    case PTX_OP_ADD: case PTX_OP_SUB: case PTX_OP_MUL: case PTX_OP_DIV: case PTX_OP_REM:
+    case PTX_OP_MIN: case PTX_OP_MAX: case PTX_OP_AND: case PTX_OP_OR: case PTX_OP_XOR:
+    case PTX_OP_SHL: case PTX_OP_SHR: case PTX_OP_COPYSIGN: case PTX_OP_ADDC: case PTX_OP_SUBC:
+    case PTX_OP_SETP: case PTX_OP_ATOM: case PTX_OP_VOTE: case PTX_OP_REDUX: case PTX_OP_MATCH:
+        return 3;
+    case PTX_OP_MAD: case PTX_OP_MADC: case PTX_OP_FMA: case PTX_OP_SELP: case PTX_OP_SLCT:
+    case PTX_OP_BFE: case PTX_OP_PRMT: case PTX_OP_SHF: case PTX_OP_SHFL:
+        return 4;
+    case PTX_OP_BFI: case PTX_OP_LOP3:
+        return 5;
+    default:
+        return 0;
+    }
+}
+
+static int vec_ok(lw *L, const ptx_instr *in, const ptx_operand *o)
+{
+    if (o->kind == PTX_OPND_VEC && (o->n < 1 || o->n > 4))
+        return lfail(L, in, "vector of %d elements not supported%s", "", o->n);
+    return 0;
+}
+
 /* Fills the generic operand layout: vector/plain destinations and sources. */
 static int lower_generic(lw *L, const ptx_instr *in, xins *x)
 {
+    if (in->nops < min_operands(in->op))
+        return lfail(L, in, "'%.*s' has too few operands", in->name.s, in->name.n);
+    for (int i = 0; i < in->nops; i++)
+        if (vec_ok(L, in, &in->ops[i])) return -1;
     int is_mem = 1;
     int negs[4] = { 0 };
     if (is_mem && (in->op == PTX_OP_LD || in->op == PTX_OP_LDU)) {
@@ -332,7 +370,8 @@ static int lower_generic(lw *L, const ptx_instr *in, xins *x)
         int i = 0;
         if (in->op == PTX_OP_ATOM) x->d[0] = dst(L, in, &in->ops[i++]);
         if (i >= in->nops || addr(L, in, &in->ops[i++], x)) return -1;
-        if (i < in->nops) x->b = src(L, in, &in->ops[i++], NULL);
+        if (i >= in->nops) return lfail(L, in, "'%.*s' has no operand value", in->name.s, in->name.n);
+        x->b = src(L, in, &in->ops[i++], NULL);
         if (i < in->nops) x->c = src(L, in, &in->ops[i++], NULL);
         return 0;
     }
@@ -377,6 +416,10 @@ static int lower_generic(lw *L, const ptx_instr *in, xins *x)
         ns++;
     }
     for (int j = 0; j < 4; j++) if (negs[j]) x->negs |= (uint8_t)(1u << j);
+    /* carry-flag arithmetic: CC.CF lives in a per-function register */
+    if (ptx_instr_has_mod(in, PTX_MOD_CC) || in->op == PTX_OP_ADDC || in->op == PTX_OP_SUBC ||
+        in->op == PTX_OP_MADC)
+        x->e = L->cur->reg_base + L->cur->fn->nregs + NTEMPS - 2;
     return 0;
 }
 

@@ -32,6 +32,8 @@ emu_config *emu_cfg(void)
         c.max_warps_per_sm = env_u32("NTRACE_EMU_WARPS_PER_SM", 64, 1, 64);
         c.smem_per_sm = 228 * 1024;
         c.clock_hz = 1500000000ull;
+        const char *mi = getenv("NTRACE_EMU_MAX_INSTRS");
+        c.max_warp_instrs = mi && *mi ? strtoull(mi, NULL, 10) : 0;
         done = 1;
     }
     return &c;

@@ -7,11 +7,16 @@ EMU_DIR := $(BUILD)/emu
 EMU_CUPTI_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/emu/cupti_*.c))
 
 # (Not SO_LINK: its --exclude-libs would hide the archive's exports.)
-$(EMU_DIR)/libcuda.so.1: $(BUILD)/lib/libnt_emu.a $(BUILD)/lib/libnt_ptx.a $(BUILD)/lib/libnt_common.a src/emu/libcuda.map
+# src/binary reads fatbins (zstd/lz4 linked in; libelf from $(BUILD)/lib).
+EMU_SO_ARCHIVES := $(BUILD)/lib/libnt_emu.a $(BUILD)/lib/libnt_ptx.a $(BUILD)/lib/libnt_binary.a \
+                   $(BUILD)/lib/libnt_common.a
+$(EMU_DIR)/libcuda.so.1: $(EMU_SO_ARCHIVES) src/emu/libcuda.map src/emu/module.mk | $(RUNTIME_LIBS)
 	@mkdir -p $(@D)
 	$(CC) -shared $(NT_LDFLAGS) $(LDFLAGS) -o $@ \
 	  -Wl,--whole-archive $(BUILD)/lib/libnt_emu.a -Wl,--no-whole-archive \
-	  $(BUILD)/lib/libnt_ptx.a $(BUILD)/lib/libnt_common.a -lm -ldl -lpthread -Wl,-Bsymbolic \
+	  $(BUILD)/lib/libnt_ptx.a $(BUILD)/lib/libnt_binary.a $(BUILD)/lib/libnt_common.a \
+	  -Wl,-Bstatic -lzstd -llz4 -lz -Wl,-Bdynamic -lelf -lm -ldl -lpthread -Wl,-Bsymbolic \
+	  -Wl,-rpath,'$$ORIGIN/../lib' \
 	  -Wl,-z,defs -Wl,-soname,libcuda.so.1 -Wl,--version-script=src/emu/libcuda.map
 	ln -sf libcuda.so.1 $(EMU_DIR)/libcuda.so
 

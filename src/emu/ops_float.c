@@ -145,6 +145,7 @@ static int f_cmp_mode(const ptx_instr *in)
 }
 
 int ops_bool_mode(const ptx_instr *in);
+xfn ops_pick_round(const ptx_instr *in, xins *x);
 
 #define PICKF(NAME) (t == PTX_T_F32 ? NAME##_f32 : t == PTX_T_F64 ? NAME##_f64 : NULL)
 
@@ -155,11 +156,11 @@ xfn ops_pick_float(const ptx_instr *in, xins *x)
         if (in->op == PTX_OP_SLCT && in->type2 == PTX_T_F32) return f_slct;
         return NULL;
     }
-    /* Directed rounding of arithmetic is not emulated exactly: refuse. */
+    /* Directed rounding: computed in that rounding mode (ops_round.c). */
     if (in->op != PTX_OP_SETP &&
         (ptx_instr_has_mod(in, PTX_MOD_RZ) || ptx_instr_has_mod(in, PTX_MOD_RM) ||
          ptx_instr_has_mod(in, PTX_MOD_RP)))
-        return NULL;
+        return ops_pick_round(in, x);
     if (ptx_instr_has_mod(in, PTX_MOD_SAT)) return NULL;
     x->mode = t == PTX_T_F32 && ptx_instr_has_mod(in, PTX_MOD_FTZ);
     switch (in->op) {
@@ -186,7 +187,7 @@ xfn ops_pick_float(const ptx_instr *in, xins *x)
         (void)ftzm;
         x->mode = (uint8_t)f_cmp_mode(in);
         x->mode2 = (uint8_t)ops_bool_mode(in);
-        if (!x->mode) return NULL;
+        if (!x->mode || (x->mode2 && x->c == XNOREG)) return NULL;
         return PICKF(f_setp);
     }
     default:

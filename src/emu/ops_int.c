@@ -294,9 +294,14 @@ int ops_bool_mode(const ptx_instr *in)
     return B_NONE;
 }
 
+xfn ops_pick_carry(const ptx_instr *in, xins *x);
+
 xfn ops_pick_int(const ptx_instr *in, xins *x)
 {
     int t = in->type;
+    if (ptx_instr_has_mod(in, PTX_MOD_CC) || in->op == PTX_OP_ADDC || in->op == PTX_OP_SUBC ||
+        in->op == PTX_OP_MADC)
+        return ops_pick_carry(in, x);
     int hi = ptx_instr_has_mod(in, PTX_MOD_HI), wide = ptx_instr_has_mod(in, PTX_MOD_WIDE);
     switch (in->op) {
     case PTX_OP_ADD:
@@ -348,7 +353,7 @@ xfn ops_pick_int(const ptx_instr *in, xins *x)
     case PTX_OP_SETP:
         x->mode = (uint8_t)cmp_mode(in);
         x->mode2 = (uint8_t)ops_bool_mode(in);
-        if (!x->mode) return NULL;
+        if (!x->mode || (x->mode2 && x->c == XNOREG)) return NULL;
         return PICK6(setp, t);
     case PTX_OP_SELP:
         return selp;

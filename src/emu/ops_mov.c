@@ -247,7 +247,7 @@ xfn ops_pick(const ptx_instr *in, xins *x, nt_err *e)
         return ops_pick_mov(in, x);
     case PTX_OP_LD: case PTX_OP_LDU: case PTX_OP_ST: case PTX_OP_ATOM: case PTX_OP_RED:
         return ops_pick_mem(in, x);
-    case PTX_OP_SHFL: case PTX_OP_VOTE: case PTX_OP_ACTIVEMASK: case PTX_OP_REDUX:
+    case PTX_OP_SHFL: case PTX_OP_VOTE: case PTX_OP_ACTIVEMASK: case PTX_OP_REDUX: case PTX_OP_MATCH:
         return ops_pick_warp(in, x);
     case PTX_OP_MEMBAR: case PTX_OP_FENCE: case PTX_OP_NANOSLEEP: case PTX_OP_PREFETCH:
     case PTX_OP_PREFETCHU: case PTX_OP_BAR: case PTX_OP_BARRIER:

@@ -90,8 +90,38 @@ static int redux(XARGS)
     return 0; (void)x;
 }
 
+/* match.{any,all}.sync.b32/b64 d[|p], a, membermask */
+static int match(XARGS)
+{
+    const uint64_t *A = XREG(in->a);
+    uint64_t *D = XREG(in->d[0]);
+    uint64_t *P = in->d[1] != XNOREG ? XREG(in->d[1]) : NULL;
+    uint64_t vm = in->type == PTX_T_B64 ? ~0ull : 0xffffffffull;
+    uint32_t same[WARP];
+    LANES({
+        uint32_t s = 0;
+        for (uint32_t mm = m; mm; mm &= mm - 1) {
+            int j = __builtin_ctz(mm);
+            if ((A[j] & vm) == (A[l] & vm)) s |= 1u << j;
+        }
+        same[l] = s;
+    });
+    LANES({
+        if (in->mode == 1) D[l] = same[l];                  /* any */
+        else D[l] = same[l] == m ? m : 0;                   /* all */
+        if (P) P[l] = same[l] == m;
+    });
+    return 0; (void)x;
+}
+
 xfn ops_pick_warp(const ptx_instr *in, xins *x)
 {
+    if (in->op == PTX_OP_MATCH) {
+        if (!ptx_instr_has_mod(in, PTX_MOD_SYNC) || (in->type != PTX_T_B32 && in->type != PTX_T_B64))
+            return NULL;
+        x->mode = ptx_instr_has_mod(in, PTX_MOD_ANY) ? 1 : ptx_instr_has_mod(in, PTX_MOD_ALL) ? 2 : 0;
+        return x->mode ? match : NULL;
+    }
     switch (in->op) {
     case PTX_OP_SHFL:
         if (!ptx_instr_has_mod(in, PTX_MOD_SYNC) || in->type != PTX_T_B32) return NULL;

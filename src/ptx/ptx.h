@@ -330,7 +330,7 @@ enum {
                                 ("[tex, {x, y}]"): .elems[0..n) */
 };
 
-/* 24 bytes.  Which fields are meaningful depends on kind (above). */
+/* 32 bytes.  Which fields are meaningful depends on kind (above). */
 typedef struct ptx_operand {
     uint8_t  kind;          /* ptx_opnd_kind */
     uint8_t  flags;         /* PTX_OPF_* */

@@ -85,7 +85,12 @@ static unsigned ntab_find(const ntab *t, const char *s, size_t n)
     for (;;) {
         unsigned v = t->slots[h];
         if (!v) return 0;
-        if (t->lens[v] == n && memcmp(t->names[v], s, n) == 0) return v;
+        if (t->lens[v] == n) {
+            const char *c = t->names[v];
+            size_t k = 0;
+            while (k < n && c[k] == s[k]) k++;
+            if (k == n) return v;
+        }
         h = (h + 1) & 511;
     }
 }

@@ -109,6 +109,8 @@ int main(int argc, char **argv)
     EXPECT(enters == 2 && exits == 2, "enter/exit callbacks %d/%d", enters, exits);
 
     CK(cuCtxSynchronize());
+    /* records outlive their module: CUPTI owns the kernel names */
+    CK(cuModuleUnload(m));
     CKP(cuptiActivityFlushAll(0));
     int nk = 0;
     for (int b = 0; b < nbufs; b++) {

@@ -48,6 +48,8 @@ int main(int argc, char **argv)
             EXPECT(h[s * N + i] == want, "stream %d elem %d = %g, want %g", s, i, h[s * N + i], want);
         }
     for (int s = 0; s < NS; s++) CK(cuStreamDestroy(st[s]));
+    CK(cuEventDestroy(e0));
+    CK(cuEventDestroy(e1));
 
     /* special registers: 2 blocks of 64 threads */
     int nsm;
@@ -76,9 +78,13 @@ int main(int argc, char **argv)
         CUresult r = cuLaunchKernel(fb, 1, 1, 1, 32, 1, 1, 0, NULL, bargs, NULL);
         if (r == CUDA_SUCCESS) r = cuCtxSynchronize();
         EXPECT(r == CUDA_ERROR_ILLEGAL_ADDRESS, "bad access gave %d", (int)r);
+        /* the context is now unusable; releasing it still works */
+        CK(cuMemFreeHost(h));
+        CK(cuDevicePrimaryCtxRelease(0));
         printf("streams: ok (fault reported as CUDA_ERROR_ILLEGAL_ADDRESS)\n");
         return 0;
     }
+    CK(cuMemFreeHost(h));
     app_fini();
     printf("streams: ok\n");
     return 0;

@@ -9,3 +9,15 @@ $(BUILD)/fixtures/kernels/%.ptx: tests/kernels/%.cu
 
 TEST_DEPS  += $(KERNEL_PTX)
 BENCH_DEPS += $(KERNEL_PTX)
+
+# The same kernels as a fatbin (sm_90 SASS + compute_90 PTX) and as a
+# cubin (SASS only), for the driver's image handling.
+$(BUILD)/fixtures/kernels/%.fatbin: tests/kernels/%.cu
+	@mkdir -p $(@D)
+	$(NVCC) -O3 -arch=sm_90 -fatbin $< -o $@
+
+$(BUILD)/fixtures/kernels/%.cubin: tests/kernels/%.cu
+	@mkdir -p $(@D)
+	$(NVCC) -O3 -gencode arch=compute_90,code=sm_90 -cubin $< -o $@
+
+TEST_DEPS += $(BUILD)/fixtures/kernels/vecadd.fatbin $(BUILD)/fixtures/kernels/vecadd.cubin

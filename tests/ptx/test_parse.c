@@ -568,6 +568,28 @@ static void errors_in_bodies(void **state)
               "t.ptx:7:17: '!' applies to a predicate register only; operand ends before, found ';'");
 }
 
+/* Reproducer of a fuzzing find: an error in the middle of a list built
+ * in scratch memory (parameters, .reg names, extra directives, target
+ * lists, initializers) leaked it.  Under make test SAN=1 LeakSanitizer
+ * checks that nothing leaks; here each must fail cleanly. */
+static void errors_inside_lists_leak_nothing(void **state)
+{
+    static const char *const bad[] = {
+        HDR ".entry k(.param .u32 a, .param .u32 b, .param .u32 c, .param .u32 d, .param .u32 e, "
+            ".param .u32 f, .param .u32 g, .param .u32 h, .param .u32 i, .param x)\n{\n}\n",
+        HDR ".entry k()\n.pragma \"a\";\n.pragma \"b\";\n.abi_preserve 1\n}\n",
+        HDR ".entry k()\n{\n\t.reg .b32 a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, 1;\n}\n",
+        HDR ".entry k()\n{\n\tT: .branchtargets a, b, c, d, e, f, g, h, i, j, k, l, m, .x;\n}\n",
+        HDR ".global .u32 t[20] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, x y};\n",
+    };
+    for (size_t i = 0; i < NT_ARRAY_LEN(bad); i++) {
+        nt_err e = {0};
+        ptx_module *m = ptx_parse(bad[i], strlen(bad[i]), "t.ptx", 0, &e);
+        if (m) fail_msg("case %zu parsed", i);
+        assert_true(e.set);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -586,6 +608,7 @@ int main(void)
         cmocka_unit_test(unparsed_text_need_not_be_terminated),
         cmocka_unit_test(errors_module_level),
         cmocka_unit_test(errors_in_bodies),
+        cmocka_unit_test(errors_inside_lists_leak_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

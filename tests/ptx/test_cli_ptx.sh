@@ -1,0 +1,32 @@
+#!/bin/sh
+# ntrace ptx check|print|slice|index on the nvcc fixture, and its errors.
+BUILD=${BUILD:-build}
+N=$BUILD/bin/ntrace
+F=$BUILD/fixtures/ptx/basic.ptx
+T=$(mktemp -d /tmp/nt_cli_ptx.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+out=$($N ptx check "$F") || fail "check exit $?"
+echo "$out" | grep -q "ok: PTX 9.0, target sm_90, 12 functions (5 entries), 6 variables" || fail "check said: $out"
+
+$N ptx print "$F" > "$T/p.ptx" || fail "print exit $?"
+$N ptx print "$T/p.ptx" > "$T/p2.ptx" || fail "reprint exit $?"
+cmp -s "$T/p.ptx" "$T/p2.ptx" || fail "print is not a fixpoint"
+
+$N ptx slice "$F" --kernel vec_add > "$T/s.ptx" || fail "slice exit $?"
+grep -q '^.visible .entry vec_add' "$T/s.ptx" || fail "slice lacks the kernel"
+grep -q 'reduce_shared' "$T/s.ptx" && fail "slice holds another kernel"
+
+$N ptx index "$F" | grep -q '^func  entry .* vec_add$' || fail "index lacks vec_add"
+
+# errors: one line with file:line:col, exit 1; usage errors exit 2
+printf '.version 9.0\n.target sm_90\n.entry k()\n{\n\tbogus %%r1;\n}\n' > "$T/bad.ptx"
+err=$($N ptx check "$T/bad.ptx" 2>&1); rc=$?
+[ $rc -eq 1 ] || fail "bad input exit $rc"
+echo "$err" | grep -q "bad.ptx:5:8: undeclared register, found '%r1'" || fail "error said: $err"
+$N ptx slice "$F" --kernel nope >/dev/null 2>&1; [ $? -eq 1 ] || fail "unknown kernel should exit 1"
+$N ptx slice "$F" >/dev/null 2>&1; [ $? -eq 2 ] || fail "slice without --kernel should exit 2"
+$N ptx frob "$F" >/dev/null 2>&1; [ $? -eq 2 ] || fail "unknown action should exit 2"
+$N ptx check /nonexistent.ptx >/dev/null 2>&1; [ $? -eq 1 ] || fail "missing file should exit 1"
+echo ok
