@@ -12,6 +12,8 @@
 #include "collector/col_test.h"
 #include "inject/pcsamp.h"
 
+#include <pthread.h>
+
 /* Each test: a temporary directory with a real collector writing pcs.db,
  * closed and reopened for SQL by done(); teardown cleans up. */
 typedef struct tdb { char *dir; char path[512]; col *c; sqlite3 *db; } tdb;
@@ -227,6 +229,8 @@ static struct fake {
     uint32_t period, mode, format;
     CUpti_PCSamplingData *cfg_buf;
     unsigned pending;           /* PCs waiting to be read */
+    char *shared_name;          /* non-NULL: every record gets this one pointer */
+    int in_call, max_in_call;   /* concurrent calls into the fake */
     unsigned next_pc;
 } F;
 
@@ -315,7 +319,7 @@ static void produce(CUpti_PCSamplingData *d)
         assert_non_null(pc->stallReason);
         pc->cubinCrc = 0xabc;
         pc->pcOffset = 16u * F.next_pc++;
-        pc->functionName = strdup("_Z6kernelPf");
+        pc->functionName = F.shared_name ? F.shared_name : strdup("_Z6kernelPf");
         pc->stallReasonCount = 3;
         pc->stallReason[0] = (CUpti_PCSamplingStallReason){10, 2};
         pc->stallReason[1] = (CUpti_PCSamplingStallReason){11, 0};
@@ -329,14 +333,19 @@ static void produce(CUpti_PCSamplingData *d)
 
 static CUptiResult f_getdata(CUpti_PCSamplingGetDataParams *p)
 {
+    int in = __atomic_add_fetch(&F.in_call, 1, __ATOMIC_SEQ_CST);
+    if (in > F.max_in_call) F.max_in_call = in;
     call("getdata");
-    assert_int_equal(p->size, CUpti_PCSamplingGetDataParamsSize);
-    if (!F.enabled) return CUPTI_ERROR_INVALID_OPERATION;
-    if (F.fail_getdata) return F.fail_getdata;
-    CUpti_PCSamplingData *d = p->pcSamplingData;
-    assert_ptr_not_equal(d, F.cfg_buf);
-    produce(d);
-    return CUPTI_SUCCESS;
+    CUptiResult r = CUPTI_SUCCESS;
+    if (p->size != CUpti_PCSamplingGetDataParamsSize || !F.enabled) r = CUPTI_ERROR_INVALID_OPERATION;
+    else if (F.fail_getdata) r = F.fail_getdata;
+    else if (p->pcSamplingData == F.cfg_buf) r = CUPTI_ERROR_INVALID_PARAMETER;
+    else {
+        if (!F.pending && F.shared_name) F.pending = 2;    /* keep data coming */
+        produce(p->pcSamplingData);
+    }
+    __atomic_sub_fetch(&F.in_call, 1, __ATOMIC_SEQ_CST);
+    return r;
 }
 static CUptiResult f_disable(CUpti_PCSamplingDisableParams *p)
 {
@@ -530,6 +539,50 @@ static void drive_interval(void **state)
     done(t);
 }
 
+/* A function name shared by every record, across drains (the header says
+ * CUPTI may do so): freed once at the end (ASan/valgrind catch a double
+ * free or a leak). */
+static void drive_shared_names(void **state)
+{
+    tdb *t = started(state);
+    F.shared_name = strdup("_Z6sharedv");
+    assert_int_equal(inj_pcs_context_start(CTX), 0);
+    for (int i = 0; i < 5; i++) inj_pcs_on_launch(CTX);
+    inj_pcs_stop_all();
+    assert_int_equal(inj_pcs_totals().pcs, 12);     /* 5 drains + the final one, 2 each */
+    sqlite3 *db = done(t);
+    assert_qs(db, "SELECT group_concat(DISTINCT s.value) FROM NTRACE_PC_SAMPLES p JOIN StringIds s "
+                  "ON s.id = p.functionName", "_Z6sharedv");
+}
+
+/* Launch exits on many threads at once: CUPTI is never entered
+ * concurrently, and nothing is lost or counted twice. */
+static void *launcher(void *arg)
+{
+    for (int i = 0; i < 300; i++) {
+        if (i % 50 == 0) inj_pcs_drain(CTX);
+        else inj_pcs_on_launch(CTX);
+    }
+    return NULL;
+}
+
+static void drive_threads(void **state)
+{
+    tdb *t = started(state);
+    F.shared_name = strdup("_Z6sharedv");
+    assert_int_equal(inj_pcs_context_start(CTX), 0);
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) assert_int_equal(pthread_create(&th[i], NULL, launcher, NULL), 0);
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    inj_pcs_stop_all();
+    assert_int_equal(F.max_in_call, 1);
+    inj_pcs_stats st = inj_pcs_totals();
+    assert_int_equal(st.pcs, F.next_pc);
+    assert_int_equal(st.rows, 2 * st.pcs);
+    sqlite3 *db = done(t);
+    assert_q(db, "SELECT COUNT(*) FROM NTRACE_PC_SAMPLES", (int64_t)(2 * st.pcs));
+}
+
 /* Bad variables and a CUPTI without the API: off, with one clear line. */
 static void init_errors(void **state)
 {
@@ -563,7 +616,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(convert_rows), T(convert_clamps), T(convert_many), T(period_parse), T(drive_lifecycle),
         T(drive_first_launch), T(drive_disable_fills_cfg), T(drive_not_permitted),
-        T(drive_not_supported), T(drive_buffer_full), T(drive_interval), T(init_errors),
+        T(drive_not_supported), T(drive_buffer_full), T(drive_interval), T(drive_shared_names),
+        T(drive_threads), T(init_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
