@@ -36,7 +36,9 @@ static const char run_usage[] =
     "                         every:N: every Nth launch of each kernel\n"
     "  -b, --budget BYTES     device memory for probe buffers (e.g. 256M)\n"
     "      --emulate          run on ntrace's PTX emulator instead of a GPU\n"
-    "      --pc-sampling      collect hardware PC samples (GPU only)\n"
+    "      --pc-sampling      collect hardware PC samples (GPU only; run it as a\n"
+    "                         pass of its own, without -p: docs/pc-sampling.md)\n"
+    "      --pc-period EXP    sample every 2^EXP cycles per SM (5..31)\n"
     "      --no-cache         do not use the on-disk cache of instrumented PTX\n"
     "\n"
     "Exit status: the program's own; 128+N when it was killed by signal N;\n"
@@ -48,6 +50,7 @@ typedef struct run_opts {
     const char *kernel;
     const char *launches;
     const char *budget;
+    const char *pc_period;
     bool force, emulate, pc_sampling, no_cache;
     char **argv;               /* the program and its arguments */
 } run_opts;
@@ -118,6 +121,7 @@ static int run_parse(int argc, char **argv, const cli_paths *paths, run_opts *o,
         const char *val = NULL;
         bool takes = !strcmp(a, "-p") || !strcmp(a, "--probe") || !strcmp(a, "-o") ||
                      !strcmp(a, "--output") || !strcmp(a, "-k") || !strcmp(a, "--kernel") ||
+                     !strcmp(a, "--pc-period") ||
                      !strcmp(a, "-n") || !strcmp(a, "--launches") || !strcmp(a, "-b") ||
                      !strcmp(a, "--budget");
         if (takes) {
@@ -132,6 +136,7 @@ static int run_parse(int argc, char **argv, const cli_paths *paths, run_opts *o,
         else if (!strcmp(a, "-k") || !strcmp(a, "--kernel")) o->kernel = val;
         else if (!strcmp(a, "-n") || !strcmp(a, "--launches")) o->launches = val;
         else if (!strcmp(a, "-b") || !strcmp(a, "--budget")) o->budget = val;
+        else if (!strcmp(a, "--pc-period")) o->pc_period = val;
         else if (!strcmp(a, "-f") || !strcmp(a, "--force")) o->force = true;
         else if (!strcmp(a, "--emulate")) o->emulate = true;
         else if (!strcmp(a, "--pc-sampling")) o->pc_sampling = true;
@@ -176,6 +181,10 @@ static int run_setenv(const run_opts *o, const cli_paths *paths, const char *out
     snprintf(lua, sizeof lua, "%s/lua", paths->share_dir);
     setenv("NTRACE_LUA_DIR", lua, 1);
     if (o->pc_sampling) setenv("NTRACE_PC_SAMPLING", "1", 1);
+    if (o->pc_period) setenv("NTRACE_PC_SAMPLING_PERIOD", o->pc_period, 1);
+    if (o->pc_sampling && o->probes.n)
+        fprintf(stderr, "ntrace run: note: probes and PC sampling disturb each other's "
+                        "measurements; for clean numbers run them as separate passes\n");
     /* Eager loading where the app did not choose: modules are loaded (and
      * seen by ntrace) when the app loads them, not at their first launch.
      * The cost is the app's start-up time and memory for modules it never

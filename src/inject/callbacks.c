@@ -10,6 +10,7 @@
  *   - Nothing here waits for the GPU: buffers come back through an async
  *     copy and a stream host function. */
 #include "inject/inject_int.h"
+#include "inject/pcsamp.h"
 #include "collector/collector.h"
 #include "probe/probe.h"
 
@@ -150,6 +151,7 @@ static void on_module_loaded(CUpti_CallbackId cbid, const CUpti_CallbackData *cb
 static void on_module_unload(CUpti_CallbackId cbid, const CUpti_CallbackData *cb)
 {
     uint64_t h = 0;
+    inj_pcs_drain(cb->context);         /* samples of the module's code, before it goes */
     if (cbid == CUPTI_DRIVER_TRACE_CBID_cuModuleUnload)
         h = (uint64_t)(uintptr_t)((const cuModuleUnload_params *)cb->functionParams)->hmod;
     else
@@ -332,6 +334,7 @@ static CUresult relaunch_original(const inj_pending *p)
 
 static void on_launch_exit(CUpti_CallbackId cbid, const CUpti_CallbackData *cb)
 {
+    inj_pcs_on_launch(cb->context);     /* reads PC samples now and then; never waits */
     if (!inj_pend.active || inj_pend.cbid != cbid) return;
     inj_pending p = inj_pend;
     inj_pend.active = false;
@@ -474,13 +477,16 @@ void CUPTIAPI inj_callback(void *ud, CUpti_CallbackDomain dom, CUpti_CallbackId 
             else on_module_loaded(cbid, cb);
         }
     } else if (dom == CUPTI_CB_DOMAIN_RESOURCE) {
+        const CUpti_ResourceData *rd = data;
         if (cbid == CUPTI_CBID_RESOURCE_CONTEXT_CREATED) {
             inj_lock();
             device_register();
             inj_unlock();
+            inj_pcs_context_start(rd->context);
         } else if (cbid == CUPTI_CBID_RESOURCE_CONTEXT_DESTROY_STARTING) {
             /* The context's work must land before it goes. */
             cuCtxSynchronize();
+            inj_pcs_context_end(rd->context);
             cuptiActivityFlushAll(1);
             if (inj.col) col_flush(inj.col);
         }
@@ -494,5 +500,6 @@ void inj_callbacks_finish(void)
     inj_busy = 1;
     CUcontext ctx = NULL;
     if (cuCtxGetCurrent(&ctx) == CUDA_SUCCESS && ctx) cuCtxSynchronize();
+    inj_pcs_stop_all();
     cuptiActivityFlushAll(1);
 }

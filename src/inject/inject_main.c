@@ -4,6 +4,7 @@
  * "run unprobed" with one message on stderr, and InitializeInjection
  * always returns 1 (success) so the driver carries on. */
 #include "inject/inject_int.h"
+#include "inject/pcsamp.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -58,6 +59,10 @@ static void inj_init(void)
         cuptiEnableCallback(1, inj_sub, CUPTI_CB_DOMAIN_DRIVER_API, inj_cbids[i]);
     cuptiEnableDomain(1, inj_sub, CUPTI_CB_DOMAIN_RESOURCE);
     if (inj_activity_start(&e) < 0) nt_warn("%s: no launch timeline", e.msg);
+    if (inj.cfg.pc_sampling) {
+        nt_err pe = {0};
+        inj_pcs_init(inj.col, NULL, &pe);   /* says itself why when it cannot */
+    }
     atexit(inj_atexit);
     nt_debug("injector ready: %u probe(s), output %s", inj.nprobes, inj.cfg.output);
 }
