@@ -26,6 +26,16 @@ JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 NT_VERSION := 0.1.0
 
 CC ?= cc
+# Quiet build lines ("CC src/x.c"); make V=1 shows the full commands.
+ifeq ($(V),1)
+  Q_CC :=
+  Q_LD :=
+  Q_AR :=
+else
+  Q_CC = @echo "  CC    $<";
+  Q_LD = @echo "  LD    $@";
+  Q_AR = @echo "  AR    $@";
+endif
 # Our own code: strict.  Unused parameters are allowed: CUPTI and driver
 # callbacks have fixed signatures.  Format truncation is checked where it
 # matters (snprintf return values), not by the heuristic warning.
@@ -73,7 +83,7 @@ $(1)_OBJS := $$(patsubst src/%.c,$(BUILD)/obj/%.o,$$($(1)_SRCS))
 $(BUILD)/lib/libnt_$(1).a: $$($(1)_OBJS)
 	@mkdir -p $$(@D)
 	@rm -f $$@
-	$$(AR) rcs $$@ $$^
+	$$(Q_AR)$$(AR) rcs $$@ $$^
 NT_ARCHIVES += $$(if $$($(1)_OBJS),$(BUILD)/lib/libnt_$(1).a)
 endef
 $(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
@@ -99,7 +109,7 @@ $(BUILD)/lib/liblua5.4.so.0 $(BUILD)/lib/libelf.so.1: | $(DEPS_STAMP)
 
 $(BUILD)/obj/%.o: src/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(NT_CPPFLAGS) $(NT_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q_CC)$(CC) $(NT_CPPFLAGS) $(NT_CFLAGS) $(CFLAGS) -c $< -o $@
 
 # --- tests ---------------------------------------------------------------
 TEST_SRCS := $(sort $(wildcard tests/*/test_*.c))
@@ -107,11 +117,11 @@ TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
 $(BUILD)/obj/tests/%.o: tests/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(NT_CPPFLAGS) -Itests $(NT_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q_CC)$(CC) $(NT_CPPFLAGS) -Itests $(NT_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(NT_ARCHIVES)
 	@mkdir -p $(@D)
-	$(CC) $(NT_LDFLAGS) $(LDFLAGS) -o $@ $< $(NT_LINK) $(TEST_LIBS)
+	$(Q_LD)$(CC) $(NT_LDFLAGS) $(LDFLAGS) -o $@ $< $(NT_LINK) $(TEST_LIBS)
 
 # --- benchmarks ----------------------------------------------------------
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
@@ -119,11 +129,11 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 $(BUILD)/obj/bench/%.o: bench/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(NT_CPPFLAGS) -Ibench $(NT_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q_CC)$(CC) $(NT_CPPFLAGS) -Ibench $(NT_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(NT_ARCHIVES)
 	@mkdir -p $(@D)
-	$(CC) $(NT_LDFLAGS) $(LDFLAGS) -o $@ $< $(NT_LINK)
+	$(Q_LD)$(CC) $(NT_LDFLAGS) $(LDFLAGS) -o $@ $< $(NT_LINK)
 
 # --- fuzzing -------------------------------------------------------------
 # tests/<mod>/fuzz_*.c define LLVMFuzzerTestOneInput.  `make fuzz` builds

@@ -6,7 +6,7 @@
 CUPTI_LIB := $(firstword $(wildcard $(CUDA_HOME)/lib64/libcupti.so $(CUDA_HOME)/extras/CUPTI/lib64/libcupti.so))
 $(BUILD)/lib/libntrace_inject.so: $(BUILD)/obj/inject/inject_main.o $(NT_ARCHIVES) | $(RUNTIME_LIBS)
 	@mkdir -p $(@D)
-	$(CC) -shared $(NT_LDFLAGS) $(LDFLAGS) -o $@ $< $(SO_LINK) \
+	$(Q_LD)$(CC) -shared $(NT_LDFLAGS) $(LDFLAGS) -o $@ $< $(SO_LINK) \
 	  -Wl,-z,defs -Wl,-soname,libntrace_inject.so \
 	  -L$(dir $(CUPTI_LIB)) -lcupti -Wl,-rpath,$(dir $(CUPTI_LIB))
 ALL_TARGETS += $(BUILD)/lib/libntrace_inject.so

@@ -1,0 +1,105 @@
+/* payload.c — entry payloads: zstd frames and lz4 blocks, decompressed into
+ * a reusable buffer and checked against the size the entry header declares. */
+#include "binary/bin_int.h"
+
+#include <lz4.h>
+#include <stdlib.h>
+#include <zstd.h>
+
+/* No entry in CUDA 13's libraries comes near this (docs/formats.md); a
+ * larger declared size is treated as corrupt rather than allocated. */
+#define BIN_MAX_PAYLOAD ((uint64_t)1 << 30)
+
+void bin_buf_free(bin_buf *b)
+{
+    free(b->p);
+    if (b->zctx) ZSTD_freeDCtx(b->zctx);
+    memset(b, 0, sizeof *b);
+}
+
+/* Room for n bytes plus a terminating NUL. */
+static uint8_t *buf_reserve(bin_buf *b, size_t n)
+{
+    if (n + 1 > b->cap) {
+        size_t cap = NT_MAX(n + 1, b->cap * 2);
+        free(b->p);
+        b->p = nt_xmalloc(cap);
+        b->cap = cap;
+    }
+    return b->p;
+}
+
+static int inflate_zstd(const bin_entry *ent, bin_buf *buf, uint8_t *dst, nt_err *e)
+{
+    unsigned long long fcs = ZSTD_getFrameContentSize(ent->payload, ent->stored_size);
+    if (fcs == ZSTD_CONTENTSIZE_ERROR)
+        return nt_err_set(e, "fatbin entry at offset 0x%zx: payload is not a zstd frame "
+                          "(first bytes %02x %02x %02x %02x)", ent->offset,
+                          ent->payload[0], ent->stored_size > 1 ? ent->payload[1] : 0,
+                          ent->stored_size > 2 ? ent->payload[2] : 0,
+                          ent->stored_size > 3 ? ent->payload[3] : 0);
+    if (fcs != ZSTD_CONTENTSIZE_UNKNOWN && fcs != ent->size)
+        return nt_err_set(e, "fatbin entry at offset 0x%zx: zstd frame holds %llu bytes, the "
+                          "header declares %llu", ent->offset, fcs,
+                          (unsigned long long)ent->size);
+    if (!buf->zctx && !(buf->zctx = ZSTD_createDCtx())) {
+        nt_error("out of memory creating a zstd context");
+        abort();
+    }
+    size_t r = ZSTD_decompressDCtx(buf->zctx, dst, ent->size, ent->payload, ent->stored_size);
+    if (ZSTD_isError(r))
+        return nt_err_set(e, "fatbin entry at offset 0x%zx: zstd payload (%llu bytes at offset "
+                          "0x%zx): %s", ent->offset, (unsigned long long)ent->stored_size,
+                          ent->offset + ent->header_size, ZSTD_getErrorName(r));
+    if (r != ent->size)
+        return nt_err_set(e, "fatbin entry at offset 0x%zx: zstd payload gave %zu bytes, the "
+                          "header declares %llu", ent->offset, r,
+                          (unsigned long long)ent->size);
+    return 0;
+}
+
+static int inflate_lz4(const bin_entry *ent, uint8_t *dst, nt_err *e)
+{
+    if (ent->stored_size > INT32_MAX || ent->size > INT32_MAX)
+        return nt_err_set(e, "fatbin entry at offset 0x%zx: lz4 sizes %llu/%llu exceed what a "
+                          "block can hold", ent->offset, (unsigned long long)ent->stored_size,
+                          (unsigned long long)ent->size);
+    int r = LZ4_decompress_safe((const char *)ent->payload, (char *)dst, (int)ent->stored_size,
+                                (int)ent->size);
+    if (r < 0)
+        return nt_err_set(e, "fatbin entry at offset 0x%zx: lz4 payload (%llu bytes at offset "
+                          "0x%zx) is corrupt (error at input byte %d)", ent->offset,
+                          (unsigned long long)ent->stored_size,
+                          ent->offset + ent->header_size, -r - 1);
+    if ((uint64_t)r != ent->size)
+        return nt_err_set(e, "fatbin entry at offset 0x%zx: lz4 payload gave %d bytes, the "
+                          "header declares %llu", ent->offset, r,
+                          (unsigned long long)ent->size);
+    return 0;
+}
+
+int bin_entry_data(const bin_entry *ent, bin_buf *buf, const uint8_t **out, size_t *len,
+                   nt_err *e)
+{
+    if (ent->comp == BIN_COMP_NONE) {
+        *out = ent->payload;
+        *len = (size_t)ent->payload_size;
+        return 0;
+    }
+    if (ent->size == 0 || ent->size > BIN_MAX_PAYLOAD)
+        return nt_err_set(e, "fatbin entry at offset 0x%zx: uncompressed size %llu is not within "
+                          "1..%llu", ent->offset, (unsigned long long)ent->size,
+                          (unsigned long long)BIN_MAX_PAYLOAD);
+    /* lz4 cannot expand more than 255:1; anything above is corrupt. */
+    if (ent->comp == BIN_COMP_LZ4 && ent->size > ent->stored_size * 255 + 16)
+        return nt_err_set(e, "fatbin entry at offset 0x%zx: uncompressed size %llu is impossible "
+                          "for %llu bytes of lz4", ent->offset, (unsigned long long)ent->size,
+                          (unsigned long long)ent->stored_size);
+    uint8_t *dst = buf_reserve(buf, (size_t)ent->size);
+    int rc = ent->comp == BIN_COMP_ZSTD ? inflate_zstd(ent, buf, dst, e) : inflate_lz4(ent, dst, e);
+    if (rc < 0) return -1;
+    dst[ent->size] = 0;
+    *out = dst;
+    *len = (size_t)ent->size;
+    return 0;
+}

@@ -1,0 +1,144 @@
+/*
+ * drv.h — private to src/emu: the emulated CUDA driver's objects and the
+ * wrapper every traced driver API entry point goes through.
+ *
+ * Every entry point builds its CUPTI parameter block (generated_cuda_meta.h)
+ * first, gives it to the tracer at API_ENTER, and then runs the call on the
+ * block, so a callback that rewrites the block (the injector's launch swap)
+ * changes what the call does.
+ *
+ * Execution model: the emulator runs stream work synchronously, in issue
+ * order, on the calling thread; every stream is therefore always idle once
+ * a call returns.  Driver state is guarded by one recursive lock.
+ */
+#ifndef EMU_DRV_H
+#define EMU_DRV_H
+
+#include <pthread.h>
+#include <stdio.h>
+#include <cuda.h>
+/* generated_cuda_meta.h names the 32-bit "v1" types that cuda.h declares
+ * only for NVIDIA's own driver build; only pointers to the structs occur. */
+typedef unsigned int CUdeviceptr_v1;
+typedef struct CUDA_MEMCPY2D_v1_st CUDA_MEMCPY2D_v1;
+typedef struct CUDA_MEMCPY3D_v1_st CUDA_MEMCPY3D_v1;
+typedef struct CUDA_ARRAY_DESCRIPTOR_v1_st CUDA_ARRAY_DESCRIPTOR_v1;
+typedef struct CUDA_ARRAY3D_DESCRIPTOR_v1_st CUDA_ARRAY3D_DESCRIPTOR_v1;
+#include <generated_cuda_meta.h>
+#include <cupti_callbacks.h>
+#include <cupti_driver_cbid.h>
+#include "emu/emu.h"
+#include "emu/emu_trace.h"
+
+#define DRV_MAGIC_CTX  0x43545831u
+#define DRV_MAGIC_MOD  0x4d4f4431u
+#define DRV_MAGIC_FUNC 0x46554e31u
+#define DRV_MAGIC_STRM 0x53545231u
+#define DRV_MAGIC_EVT  0x45565431u
+#define DRV_MAGIC_LIB  0x4c494231u
+
+struct CUctx_st {
+    uint32_t magic;
+    uint32_t uid;
+    int      primary;
+    unsigned flags;
+    CUresult sticky;           /* a failed launch corrupts the context */
+};
+
+struct CUfunc_st {
+    uint32_t          magic;
+    struct CUmod_st  *mod;
+    emu_kernel       *k;
+    int               max_dyn_smem;  /* CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_... */
+    int               carveout;
+    int               cache_cfg;
+};
+
+struct CUmod_st {
+    uint32_t          magic;
+    uint32_t          id;
+    CUcontext         ctx;
+    emu_module       *em;
+    struct CUfunc_st *funcs;       /* one per kernel, same order */
+    int               nfuncs;
+    char             *image;       /* copy, for the MODULE_LOADED callback */
+    size_t            image_size;
+    struct CUlib_st  *lib;         /* owning library, or NULL */
+};
+
+struct CUlib_st {
+    uint32_t         magic;
+    struct CUmod_st *mod;
+};
+
+struct CUstream_st {
+    uint32_t  magic;
+    uint32_t  id;
+    CUcontext ctx;
+    unsigned  flags;
+    int       prio;
+};
+
+struct CUevent_st {
+    uint32_t magic;
+    unsigned flags;
+    int      recorded;
+    uint64_t t_ns;
+};
+
+/* ---- global state (drv_core.c) ------------------------------------------- */
+extern pthread_mutex_t drv_mu;
+extern int             drv_inited;
+extern const emu_tracer *drv_tracer;
+
+CUcontext drv_ctx(void);                  /* current context, or NULL */
+void      drv_set_ctx(CUcontext c);
+uint64_t  drv_now(void);                  /* ns, CUPTI's clock */
+uint32_t  drv_next_corr(void);
+void      drv_resource(uint32_t cbid, CUcontext ctx, CUstream s, void *desc);
+/* Stream id as CUPTI reports it (the NULL stream is 7, like the driver). */
+uint32_t  drv_stream_id(CUstream s);
+/* Checks a handle; NULL stream means the legacy default stream. */
+int       drv_stream_ok(CUstream s);
+/* Returns the current context's sticky error, or CUDA_SUCCESS. */
+CUresult  drv_need_ctx(void);
+
+/* ---- the call wrapper ------------------------------------------------------- */
+typedef struct drv_call {
+    uint32_t    cbid;
+    const char *name;
+    void       *params;
+    const char *symbol;
+    CUcontext   ctx;
+    uint32_t    corr;
+    uint64_t    corr_data;
+    CUresult    ret;
+    int         traced;
+} drv_call;
+
+void     drv_enter(drv_call *c, uint32_t cbid, const char *name, void *params,
+                   const char *symbol);
+CUresult drv_exit(drv_call *c);
+
+/* Runs `expr` (which reads the parameter block p) between API_ENTER and
+ * API_EXIT, under the driver lock; returns its CUresult. */
+#define DRV_CALL(id, p, expr) do {                                         \
+        drv_call c_;                                                       \
+        drv_enter(&c_, CUPTI_DRIVER_TRACE_CBID_##id, #id, &(p), NULL);     \
+        if (c_.ret == CUDA_SUCCESS) {                                      \
+            pthread_mutex_lock(&drv_mu);                                   \
+            c_.ret = (expr);                                               \
+            pthread_mutex_unlock(&drv_mu);                                 \
+        }                                                                  \
+        return drv_exit(&c_);                                              \
+    } while (0)
+
+/* Launch helpers (drv_launch.c). */
+CUresult drv_launch(CUfunction f, const unsigned grid[3], const unsigned block[3],
+                    unsigned smem, CUstream s, void **params, void **extra,
+                    uint32_t corr);
+
+/* emu_status -> CUresult */
+CUresult drv_status(int st);
+
+#endif

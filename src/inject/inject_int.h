@@ -1,0 +1,128 @@
+/* inject_int.h — internals of the injector, shared by its files only. */
+#ifndef NT_INJECT_INT_H
+#define NT_INJECT_INT_H
+
+#include <cuda.h>
+#include <cupti.h>
+
+#include "inject/inject.h"
+#include "binary/binary.h"
+
+/* ---- launch.c: one view of every launch entry point's parameter block --
+ * The CUPTI API_ENTER callback hands us the parameter block that the
+ * driver then uses (design decision 4): writing the function handle and
+ * the argument array there swaps the launch to the twin kernel. */
+typedef struct inj_launch {
+    CUpti_CallbackId cbid;
+    const char *api;            /* "cuLaunchKernel", ... for messages */
+    CUfunction *fn;             /* where the function handle lives */
+    unsigned grid[3], block[3];
+    unsigned shmem;
+    CUstream stream;
+    void ***kernel_params;      /* where kernelParams lives, or NULL */
+    void ***extra;              /* where extra lives, or NULL */
+    bool graph;                 /* graph launch: recorded, never probed */
+} inj_launch;
+
+/* Fills l from a driver-API callback's parameter block.  Returns 1 for a
+ * kernel launch (or a graph launch, with l->graph), 0 for other calls. */
+int inj_launch_decode(CUpti_CallbackId cbid, void *params, inj_launch *l);
+
+/* Scratch that holds a rewritten argument array until the launch call
+ * returns (the driver copies kernel arguments during the call).  One per
+ * thread; reused from launch to launch. */
+typedef struct inj_args {
+    void   **params;            /* kernelParams + the buffer pointer */
+    size_t   params_cap;
+    unsigned char *buf;         /* extra-style packed arguments */
+    size_t   buf_cap, buf_size;
+    void    *extra[5];
+    CUdeviceptr bufptr;         /* the probe buffer, pointed to by params */
+} inj_args;
+
+/* Rewrites l's arguments for the twin: the original nparams arguments
+ * followed by the probe buffer's device address, which the twin takes as
+ * its last parameter at byte offset param_offset (from the PTX layout).
+ * Handles kernelParams and extra-style (CU_LAUNCH_PARAM_BUFFER_*)
+ * arguments.  On error nothing in l's parameter block is changed. */
+int  inj_args_extend(inj_launch *l, size_t nparams, size_t param_offset,
+                     CUdeviceptr buffer, inj_args *a, nt_err *e);
+void inj_args_free(inj_args *a);
+
+/* ---- pool.c: probe buffers in flight, within a memory budget ---------
+ * A buffer pairs device memory (the probe writes it) with pinned host
+ * memory (the async copy lands there).  Buffers are kept by power-of-two
+ * size class and reused; the pool never holds more than `budget` bytes of
+ * device memory in flight or idle.  When a launch's buffer does not fit,
+ * acquire fails and that launch runs unprobed (we never wait on the GPU
+ * for the app's sake).  Thread-safe. */
+typedef struct inj_pool_ops {
+    /* Each returns 0 on success; the pool passes ctx through. */
+    int  (*dev_alloc)(void *ctx, size_t n, CUdeviceptr *p);
+    void (*dev_free)(void *ctx, CUdeviceptr p);
+    int  (*host_alloc)(void *ctx, size_t n, void **p);
+    void (*host_free)(void *ctx, void *p);
+    void *ctx;
+} inj_pool_ops;
+
+typedef struct inj_buf {
+    struct inj_buf *next;       /* free list link */
+    CUdeviceptr dev;
+    void       *host;
+    size_t      cap;            /* bytes, a power of two */
+    size_t      size;           /* bytes used by the current launch */
+} inj_buf;
+
+typedef struct inj_pool inj_pool;
+
+inj_pool *inj_pool_new(uint64_t budget, const inj_pool_ops *ops);
+/* A buffer of at least n bytes, or NULL with e saying why (over budget,
+ * allocation failed). */
+inj_buf  *inj_pool_acquire(inj_pool *p, size_t n, nt_err *e);
+void      inj_pool_release(inj_pool *p, inj_buf *b);
+/* Bytes of device memory held (in flight + idle), and the high-water mark. */
+uint64_t  inj_pool_held(inj_pool *p);
+uint64_t  inj_pool_peak(inj_pool *p);
+/* Frees every idle buffer and the pool; every acquired buffer must have
+ * been released (call at exit, after the collector has drained). */
+void      inj_pool_free(inj_pool *p);
+
+/* ---- modules.c: every module and library the app loads ----------------
+ * The image is copied at load time (the app may free it right after the
+ * load call); its PTX is extracted and indexed on the first launch of one
+ * of its kernels, so modules that are never launched cost one memcpy. */
+typedef struct inj_module {
+    uint64_t    handle;         /* CUmodule or CUlibrary, as an integer */
+    bool        is_library;
+    const char *origin;         /* "cuModuleLoadData", a file name, ... */
+    uint8_t    *image;          /* our copy; NULL when it could not be read */
+    size_t      size;
+    uint64_t    hash;           /* nt_hash64 of the image */
+    int64_t     col_id;         /* the collector's module id, 0 if none */
+    /* Filled by inj_module_ptx (once): */
+    bool        ptx_tried;
+    char       *ptx;            /* the chosen PTX text, NUL-terminated */
+    size_t      ptx_len;
+    unsigned    ptx_arch;       /* its sm_XX */
+    char       *no_ptx;         /* why there is none ("no PTX in the image") */
+} inj_module;
+
+typedef struct inj_modules {
+    nt_imap      by_handle;     /* handle -> inj_module* */
+    NT_VEC(inj_module *) all;
+} inj_modules;
+
+/* Records a module from the image the app passed (size unknown: derived
+ * from the image) or from a file.  Returns the record (never NULL); a
+ * record whose image could not be read has image == NULL and no_ptx set. */
+inj_module *inj_module_add(inj_modules *ms, uint64_t handle, bool is_library,
+                           const void *image, const char *file, const char *origin);
+inj_module *inj_module_find(inj_modules *ms, uint64_t handle);
+void        inj_module_remove(inj_modules *ms, uint64_t handle);
+/* Picks the PTX to instrument for a device of compute capability sm:
+ * the newest PTX whose target is not newer than sm.  Returns 0, or -1
+ * with m->no_ptx saying why. */
+int         inj_module_ptx(inj_module *m, unsigned sm);
+void        inj_modules_free(inj_modules *ms);
+
+#endif

@@ -1,0 +1,141 @@
+/* modules.c — the modules and libraries the app loads, and their PTX. */
+#include "inject/inject_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void inj_module_no_ptx(inj_module *m, const char *fmt, const char *arg)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, fmt, arg);
+    free(m->no_ptx);
+    m->no_ptx = nt_xstrdup(buf);
+}
+
+inj_module *inj_module_add(inj_modules *ms, uint64_t handle, bool is_library,
+                           const void *image, const char *file, const char *origin)
+{
+    inj_module *m = nt_xcalloc(1, sizeof *m);
+    m->handle = handle;
+    m->is_library = is_library;
+    m->origin = nt_xstrdup(file ? file : origin);
+    nt_err e = {0};
+    nt_file f = {0};
+    size_t max_len = SIZE_MAX;
+    if (file) {
+        /* The file's bytes plus a NUL, so plain PTX text is an image too. */
+        if (nt_file_open(&f, file, &e) == 0) {
+            image = f.data;
+            max_len = f.size + 1;
+        } else {
+            image = NULL;
+        }
+    }
+    if (image) {
+        bin_kind kind;
+        size_t size;
+        if (bin_image_size(image, max_len, &kind, &size, &e) == 0) {
+            /* A wrapper points at the fatbin; copy that instead. */
+            const void *fb;
+            size_t fbsize;
+            if (kind == BIN_FATBIN_WRAPPER && bin_wrapper_target(image, &fb, &fbsize, &e) == 0) {
+                image = fb;
+                size = fbsize;
+            }
+            m->image = nt_xmalloc(size ? size : 1);
+            memcpy(m->image, image, size);
+            m->size = size;
+        }
+    }
+    nt_file_close(&f);
+    if (!m->image) {
+        m->ptx_tried = true;
+        inj_module_no_ptx(m, "image not readable: %s", e.set ? e.msg : "no image");
+    } else {
+        m->hash = nt_hash64(m->image, m->size, 0);
+    }
+    /* A handle value reused after an unload replaces the old record. */
+    inj_module_remove(ms, handle);
+    nt_imap_put(&ms->by_handle, handle, (uint64_t)(uintptr_t)m);
+    nt_vec_push(&ms->all, m);
+    return m;
+}
+
+inj_module *inj_module_find(inj_modules *ms, uint64_t handle)
+{
+    uint64_t v;
+    return nt_imap_get(&ms->by_handle, handle, &v) ? (inj_module *)(uintptr_t)v : NULL;
+}
+
+/* Unlinks the handle; the record stays (kernels may still point at it)
+ * and is freed with the registry. */
+void inj_module_remove(inj_modules *ms, uint64_t handle)
+{
+    nt_imap_del(&ms->by_handle, handle);
+}
+
+typedef struct ptx_pick {
+    unsigned sm;
+    unsigned best_arch;
+    char    *best;
+    size_t   best_len;
+    unsigned newest_seen;
+    unsigned count;
+} ptx_pick;
+
+static int inj_pick_ptx(void *ctx, const bin_ptx *p)
+{
+    ptx_pick *k = ctx;
+    k->count++;
+    if (p->arch > k->newest_seen) k->newest_seen = p->arch;
+    /* arch 0 (unknown, e.g. plain PTX text) is accepted as a last resort. */
+    bool fits = p->arch <= k->sm;
+    if (fits && (!k->best || p->arch > k->best_arch)) {
+        free(k->best);
+        k->best = nt_xstrndup(p->text, p->len);
+        k->best_len = p->len;
+        k->best_arch = p->arch;
+    }
+    return 0;
+}
+
+int inj_module_ptx(inj_module *m, unsigned sm)
+{
+    if (m->ptx_tried) return m->ptx ? 0 : -1;
+    m->ptx_tried = true;
+    ptx_pick k = {.sm = sm};
+    nt_err e = {0};
+    if (bin_foreach_ptx(m->image, m->size, inj_pick_ptx, &k, &e) < 0) {
+        free(k.best);
+        inj_module_no_ptx(m, "image malformed: %s", e.msg);
+        return -1;
+    }
+    if (!k.best) {
+        if (!k.count) inj_module_no_ptx(m, "%sno PTX in the module (SASS only)", "");
+        else {
+            char msg[128];
+            snprintf(msg, sizeof msg, "sm_%u; the module's PTX targets sm_%u", sm, k.newest_seen);
+            inj_module_no_ptx(m, "no PTX for this device (%s)", msg);
+        }
+        return -1;
+    }
+    m->ptx = k.best;
+    m->ptx_len = k.best_len;
+    m->ptx_arch = k.best_arch;
+    return 0;
+}
+
+void inj_modules_free(inj_modules *ms)
+{
+    for (size_t i = 0; i < ms->all.n; i++) {
+        inj_module *m = ms->all.v[i];
+        free(m->image);
+        free(m->ptx);
+        free(m->no_ptx);
+        free((char *)m->origin);
+        free(m);
+    }
+    nt_vec_free(&ms->all);
+    nt_imap_free(&ms->by_handle);
+}

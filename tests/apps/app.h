@@ -1,0 +1,82 @@
+/*
+ * app.h — shared by the test apps: plain C on the CUDA driver API that run
+ * unchanged on a real GPU and on the emulator (LD_LIBRARY_PATH=build/emu).
+ * Each app loads its kernels as PTX from the directory given as argv[1]
+ * (default: $NT_KERNEL_DIR, then build/fixtures/kernels), checks its own
+ * results and exits 0 only when they are right.
+ */
+#ifndef APP_H
+#define APP_H
+
+#include <cuda.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CK(x) do {                                                          \
+        CUresult r_ = (x);                                                  \
+        if (r_ != CUDA_SUCCESS) {                                           \
+            const char *s_ = NULL;                                          \
+            cuGetErrorName(r_, &s_);                                        \
+            fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__,   \
+                    #x, s_ ? s_ : "?");                                     \
+            exit(1);                                                        \
+        }                                                                   \
+    } while (0)
+
+#define EXPECT(cond, ...) do {                                              \
+        if (!(cond)) {                                                      \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                   \
+            fputc('\n', stderr);                                            \
+            exit(1);                                                        \
+        }                                                                   \
+    } while (0)
+
+static inline CUcontext app_init(void)
+{
+    CUdevice dev;
+    CUcontext ctx;
+    CK(cuInit(0));
+    CK(cuDeviceGet(&dev, 0));
+    CK(cuDevicePrimaryCtxRetain(&ctx, dev));
+    CK(cuCtxSetCurrent(ctx));
+    return ctx;
+}
+
+static inline void app_fini(void)
+{
+    CK(cuCtxSynchronize());
+    CK(cuDevicePrimaryCtxRelease(0));
+}
+
+/* Loads <dir>/<name>.ptx with cuModuleLoadData. */
+static inline CUmodule app_module(int argc, char **argv, const char *name)
+{
+    const char *dir = argc > 1 ? argv[1] : getenv("NT_KERNEL_DIR");
+    if (!dir) dir = "build/fixtures/kernels";
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.ptx", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) { perror(path); exit(1); }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = malloc((size_t)n + 1);
+    if (!text || fread(text, 1, (size_t)n, f) != (size_t)n) { fprintf(stderr, "%s: read error\n", path); exit(1); }
+    text[n] = 0;
+    fclose(f);
+    CUmodule m;
+    CK(cuModuleLoadData(&m, text));
+    free(text);
+    return m;
+}
+
+/* Deterministic pseudo-random numbers (xorshift). */
+static inline unsigned app_rand(unsigned *s)
+{
+    *s ^= *s << 13; *s ^= *s >> 17; *s ^= *s << 5;
+    return *s;
+}
+
+#endif
