@@ -165,7 +165,7 @@ typedef struct prb_block {
 typedef struct prb_field {
     const char *name;
     prb_type    type;
-    uint32_t    offset;    /* byte offset in the record */
+    uint32_t    offset;    /* byte offset in the record (a pred is a u32) */
     int32_t     value;     /* the FIELD state value */
 } prb_field;
 
@@ -175,7 +175,10 @@ typedef struct prb_map {
     uint32_t    record_size;   /* multiple of 8 */
     bool        is_counters;   /* the implicit map of the counters */
     bool        internal;      /* ntrace's own (block exit ticket) */
-    NT_VEC(prb_field) fields;  /* sorted: by size, largest first, then name */
+    NT_VEC(prb_field) fields;  /* in record order: as declared with the
+                                  {{name, type}, ...} form, else largest
+                                  first, then by name; offsets from
+                                  buf_record_layout (buffer.h) */
 } prb_map;
 
 typedef enum prb_ckind { PRB_CNT_SUM, PRB_CNT_MAX } prb_ckind;

@@ -283,7 +283,7 @@ static void codegen_per_construct(void **state)
                          "nt.before 'st.global*'",
                          "p.rec.a = p.addr; p.rec.g = p.guard; p.rec.s = p.space; p:save()"),
                 "basic.sm90", VADD);
-    EXPECT(t, "mov.u64 %__pvd", "add.u64 %__pvd", "st.global.u8", "mov.u32 %__pvu");
+    EXPECT(t, "mov.u64 %__pvd", "add.u64 %__pvd", "selp.u32", "mov.u32 %__pvu");
     free(t);
 }
 

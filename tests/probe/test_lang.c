@@ -37,12 +37,13 @@ static void maps_layout_and_default_record(void **state)
     const prb_map *m = &p->maps.v[p->default_map];
     assert_string_equal(m->name, "rec");
     assert_int_equal(m->cap, 3);
-    /* largest first, then by name: start@0 stop@8 sm@16 ok@20, 24 bytes */
+    /* largest first, then by name: start@0 stop@8 ok@16 sm@20 (a pred is
+     * stored as a u32), 24 bytes */
     assert_string_equal(m->fields.v[0].name, "start");
     assert_string_equal(m->fields.v[1].name, "stop");
-    assert_string_equal(m->fields.v[2].name, "sm");
+    assert_string_equal(m->fields.v[2].name, "ok");
     assert_int_equal(m->fields.v[2].offset, 16);
-    assert_string_equal(m->fields.v[3].name, "ok");
+    assert_string_equal(m->fields.v[3].name, "sm");
     assert_int_equal(m->fields.v[3].offset, 20);
     assert_int_equal(m->record_size, 24);
     const prb_map *ev = &p->maps.v[1];
@@ -58,6 +59,29 @@ static void maps_layout_and_default_record(void **state)
     assert_non_null(strstr(d, "save ev  ; line 8"));
     free(d);
     prb_free(p);
+}
+
+static void maps_in_declared_order(void **state)
+{
+    /* the list form keeps the order written; offsets are buffer.h's C-struct
+     * layout: b@0, a@8 (aligned), c@16, 24 bytes */
+    prb_probe *p = pt_compile(PT_PROBE("map = nt.map { {'b', 'u32'}, {'a', 'u64'}, {'c', 's32'} },\n",
+                                       "nt.at 'kernel.entry'", "p.rec.a = nt.clock64()"));
+    const prb_map *m = &p->maps.v[p->default_map];
+    assert_string_equal(m->fields.v[0].name, "b");
+    assert_int_equal(m->fields.v[0].offset, 0);
+    assert_string_equal(m->fields.v[1].name, "a");
+    assert_int_equal(m->fields.v[1].offset, 8);
+    assert_string_equal(m->fields.v[2].name, "c");
+    assert_int_equal(m->fields.v[2].offset, 16);
+    assert_int_equal(m->record_size, 24);
+    prb_free(p);
+    pt_fails(PT_PROBE("map = nt.map { {'b', 'u32'}, a = 'u64' },\n", "nt.at 'kernel.entry'", ""),
+             "write all fields as");
+    pt_fails(PT_PROBE("map = nt.map { {'b', 'u32'}, {'b', 'u64'} },\n", "nt.at 'kernel.entry'", ""),
+             "field 'b' is declared twice");
+    pt_fails(PT_PROBE("map = nt.map { {'b'} },\n", "nt.at 'kernel.entry'", ""),
+             "entry 1 must be");
 }
 
 static void arithmetic_types_and_constants(void **state)
@@ -296,6 +320,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(maps_layout_and_default_record),
+        cmocka_unit_test(maps_in_declared_order),
         cmocka_unit_test(arithmetic_types_and_constants),
         cmocka_unit_test(type_errors_point_at_the_line),
         cmocka_unit_test(comparisons_are_methods),
