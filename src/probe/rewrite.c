@@ -62,30 +62,22 @@ uint32_t prb_region_id(const char *name, size_t n)
     return (uint32_t)nt_hash64(name, n, 0);
 }
 
-/* Inserts each line of text (from the generator) as its own raw
- * statement, before pos (after=false) or after it. */
+/* Inserts the generator's text (lines ending in '\n', each indented) as
+ * one raw statement before pos (after=false) or after it; returns the
+ * statement (pos when the text is empty).  One statement per insertion
+ * keeps big kernels cheap: the printer writes it verbatim. */
 static ptx_stmt *insert_text(ptx_module *m, ptx_stmt *pos, bool after, const char *text)
 {
-    const char *s = text;
-    ptx_stmt *last = pos;
-    while (*s) {
-        while (*s == '\t' || *s == ' ') s++;
-        const char *nl = strchr(s, '\n');
-        size_t n = nl ? (size_t)(nl - s) : strlen(s);
-        if (n) {
-            char *line = nt_xstrndup(s, n);
-            ptx_stmt *st = ptx_raw_new(m, line);
-            free(line);
-            if (after) {
-                ptx_insert_after(last, st);
-                last = st;
-            } else {
-                ptx_insert_before(pos, st);
-            }
-        }
-        s += n + (nl ? 1 : 0);
-    }
-    return last;
+    while (*text == '\t' || *text == ' ') text++;
+    size_t n = strlen(text);
+    while (n && text[n - 1] == '\n') n--;
+    if (!n) return pos;
+    char *t = nt_xstrndup(text, n);
+    ptx_stmt *st = ptx_raw_new(m, t);
+    free(t);
+    if (after) ptx_insert_after(pos, st);
+    else ptx_insert_before(pos, st);
+    return st;
 }
 
 static prb_space space_of(unsigned sp)
@@ -232,6 +224,9 @@ static int check_names(const ptx_module *m, const ptx_func *fn, const char *para
         if (ptx_str_eq(fn->params[i].name, param))
             return nt_err_set(e, "kernel %.*s already has a parameter %s (instrumented "
                               "twice?)", (int)fn->name.n, fn->name.s, param);
+    if (m->address_size == 32)
+        return nt_err_set(e, ".address_size 32 modules are not supported by probes "
+                          "(the buffer pointer is 64-bit)");
     if (m->ver_major && (m->ver_major * 10 + m->ver_minor) < 62)
         return nt_err_set(e, "PTX .version %d.%d is older than 6.2, which probes need "
                           "(activemask, vote.sync)", m->ver_major, m->ver_minor);

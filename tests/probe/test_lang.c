@@ -300,18 +300,9 @@ static void raw_ptx(void **state)
 
 static void shipped_probes_compile(void **state)
 {
-    static const char *const names[] = {
-        "block_sched", "gmem_bytes", "barrier_wait", "mem_wait", "kernel_time", "dmat",
-        "tensor_ops", "instr_mix", "branch_divergence", "regions",
-    };
-    for (size_t i = 0; i < NT_ARRAY_LEN(names); i++) {
-        char path[256];
-        snprintf(path, sizeof path, "probes/%s.lua", names[i]);
-        nt_err e = {0};
-        prb_probe *p = prb_compile_file(path, "lua", NULL, &e);
-        if (!p) fprintf(stderr, "%s\n", e.msg);
-        assert_non_null(p);
-        assert_string_equal(p->name, names[i]);
+    for (size_t i = 0; i < NT_ARRAY_LEN(pt_shipped); i++) {
+        prb_probe *p = pt_shipped_probe(pt_shipped[i]);
+        assert_string_equal(p->name, pt_shipped[i]);
         prb_free(p);
     }
 }
