@@ -345,12 +345,7 @@ static ptx_stmt *parse_regdecl(ptx_parser *P)
         }
     }
     if (!type) ptx_lex_expected(LX, "a register type after .reg");
-    size_t base = P->ops.n;   /* reuse nothing: count sets directly */
-    (void)base;
-    ptx_regset tmp[64];
-    uint32_t n = 0;
-    ptx_regset *heap = NULL;
-    uint32_t hcap = 0;
+    size_t base = P->rsets.n;
     for (;;) {
         if (LX->t.k != T_WORD || LX->t.s[0] == '.') ptx_lex_expected(LX, "register name");
         ptx_regset rs = {tok_str(&LX->t), 0, 0, type, vec, align};
@@ -365,17 +360,12 @@ static ptx_stmt *parse_regdecl(ptx_parser *P)
             next(P);
             expect(P, '>', "'>' after register count");
         }
-        if (n < 64) {
-            tmp[n++] = rs;
-        } else {
-            if (n - 64 >= hcap) { hcap = hcap ? hcap * 2 : 64; heap = nt_xrealloc(heap, hcap * sizeof *heap); }
-            heap[n++ - 64] = rs;
-        }
+        nt_vec_push(&P->rsets, rs);
         if (LX->t.k == ',') { next(P); continue; }
         if (LX->t.k == ';') { next(P); break; }
-        free(heap);
         ptx_lex_expected(LX, "',' or ';' in .reg declaration");
     }
+    uint32_t n = (uint32_t)(P->rsets.n - base);
     ptx_regdecl *d = nt_arena_alloc(A, sizeof *d);
     memset(d, 0, sizeof *d);
     d->st.kind = PTX_ST_REG;
@@ -383,10 +373,10 @@ static ptx_stmt *parse_regdecl(ptx_parser *P)
     d->nsets = n;
     d->sets = nt_arena_alloc(A, n * sizeof *d->sets);
     for (uint32_t i = 0; i < n; i++) {
-        d->sets[i] = i < 64 ? tmp[i] : heap[i - 64];
+        d->sets[i] = P->rsets.v[base + i];
         add_regset(P, &d->sets[i]);
     }
-    free(heap);
+    P->rsets.n = base;
     return &d->st;
 }
 
@@ -405,20 +395,19 @@ static ptx_stmt *parse_after_label(ptx_parser *P, ptx_str name, uint32_t line)
         tg->calltargets = t.s[1] == 'c';
         tg->label = name;
         next(P);
-        NT_VEC(ptx_str) v = {0};
+        size_t base = P->strs.n;
         for (;;) {
-            if (LX->t.k != T_WORD || LX->t.s[0] == '.') { nt_vec_free(&v); ptx_lex_expected(LX, "a target name"); }
-            nt_vec_push(&v, tok_str(&LX->t));
+            if (LX->t.k != T_WORD || LX->t.s[0] == '.') ptx_lex_expected(LX, "a target name");
+            nt_vec_push(&P->strs, tok_str(&LX->t));
             next(P);
             if (LX->t.k == ',') { next(P); continue; }
             if (LX->t.k == ';') { next(P); break; }
-            nt_vec_free(&v);
             ptx_lex_expected(LX, "',' or ';' in target list");
         }
-        tg->n = (uint32_t)v.n;
-        tg->names = nt_arena_alloc(A, v.n * sizeof *tg->names);
-        memcpy(tg->names, v.v, v.n * sizeof *tg->names);
-        nt_vec_free(&v);
+        tg->n = (uint32_t)(P->strs.n - base);
+        tg->names = nt_arena_alloc(A, tg->n * sizeof *tg->names);
+        memcpy(tg->names, P->strs.v + base, tg->n * sizeof *tg->names);
+        P->strs.n = base;
         add_label_name(P, name, &tg->st);
         return &tg->st;
     }
@@ -573,8 +562,8 @@ void ptx_parse_body(ptx_parser *P, ptx_func *fn)
     }
     parse_block(P, &fn->body);
     fn->nsets = fn->sets_cap_ = (uint32_t)P->sets.n;
-    fn->sets = nt_arena_alloc(A, P->sets.n * sizeof *fn->sets);
-    memcpy(fn->sets, P->sets.v, P->sets.n * sizeof *fn->sets);
+    fn->sets = nt_arena_alloc(A, (P->sets.n ? P->sets.n : 1) * sizeof *fn->sets);
+    if (P->sets.n) memcpy(fn->sets, P->sets.v, P->sets.n * sizeof *fn->sets);
     for (size_t i = 0; i < P->labelrefs.n; i++) {
         ptx_operand *o = P->labelrefs.v[i];
         if (nt_map_get(&P->labels, o->name.s, o->name.n, NULL)) o->kind = PTX_OPND_LABEL;

@@ -6,6 +6,9 @@
 #include "ptx/ptx_int.h"
 
 #include <stdlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 typedef struct scan {
     const char *base, *p, *end;
@@ -67,9 +70,42 @@ static ptx_str word(scan *s)
 
 /* Characters that matter inside a body or declaration. */
 static const uint8_t special[256] = {
-    ['{'] = 1, ['}'] = 1, ['"'] = 1, ['/'] = 1, ['\n'] = 1, [';'] = 1,
-    ['('] = 1, [')'] = 1,
+    ['{'] = 1, ['}'] = 1, ['"'] = 1, ['/'] = 1, [';'] = 1, ['('] = 1, [')'] = 1,
 };
+
+/* Advances over bytes that are not special (newlines are not special
+ * here: they are counted), 16 at a time with SSE2. */
+static const char *skip_plain(const char *p, const char *end, uint32_t *line)
+{
+#ifdef __SSE2__
+    const __m128i nl = _mm_set1_epi8('\n'), lb = _mm_set1_epi8('{'),
+                  rb = _mm_set1_epi8('}'), qu = _mm_set1_epi8('"'),
+                  sl = _mm_set1_epi8('/'), se = _mm_set1_epi8(';'),
+                  lp = _mm_set1_epi8('('), rp = _mm_set1_epi8(')');
+    while (p + 16 <= end) {
+        __m128i v = _mm_loadu_si128((const __m128i *)p);
+        __m128i sp = _mm_or_si128(
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lb), _mm_cmpeq_epi8(v, rb)),
+                         _mm_or_si128(_mm_cmpeq_epi8(v, qu), _mm_cmpeq_epi8(v, sl))),
+            _mm_or_si128(_mm_cmpeq_epi8(v, se),
+                         _mm_or_si128(_mm_cmpeq_epi8(v, lp), _mm_cmpeq_epi8(v, rp))));
+        unsigned ms = (unsigned)_mm_movemask_epi8(sp);
+        unsigned mn = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl));
+        if (ms) {
+            unsigned k = (unsigned)__builtin_ctz(ms);
+            *line += (uint32_t)__builtin_popcount(mn & ((1u << k) - 1));
+            return p + k;
+        }
+        *line += (uint32_t)__builtin_popcount(mn);
+        p += 16;
+    }
+#endif
+    while (p < end && !special[(uint8_t)*p]) {
+        *line += *p == '\n';
+        p++;
+    }
+    return p;
+}
 
 enum { TO_DECL, TO_SEMI, TO_BODY };
 
@@ -86,17 +122,11 @@ static int scan_to(scan *s, int mode)
     uint32_t line = s->line;
     int r = -1;
     while (p < end) {
-        /* fast skip of ordinary bytes */
-        while (p + 8 <= end && !special[(uint8_t)p[0]] && !special[(uint8_t)p[1]] &&
-               !special[(uint8_t)p[2]] && !special[(uint8_t)p[3]] &&
-               !special[(uint8_t)p[4]] && !special[(uint8_t)p[5]] &&
-               !special[(uint8_t)p[6]] && !special[(uint8_t)p[7]])
-            p += 8;
+        /* fast skip of ordinary bytes, newlines counted on the way */
+        p = skip_plain(p, end, &line);
         if (p >= end) break;
         char c = *p;
-        if (!special[(uint8_t)c]) { p++; continue; }
         switch (c) {
-        case '\n': line++; p++; break;
         case '"':
             p++;
             while (p < end && *p != '"' && *p != '\n') { if (*p == '\\' && p + 1 < end) p++; p++; }
@@ -292,7 +322,8 @@ static int index_item(ptx_index *ix, scan *s)
             if (s->p >= s->end || !wordc[(unsigned char)*s->p])
                 return scan_fail(s, s->p, "expected a variable name in declaration", NULL);
             w = word(s);
-            if (w.s[0] != '.') break;
+            /* attributes and their numbers (".align 4") come first */
+            if (w.s[0] != '.' && !(w.s[0] >= '0' && w.s[0] <= '9')) break;
         }
         it.name = w;
         r = scan_to(s, TO_SEMI);

@@ -7,8 +7,7 @@
 typedef struct iwalk {
     ptx_lex *L;
     const ptx_var *v;
-    bool decode;
-    NT_VEC(ptx_init) out;
+    ptx_initvec *out;         /* NULL: check the syntax only */
     uint64_t D[PTX_MAX_DIMS + 1];
     unsigned nd;
 } iwalk;
@@ -76,10 +75,10 @@ static void scalar(iwalk *w, uint64_t index)
     } else {
         ptx_lex_expected(L, "an initializer value");
     }
-    if (w->decode) {
+    if (w->out) {
         it.text = (ptx_str){s, (uint32_t)(L->t.s - s)};
         while (it.text.n && strchr(" \t\r\n", it.text.s[it.text.n - 1])) it.text.n--;
-        nt_vec_push(&w->out, it);
+        nt_vec_push(w->out, it);
     }
 }
 
@@ -105,45 +104,43 @@ static uint64_t list(iwalk *w, unsigned depth, uint64_t start)
     return cur - start;
 }
 
-int ptx_init_walk(ptx_lex *lx, ptx_module *m, ptx_var *v, bool decode)
+int ptx_init_walk(ptx_lex *lx, ptx_module *m, ptx_var *v, ptx_initvec *out)
 {
     iwalk w;
     memset(&w, 0, sizeof w);
     w.L = lx;
     w.v = v;
-    w.decode = decode;
+    w.out = out;
     for (unsigned i = 0; i < v->ndims; i++) w.D[w.nd++] = v->dims[i];
     if (v->vec > 1) w.D[w.nd++] = v->vec;
     if (lx->t.k == '{') list(&w, 0, 0);
     else scalar(&w, 0);
-    if (decode) {
-        v->ninit = (uint32_t)w.out.n;
-        v->init = nt_arena_alloc(&m->arena, (w.out.n ? w.out.n : 1) * sizeof *v->init);
-        if (w.out.n) memcpy(v->init, w.out.v, w.out.n * sizeof *v->init);
-        nt_vec_free(&w.out);
-    }
+    return 0;
+}
+
+/* The setjmp frame is kept apart from the caller's locals. */
+static int decode(ptx_module *m, ptx_var *v, ptx_initvec *out, nt_err *e)
+{
+    jmp_buf jb;
+    ptx_lex lx;
+    if (setjmp(jb)) return -1;
+    ptx_lex_init(&lx, m->text ? m->text : v->init_text.s, v->init_text.s,
+                 v->init_text.s + v->init_text.n, v->line, m->file, e, &jb);
+    ptx_init_walk(&lx, m, v, out);
+    if (lx.t.k != T_EOF) ptx_lex_fail(&lx, NULL, "trailing text after the initializer");
     return 0;
 }
 
 int ptx_var_init_elems(ptx_module *m, ptx_var *v, nt_err *e)
 {
     if (v->init || !v->has_init) return 0;
-    jmp_buf jb;
-    ptx_lex lx;
-    /* errors inside free the partial vector via the walker's own path:
-     * the syntax was checked at parse time, so this only fails on text
-     * changed behind our back */
-    if (setjmp(jb)) return -1;
-    uint32_t line = v->line;
-    ptx_lex_init(&lx, m->text ? m->text : v->init_text.s, v->init_text.s,
-                 v->init_text.s + v->init_text.n, line, m->file, e, &jb);
-    ptx_init_walk(&lx, m, v, true);
-    if (lx.t.k != T_EOF) {
-        nt_err_set(e, "%s:%u: trailing text after initializer of %.*s", m->file, line,
-                   (int)v->name.n, v->name.s);
-        v->init = NULL;
-        v->ninit = 0;
-        return -1;
+    ptx_initvec out = {0};
+    int rc = decode(m, v, &out, e);
+    if (rc == 0) {
+        v->ninit = (uint32_t)out.n;
+        v->init = nt_arena_alloc(&m->arena, (out.n ? out.n : 1) * sizeof *v->init);
+        if (out.n) memcpy(v->init, out.v, out.n * sizeof *v->init);
     }
-    return 0;
+    nt_vec_free(&out);
+    return rc;
 }

@@ -120,9 +120,11 @@ void ptx_lex_next(ptx_lex *L)
         p++;
         /* a directive or type word is one component: ".reg.b32" is two
          * words (ptxas accepts it without the blank) */
-        bool dir = c == '.';
         for (;;) {
-            while (p < end && wordc[(unsigned char)*p] && !(dir && *p == '.')) p++;
+            if (c == '.')
+                while (p < end && wordc[(unsigned char)*p] && *p != '.') p++;
+            else
+                while (p < end && wordc[(unsigned char)*p]) p++;
             /* "::" continues a word (".shared::cta"); one ':' ends it. */
             if (p + 2 < end && p[0] == ':' && p[1] == ':' &&
                 wordc[(unsigned char)p[2]]) {

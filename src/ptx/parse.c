@@ -161,7 +161,7 @@ ptx_var *ptx_parse_var(ptx_parser *P, uint8_t linkage, bool param,
         v->has_init = 1;
         const char *s = LX->t.s;
         ptx_lex sub = *LX;
-        ptx_init_walk(&sub, P->m, v, false);
+        ptx_init_walk(&sub, P->m, v, NULL);
         /* sub stopped at the token after the initializer */
         *LX = sub;
         /* text span: from s to the end of the last initializer token */
@@ -175,29 +175,26 @@ ptx_var *ptx_parse_var(ptx_parser *P, uint8_t linkage, bool param,
 uint32_t ptx_parse_params(ptx_parser *P, ptx_var **out)
 {
     expect(P, '(', "'('");
-    NT_VEC(ptx_var) tmp = {0};
+    size_t base = P->pvars.n;
     if (!is_punct(P, ')')) {
         for (;;) {
-            if (LX->t.k != T_WORD || LX->t.s[0] != '.') {
-                nt_vec_free(&tmp);
+            if (LX->t.k != T_WORD || LX->t.s[0] != '.')
                 ptx_lex_expected(LX, "'.param' or '.reg' parameter declaration");
-            }
             ptx_var *v = ptx_parse_var(P, PTX_LINK_NONE, true, NULL);
-            nt_vec_push(&tmp, *v);
+            nt_vec_push(&P->pvars, *v);
             if (is_punct(P, ',')) { next(P); continue; }
             if (is_punct(P, ')')) break;
-            nt_vec_free(&tmp);
             ptx_lex_expected(LX, "',' or ')' after parameter");
         }
     }
     next(P);
-    uint32_t n = (uint32_t)tmp.n;
+    uint32_t n = (uint32_t)(P->pvars.n - base);
     *out = NULL;
     if (n) {
         *out = nt_arena_alloc(A, n * sizeof **out);
-        memcpy(*out, tmp.v, n * sizeof **out);
+        memcpy(*out, P->pvars.v + base, n * sizeof **out);
     }
-    nt_vec_free(&tmp);
+    P->pvars.n = base;
     return n;
 }
 
@@ -230,7 +227,7 @@ static void parse_func(ptx_parser *P, uint8_t linkage, const char *start,
                                            : "function name after .func");
     if (is_punct(P, '(')) fn->nparams = ptx_parse_params(P, &fn->params);
     fn->params_cap_ = fn->nparams;
-    NT_VEC(ptx_str) extra = {0};
+    size_t xbase = P->strs.n;
     while (LX->t.k == T_WORD && LX->t.s[0] == '.') {
         ptx_tok t = LX->t;
         if (tok_is(&t, ".maxnreg")) { next(P); fn->maxnreg = (uint32_t)expect_uint(P, "register count"); }
@@ -261,15 +258,15 @@ static void parse_func(ptx_parser *P, uint8_t linkage, const char *start,
                 next(P);
                 if (semi) break;
             }
-            nt_vec_push(&extra, ((ptx_str){s, (uint32_t)(e - s)}));
+            nt_vec_push(&P->strs, ((ptx_str){s, (uint32_t)(e - s)}));
         }
     }
-    if (extra.n) {
-        fn->nextra = (uint32_t)extra.n;
-        fn->extra = nt_arena_alloc(A, extra.n * sizeof *fn->extra);
-        memcpy(fn->extra, extra.v, extra.n * sizeof *fn->extra);
+    if (P->strs.n > xbase) {
+        fn->nextra = (uint32_t)(P->strs.n - xbase);
+        fn->extra = nt_arena_alloc(A, fn->nextra * sizeof *fn->extra);
+        memcpy(fn->extra, P->strs.v + xbase, fn->nextra * sizeof *fn->extra);
     }
-    nt_vec_free(&extra);
+    P->strs.n = xbase;
     const char *end;
     if (is_punct(P, ';')) {
         end = LX->t.s + 1;
@@ -338,7 +335,9 @@ static void parse_target(ptx_parser *P, ptx_dir *d)
 /* Consumes tokens through the end of a .section block "{ ... }". */
 static void parse_section(ptx_parser *P, ptx_dir *d)
 {
-    next(P);   /* section name */
+    next(P);   /* .section */
+    if (LX->t.k != T_WORD) ptx_lex_expected(LX, "section name after .section");
+    next(P);   /* its name */
     if (!is_punct(P, '{')) ptx_lex_expected(LX, "'{' after .section name");
     int depth = 0;
     for (;;) {
@@ -495,6 +494,9 @@ void ptx_parser_free(ptx_parser *P)
     nt_vec_free(&P->labelrefs);
     nt_vec_free(&P->sets);
     nt_vec_free(&P->ops);
+    nt_vec_free(&P->pvars);
+    nt_vec_free(&P->strs);
+    nt_vec_free(&P->rsets);
 }
 
 ptx_module *ptx_parse(const char *text, size_t len, const char *file,

@@ -835,6 +835,9 @@ typedef struct ptx_cfg {
 ptx_cfg *ptx_cfg_build(ptx_module *m, const ptx_func *fn, nt_err *e);
 /* Successor j of block b. */
 static inline uint32_t ptx_bb_succ(const ptx_bb *b, uint32_t j)
-{ return b->nsucc > 2 ? b->succ_many[j] : b->succ[j]; }
+{
+    const uint32_t *s = b->nsucc > 2 ? b->succ_many : b->succ;
+    return s[j];
+}
 
 #endif /* NT_PTX_H */

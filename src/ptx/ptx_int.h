@@ -98,6 +98,12 @@ typedef struct ptx_parser {
     NT_VEC(ptx_operand *) labelrefs;/* SYM operands that may be labels */
     NT_VEC(ptx_regset *)  sets;     /* its register sets */
     NT_VEC(ptx_operand)   ops;      /* scratch operand stack */
+    /* Scratch stacks (a user takes the top from a saved base and truncates
+     * back): they belong to the parser so an error's longjmp leaks
+     * nothing; ptx_parser_free releases them. */
+    NT_VEC(ptx_var)       pvars;
+    NT_VEC(ptx_str)       strs;
+    NT_VEC(ptx_regset)    rsets;
     const char *body_end;           /* just past the '}' of the last body */
 } ptx_parser;
 
@@ -122,7 +128,8 @@ void ptx_parse_loc(ptx_parser *P, ptx_dir *d);
 /* Initializer after '=' (lx at its first token): checks the syntax and,
  * when decode, fills v->init/ninit in m's arena; stops at the token after
  * it. */
-int ptx_init_walk(ptx_lex *lx, ptx_module *m, ptx_var *v, bool decode);
+typedef NT_VEC(ptx_init) ptx_initvec;
+int ptx_init_walk(ptx_lex *lx, ptx_module *m, ptx_var *v, ptx_initvec *out);
 /* Parameter list "( ... )" (current token '('); returns count, fills *out. */
 uint32_t ptx_parse_params(ptx_parser *P, ptx_var **out);
 

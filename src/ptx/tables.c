@@ -46,6 +46,7 @@ typedef struct ntab {
     const char *const *names;
     unsigned count;
     uint16_t slots[512];
+    uint8_t  lens[512];     /* strlen of names[i] */
 } ntab;
 
 static ntab op_tab, mod_tab, type_tab, sreg_tab;
@@ -66,6 +67,7 @@ static void ntab_build(ntab *t, const char *const *names, unsigned count)
         uint32_t h = shash(names[i], strlen(names[i])) & 511;
         while (t->slots[h]) h = (h + 1) & 511;
         t->slots[h] = (uint16_t)i;
+        t->lens[i] = (uint8_t)strlen(names[i]);
     }
 }
 
@@ -83,8 +85,7 @@ static unsigned ntab_find(const ntab *t, const char *s, size_t n)
     for (;;) {
         unsigned v = t->slots[h];
         if (!v) return 0;
-        const char *c = t->names[v];
-        if (strncmp(c, s, n) == 0 && c[n] == '\0') return v;
+        if (t->lens[v] == n && memcmp(t->names[v], s, n) == 0) return v;
         h = (h + 1) & 511;
     }
 }

@@ -1,0 +1,591 @@
+/* Tests: the PTX parser, one construct at a time, and its error paths. */
+#include "ptx_test.h"
+
+#define HDR ".version 8.5\n.target sm_90\n.address_size 64\n"
+
+static ptx_func *only_func(ptx_module *m, const char *name)
+{
+    ptx_func *fn = ptx_module_func(m, name);
+    assert_non_null(fn);
+    return fn;
+}
+
+static void header_directives(void **state)
+{
+    ptx_module *m = parse_ok("// c\n.version 9.0\n.target sm_90a, texmode_independent, debug\n"
+                             ".address_size 32\n");
+    assert_int_equal(m->ver_major, 9);
+    assert_int_equal(m->ver_minor, 0);
+    assert_int_equal(m->sm, 90);
+    assert_true(ptx_str_eq(m->target, "sm_90a, texmode_independent, debug"));
+    assert_int_equal(m->address_size, 32);
+    int n = 0;
+    ptx_block_foreach(&m->items, s) {
+        assert_int_equal(s->kind, PTX_ST_DIR);
+        n++;
+    }
+    assert_int_equal(n, 3);
+    char *out = print_str(m);
+    assert_string_equal(out, ".version 9.0\n.target sm_90a, texmode_independent, debug\n.address_size 32\n");
+    free(out);
+    ptx_module_free(m);
+}
+
+static void file_loc_section_pragma(void **state)
+{
+    ptx_module *m = parse_ok(HDR
+        ".file 1 \"/src/a.cu\", 1700000000, 1234\n"
+        ".file 2 \"b.h\"\n"
+        ".pragma \"nounroll\";\n"
+        ".visible .entry k()\n{\n"
+        "\t.loc 1 10 3\n"
+        "\t.loc 2 5 1, function_name $L__info_string0, inlined_at 1 10 3\n"
+        "\t.pragma \"nounroll\";\n"
+        "\tret;\n}\n"
+        ".section .debug_str\n{\n$L__info_string0:\n.b8 95,0\n}\n");
+    ptx_func *fn = only_func(m, "k");
+    ptx_stmt *s = fn->body.head.next;
+    assert_int_equal(s->kind, PTX_ST_DIR);
+    ptx_dir *d = (ptx_dir *)s;
+    assert_int_equal(d->dkind, PTX_DIR_LOC);
+    assert_int_equal(d->loc_file, 1);
+    assert_int_equal(d->loc_line, 10);
+    assert_int_equal(d->loc_col, 3);
+    assert_true(ptx_str_eq(d->text, ".loc 1 10 3"));
+    d = (ptx_dir *)s->next;
+    assert_int_equal(d->loc_line, 5);
+    assert_true(ptx_str_eq(d->text, ".loc 2 5 1, function_name $L__info_string0, inlined_at 1 10 3"));
+    d = (ptx_dir *)s->next->next;
+    assert_int_equal(d->dkind, PTX_DIR_PRAGMA);
+    assert_true(ptx_str_eq(d->text, ".pragma \"nounroll\";"));
+    ptx_dir *sec = (ptx_dir *)m->items.head.prev;
+    assert_int_equal(sec->dkind, PTX_DIR_SECTION);
+    assert_true(ptx_str_eq(sec->text, ".section .debug_str\n{\n$L__info_string0:\n.b8 95,0\n}"));
+    ptx_dir *f1 = (ptx_dir *)m->items.head.next->next->next->next;
+    assert_int_equal(f1->dkind, PTX_DIR_FILE);
+    assert_int_equal(f1->loc_file, 1);
+    assert_true(ptx_str_eq(f1->text, ".file 1 \"/src/a.cu\", 1700000000, 1234"));
+    ptx_module_free(m);
+}
+
+static void linkage_and_alias(void **state)
+{
+    ptx_module *m = parse_ok(HDR
+        ".extern .func (.param .b32 r) ext_f (.param .b64 a);\n"
+        ".weak .func wf()\n{\n\tret;\n}\n"
+        ".visible .func vf()\n{\n\tret;\n}\n"
+        ".alias al, vf;\n"
+        ".common .global .align 8 .b8 cg[16];\n"
+        ".extern .global .u32 ev;\n"
+        ".weak .global .u32 wv = 3;\n");
+    ptx_func *f = only_func(m, "ext_f");
+    assert_int_equal(f->linkage, PTX_LINK_EXTERN);
+    assert_false(f->has_body);
+    assert_int_equal(f->nrets, 1);
+    assert_int_equal(f->nparams, 1);
+    assert_int_equal(only_func(m, "wf")->linkage, PTX_LINK_WEAK);
+    assert_int_equal(only_func(m, "vf")->linkage, PTX_LINK_VISIBLE);
+    assert_int_equal(ptx_module_var(m, "cg")->linkage, PTX_LINK_COMMON);
+    assert_int_equal(ptx_module_var(m, "ev")->linkage, PTX_LINK_EXTERN);
+    ptx_var *wv = ptx_module_var(m, "wv");
+    assert_int_equal(wv->linkage, PTX_LINK_WEAK);
+    assert_true(ptx_str_eq(wv->init_text, "3"));
+    bool saw_alias = false;
+    ptx_block_foreach(&m->items, s) if (s->kind == PTX_ST_ALIAS) {
+        ptx_alias *a = (ptx_alias *)s;
+        assert_true(ptx_str_eq(a->alias, "al"));
+        assert_true(ptx_str_eq(a->target, "vf"));
+        saw_alias = true;
+    }
+    assert_true(saw_alias);
+    ptx_module_free(m);
+}
+
+static void performance_directives(void **state)
+{
+    ptx_module *m = parse_ok(HDR
+        ".visible .entry k()\n.maxnreg 64\n.maxntid 128, 2\n.reqntid 64, 1, 1\n"
+        ".minnctapersm 3\n.reqnctapercluster 2, 1, 1\n.explicitcluster\n.maxclusterrank 8\n"
+        ".blocksareclusters\n{\n\tret;\n}\n"
+        ".func nr() .noreturn\n{\n\ttrap;\n}\n");
+    ptx_func *k = only_func(m, "k");
+    assert_int_equal(k->maxnreg, 64);
+    assert_int_equal(k->nmaxntid, 2);
+    assert_int_equal(k->maxntid[0], 128);
+    assert_int_equal(k->maxntid[1], 2);
+    assert_int_equal(k->nreqntid, 3);
+    assert_int_equal(k->reqntid[0], 64);
+    assert_int_equal(k->minnctapersm, 3);
+    assert_int_equal(k->nreqnctapercluster, 3);
+    assert_int_equal(k->reqnctapercluster[0], 2);
+    assert_true(k->explicitcluster);
+    assert_int_equal(k->maxclusterrank, 8);
+    assert_int_equal(k->nextra, 1);
+    assert_true(ptx_str_eq(k->extra[0], ".blocksareclusters"));
+    assert_true(only_func(m, "nr")->noreturn);
+    ptx_module_free(m);
+}
+
+static void parameters(void **state)
+{
+    ptx_module *m = parse_ok(HDR
+        ".visible .entry k(.param .u64 .ptr .global .align 16 p, .param .align 8 .b8 s[24],"
+        " .param .v2 .f32 v, .param .b32 a)\n{\n\tret;\n}\n"
+        ".func (.reg .b32 r) rf(.reg .b32 x)\n{\n\tmov.b32 r, x;\n\tret;\n}\n");
+    ptx_func *k = only_func(m, "k");
+    assert_int_equal(k->nparams, 4);
+    ptx_var *p = &k->params[0];
+    assert_true(ptx_str_eq(p->name, "p"));
+    assert_int_equal(p->type, PTX_T_U64);
+    assert_true(p->ptr.present);
+    assert_int_equal(p->ptr.space, PTX_SP_GLOBAL);
+    assert_int_equal(p->ptr.align, 16);
+    assert_int_equal(p->align, 0);
+    assert_int_equal(k->params[1].align, 8);
+    assert_int_equal(k->params[1].ndims, 1);
+    assert_int_equal(k->params[1].dims[0], 24);
+    assert_int_equal(k->params[2].vec, 2);
+    ptx_func *rf = only_func(m, "rf");
+    assert_int_equal(rf->rets[0].space, PTX_SP_REG);
+    /* .reg parameters are registers inside the body */
+    ptx_instr *mv = nth_instr(rf, 0);
+    assert_int_equal(mv->ops[0].kind, PTX_OPND_REG);
+    assert_int_equal(mv->ops[1].kind, PTX_OPND_REG);
+    assert_int_not_equal(mv->ops[0].reg, mv->ops[1].reg);
+    ptx_module_free(m);
+}
+
+static void variables_and_initializers(void **state)
+{
+    ptx_module *m = parse_ok(HDR
+        ".global .align 4 .b8 tbl[8] = {1, 2, 0x10, -1, 0, 0, 0, 7};\n"
+        ".const .align 4 .f32 cf[2] = {0f3F800000, 1.5};\n"
+        ".const[2] .u32 bank2 = 5;\n"
+        ".global .u32 m2[2][3] = {{1, 2}, {4, 5, 6}};\n"
+        ".global .u64 gp = generic(tbl)+4;\n"
+        ".global .u64 fp[2] = {tbl, cf+8};\n"
+        ".global .u32 mk = mask(0xff, tbl);\n"
+        ".shared .align 16 .b8 sh[256];\n"
+        ".global .texref tx;\n"
+        ".global .attribute(.managed) .align 4 .u32 man;\n"
+        ".global .v4 .f32 vv = {0f00000000, 0f3F800000, 0f40000000, 0f40400000};\n"
+        ".global .u32 la, lb = 2;\n");
+    ptx_var *t = ptx_module_var(m, "tbl");
+    assert_int_equal(t->space, PTX_SP_GLOBAL);
+    assert_int_equal(t->align, 4);
+    assert_int_equal(t->type, PTX_T_B8);
+    assert_null(t->init);
+    nt_err e = {0};
+    assert_int_equal(ptx_var_init_elems(m, t, &e), 0);
+    assert_int_equal(t->ninit, 8);
+    assert_int_equal(t->init[2].kind, PTX_INIT_INT);
+    assert_int_equal(t->init[2].i, 16);
+    assert_int_equal(t->init[3].i, -1);
+    assert_int_equal(t->init[7].index, 7);
+    ptx_var *cf = ptx_module_var(m, "cf");
+    assert_int_equal(ptx_var_init_elems(m, cf, &e), 0);
+    assert_int_equal(cf->init[0].kind, PTX_INIT_F32);
+    assert_int_equal(cf->init[0].bits, 0x3F800000);
+    assert_int_equal(cf->init[1].kind, PTX_INIT_F64);
+    assert_int_equal(ptx_module_var(m, "bank2")->const_bank, 2);
+    ptx_var *m2 = ptx_module_var(m, "m2");
+    assert_int_equal(ptx_var_init_elems(m, m2, &e), 0);
+    assert_int_equal(m2->ninit, 5);
+    assert_int_equal(m2->init[2].index, 3);   /* {1,2} left a gap at [0][2] */
+    assert_int_equal(m2->init[4].index, 5);
+    ptx_var *gp = ptx_module_var(m, "gp");
+    assert_int_equal(ptx_var_init_elems(m, gp, &e), 0);
+    assert_int_equal(gp->init[0].kind, PTX_INIT_GENERIC);
+    assert_true(ptx_str_eq(gp->init[0].sym, "tbl"));
+    assert_int_equal(gp->init[0].i, 4);
+    ptx_var *fp = ptx_module_var(m, "fp");
+    assert_int_equal(ptx_var_init_elems(m, fp, &e), 0);
+    assert_int_equal(fp->init[1].kind, PTX_INIT_SYM);
+    assert_true(ptx_str_eq(fp->init[1].sym, "cf"));
+    assert_int_equal(fp->init[1].i, 8);
+    ptx_var *mk = ptx_module_var(m, "mk");
+    assert_int_equal(ptx_var_init_elems(m, mk, &e), 0);
+    assert_int_equal(mk->init[0].kind, PTX_INIT_MASK);
+    assert_int_equal(ptx_module_var(m, "sh")->space, PTX_SP_SHARED);
+    assert_int_equal(ptx_module_var(m, "tx")->type, PTX_T_TEXREF);
+    assert_true(ptx_str_eq(ptx_module_var(m, "man")->attrs, ".attribute(.managed)"));
+    ptx_var *vv = ptx_module_var(m, "vv");
+    assert_int_equal(vv->vec, 4);
+    assert_int_equal(ptx_var_init_elems(m, vv, &e), 0);
+    assert_int_equal(vv->ninit, 4);
+    assert_non_null(ptx_module_var(m, "la"));
+    assert_true(ptx_str_eq(ptx_module_var(m, "lb")->init_text, "2"));
+    ptx_module_free(m);
+}
+
+static void registers_and_scopes(void **state)
+{
+    ptx_module *m = parse_ok(HDR
+        ".visible .entry k()\n{\n"
+        "\t.reg .pred %p<3>;\n\t.reg .b32 %r<1024>;\n\t.reg .f64 %fd<2>, %x;\n"
+        "\t.reg.b32 tight;\n"
+        "\tmov.u32 %r1023, %r0;\n"
+        "\t{\n\t.reg .pred p;\n\tsetp.ne.s32 p, %r1, 0;\n\t}\n"
+        "\t{\n\t.reg .pred p;\n\tsetp.eq.s32 p, %r1, 0;\n\t}\n"
+        "\tmov.f64 %x, %fd1;\n\tmov.b32 tight, 1;\n\tret;\n}\n");
+    ptx_func *fn = only_func(m, "k");
+    assert_int_equal(fn->nregs, 3 + 1024 + 2 + 1 + 1 + 1 + 1);
+    ptx_instr *mv = nth_instr(fn, 0);
+    char name[32];
+    ptx_func_reg_name(fn, mv->ops[0].reg, name, sizeof name);
+    assert_string_equal(name, "%r1023");
+    ptx_func_reg_name(fn, mv->ops[1].reg, name, sizeof name);
+    assert_string_equal(name, "%r0");
+    assert_int_equal(ptx_func_reg_type(fn, mv->ops[0].reg), PTX_T_B32);
+    /* the two sibling scopes each declare their own p */
+    ptx_instr *s1 = nth_instr(fn, 1), *s2 = nth_instr(fn, 2);
+    assert_int_not_equal(s1->ops[0].reg, s2->ops[0].reg);
+    assert_int_equal(ptx_func_reg_type(fn, s1->ops[0].reg), PTX_T_PRED);
+    ptx_instr *mx = nth_instr(fn, 3);
+    ptx_func_reg_name(fn, mx->ops[0].reg, name, sizeof name);
+    assert_string_equal(name, "%x");
+    ptx_module_free(m);
+}
+
+static void instruction_decoding(void **state)
+{
+    ptx_module *m = parse_ok(HDR
+        ".visible .entry k(.param .u64 a)\n{\n"
+        "\t.reg .pred %p<3>;\n\t.reg .b32 %r<9>;\n\t.reg .b64 %rd<5>;\n\t.reg .f32 %f<5>;\n"
+        "\tld.global.nc.v4.f32 {%f1, %f2, %f3, _}, [%rd1+16];\n"
+        "\tcvt.rn.f32.s32 %f1, %r1;\n"
+        "\tcp.async.cg.shared.global [%r1], [%rd2], 16;\n"
+        "\t@%p1 bra $L_end;\n"
+        "\t@!%p2 st.shared::cluster.u32 [%r2+-4], %r3;\n"
+        "\tsetp.lt.and.s32 %p1|%p2, %r1, %r2, !%p0;\n"
+        "\tld.param.u64 %rd1, [a];\n"
+        "\tmov.u32 %r4, %tid.x;\n"
+        "\tmov.u32 %r5, %pm3;\n"
+        "\tmov.u32 %r6, %envreg5;\n"
+        "\tmov.u64 %rd3, %clock64;\n"
+        "\tld.global.u32 %r7, [0x100];\n"
+        "\tfoo.bar.baz %r1;\n"
+        "$L_end:\n\tret;\n}\n");
+    ptx_func *fn = only_func(m, "k");
+    ptx_instr *in = nth_instr(fn, 0);
+    assert_int_equal(in->op, PTX_OP_LD);
+    assert_true(ptx_str_eq(in->name, "ld.global.nc.v4.f32"));
+    assert_int_equal(in->nmods, 4);
+    assert_int_equal(in->mods[0], PTX_MOD_GLOBAL);
+    assert_int_equal(in->mods[1], PTX_MOD_NC);
+    assert_int_equal(in->mods[2], PTX_MOD_V4);
+    assert_int_equal(in->mods[3], PTX_MOD_F32);
+    assert_int_equal(in->type, PTX_T_F32);
+    assert_int_equal(in->space, PTX_SP_GLOBAL);
+    assert_int_equal(in->vec, 4);
+    assert_true(ptx_instr_has_mod(in, PTX_MOD_NC));
+    assert_int_equal(in->ops[0].kind, PTX_OPND_VEC);
+    assert_int_equal(in->ops[0].n, 4);
+    assert_int_equal(in->ops[0].elems[3].kind, PTX_OPND_SINK);
+    assert_int_equal(in->ops[1].kind, PTX_OPND_ADDR);
+    assert_int_equal(in->ops[1].i, 16);
+    assert_int_not_equal(in->ops[1].reg, PTX_NOREG);
+    in = nth_instr(fn, 1);
+    assert_int_equal(in->type, PTX_T_F32);
+    assert_int_equal(in->type2, PTX_T_S32);
+    assert_int_equal(in->mods[0], PTX_MOD_RN);
+    in = nth_instr(fn, 2);
+    assert_int_equal(in->op, PTX_OP_CP);
+    assert_int_equal(in->space, PTX_SP_SHARED);
+    assert_int_equal(in->space2, PTX_SP_GLOBAL);
+    assert_int_equal(in->ops[2].kind, PTX_OPND_IMM);
+    assert_int_equal(in->ops[2].i, 16);
+    in = nth_instr(fn, 3);
+    assert_int_not_equal(in->guard, PTX_NOREG);
+    assert_false(in->guard_neg);
+    assert_int_equal(in->ops[0].kind, PTX_OPND_LABEL);
+    assert_true(ptx_str_eq(in->ops[0].name, "$L_end"));
+    in = nth_instr(fn, 4);
+    assert_true(in->guard_neg);
+    assert_int_equal(in->space, PTX_SP_SHARED_CLUSTER);
+    assert_int_equal(in->ops[0].i, -4);
+    in = nth_instr(fn, 5);
+    assert_int_equal(in->ops[0].kind, PTX_OPND_PAIR);
+    assert_int_equal(in->ops[3].kind, PTX_OPND_REG);
+    assert_true(in->ops[3].flags & PTX_OPF_NEG);
+    in = nth_instr(fn, 6);
+    assert_int_equal(in->space, PTX_SP_PARAM);
+    assert_int_equal(in->ops[1].reg, PTX_NOREG);
+    assert_true(ptx_str_eq(in->ops[1].name, "a"));
+    in = nth_instr(fn, 7);
+    assert_int_equal(in->ops[1].kind, PTX_OPND_SREG);
+    assert_int_equal(in->ops[1].reg, PTX_SREG_TID);
+    assert_int_equal(in->ops[1].comp, 1);
+    in = nth_instr(fn, 8);
+    assert_int_equal(in->ops[1].reg, PTX_SREG_PM | 3u << 16);
+    in = nth_instr(fn, 9);
+    assert_int_equal(in->ops[1].reg, PTX_SREG_ENVREG | 5u << 16);
+    in = nth_instr(fn, 10);
+    assert_int_equal(in->ops[1].reg, PTX_SREG_CLOCK64);
+    in = nth_instr(fn, 11);
+    assert_int_equal(in->ops[1].reg, PTX_NOREG);
+    assert_int_equal(in->ops[1].name.n, 0);
+    assert_int_equal(in->ops[1].i, 0x100);
+    in = nth_instr(fn, 12);
+    assert_int_equal(in->op, PTX_OP_OTHER);
+    assert_int_equal(in->mods[0], PTX_MOD_OTHER);
+    assert_true(ptx_str_eq(ptx_instr_mod_text(in, 1), "baz"));
+    char *out = print_str(m);
+    assert_non_null(strstr(out, "\tld.global.nc.v4.f32 {%f1, %f2, %f3, _}, [%rd1+16];\n"));
+    assert_non_null(strstr(out, "\t@!%p2 st.shared::cluster.u32 [%r2+-4], %r3;\n"));
+    assert_non_null(strstr(out, "\tsetp.lt.and.s32 %p1|%p2, %r1, %r2, !%p0;\n"));
+    assert_non_null(strstr(out, "\tmov.u32 %r5, %pm3;\n"));
+    assert_non_null(strstr(out, "\tld.global.u32 %r7, [256];\n"));
+    free(out);
+    ptx_module_free(m);
+}
+
+static void immediates(void **state)
+{
+    ptx_module *m = parse_ok(HDR
+        ".visible .entry k()\n{\n\t.reg .b64 %rd<2>;\n\t.reg .f32 %f1;\n\t.reg .f64 %d1;\n"
+        "\tmov.b64 %rd1, 0xFFFFFFFFFFFFFFFF;\n"
+        "\tmov.b64 %rd1, -12;\n"
+        "\tmov.b64 %rd1, 017;\n"
+        "\tmov.b64 %rd1, 0b101;\n"
+        "\tmov.b64 %rd1, 42U;\n"
+        "\tmov.f32 %f1, 0f3F800000;\n"
+        "\tmov.f64 %d1, 0d3FF0000000000000;\n"
+        "\tmov.f64 %d1, 2.5e-1;\n"
+        "\tmov.f32 %f1, -0f3F800000;\n"
+        "\tret;\n}\n");
+    ptx_func *fn = only_func(m, "k");
+    assert_int_equal(nth_instr(fn, 0)->ops[1].i, -1);
+    assert_true(nth_instr(fn, 0)->ops[1].flags & PTX_OPF_HEX);
+    assert_int_equal(nth_instr(fn, 1)->ops[1].i, -12);
+    assert_int_equal(nth_instr(fn, 2)->ops[1].i, 15);
+    assert_int_equal(nth_instr(fn, 3)->ops[1].i, 5);
+    assert_true(nth_instr(fn, 4)->ops[1].flags & PTX_OPF_UNS);
+    assert_int_equal(nth_instr(fn, 5)->ops[1].kind, PTX_OPND_F32);
+    assert_int_equal(nth_instr(fn, 5)->ops[1].bits, 0x3F800000);
+    assert_int_equal(nth_instr(fn, 6)->ops[1].kind, PTX_OPND_F64);
+    assert_int_equal(nth_instr(fn, 6)->ops[1].bits, 0x3FF0000000000000ull);
+    double d;
+    memcpy(&d, &nth_instr(fn, 7)->ops[1].bits, sizeof d);
+    assert_true(d == 0.25);
+    assert_int_equal(nth_instr(fn, 8)->ops[1].bits, 0xBF800000);
+    char *out = print_str(m);
+    assert_non_null(strstr(out, "mov.b64 %rd1, -0x1;"));
+    assert_non_null(strstr(out, "mov.b64 %rd1, 017;"));
+    assert_non_null(strstr(out, "mov.b64 %rd1, 0b101;"));
+    assert_non_null(strstr(out, "mov.b64 %rd1, 42U;"));
+    assert_non_null(strstr(out, "mov.f64 %d1, 0.25;"));
+    free(out);
+    ptx_module_free(m);
+}
+
+static void calls_prototypes_targets(void **state)
+{
+    ptx_module *m = parse_ok(HDR
+        ".func (.param .b32 r) f(.param .b32 a)\n{\n\tst.param.b32 [r], 1;\n\tret;\n}\n"
+        ".visible .entry k()\n{\n\t.reg .b32 %r<3>;\n\t.reg .b64 %rd1;\n"
+        "\t{\n\t.param .b32 p0;\n\tst.param.b32 [p0], %r1;\n\t.param .b32 rv;\n"
+        "\tcall.uni (rv), f, (p0);\n\tld.param.b32 %r2, [rv];\n\t}\n"
+        "\tproto: .callprototype (.param .b32 _) _ (.param .b32 _);\n"
+        "\tct: .calltargets f;\n"
+        "\t{\n\t.param .b32 q0;\n\t.param .b32 qr;\n\tcall (qr), %rd1, (q0), proto;\n\t}\n"
+        "\tcall.uni f2, ();\n"
+        "\tts: .branchtargets L1, L2;\n"
+        "\tbrx.idx %r1, ts;\n"
+        "L1:\n\tret;\nL2:\n\tret;\n}\n"
+        ".func f2()\n{\n\tret;\n}\n");
+    ptx_func *k = only_func(m, "k");
+    ptx_instr *call = nth_instr(k, 1);
+    assert_int_equal(call->op, PTX_OP_CALL);
+    assert_int_equal(call->nops, 3);
+    assert_int_equal(call->ops[0].kind, PTX_OPND_LIST);
+    assert_int_equal(call->ops[0].n, 1);
+    assert_int_equal(call->ops[1].kind, PTX_OPND_SYM);
+    assert_true(ptx_str_eq(call->ops[1].name, "f"));
+    ptx_instr *icall = nth_instr(k, 3);
+    assert_int_equal(icall->ops[3].kind, PTX_OPND_LABEL);
+    ptx_instr *c2 = nth_instr(k, 4);
+    assert_int_equal(c2->ops[1].kind, PTX_OPND_LIST);
+    assert_int_equal(c2->ops[1].n, 0);
+    ptx_instr *brx = nth_instr(k, 5);
+    assert_int_equal(brx->op, PTX_OP_BRX);
+    assert_int_equal(brx->ops[1].kind, PTX_OPND_LABEL);
+    int nproto = 0, ntg = 0;
+    ptx_block_foreach(&k->body, s) {
+        if (s->kind == PTX_ST_PROTO) {
+            ptx_proto *p = (ptx_proto *)s;
+            assert_true(ptx_str_eq(p->label, "proto"));
+            assert_int_equal(p->sig->nrets, 1);
+            assert_int_equal(p->sig->nparams, 1);
+            assert_true(p->sig->params[0].is_sink);
+            nproto++;
+        } else if (s->kind == PTX_ST_TARGETS) {
+            ptx_targets *t = (ptx_targets *)s;
+            if (t->calltargets) assert_int_equal(t->n, 1);
+            else { assert_int_equal(t->n, 2); assert_true(ptx_str_eq(t->names[1], "L2")); }
+            ntg++;
+        }
+    }
+    assert_int_equal(nproto, 1);
+    assert_int_equal(ntg, 2);
+    assert_non_null(ptx_func_label(k, "L2", 2));
+    assert_null(ptx_func_label(k, "L3", 2));
+    char *out = print_str(m);
+    assert_non_null(strstr(out, "proto: .callprototype (.param .b32 _) _ (.param .b32 _);\n"));
+    assert_non_null(strstr(out, "ts: .branchtargets L1, L2;\n"));
+    assert_non_null(strstr(out, "\tcall (qr), %rd1, (q0), proto;\n"));
+    assert_non_null(strstr(out, "\tcall.uni f2, ();\n"));
+    free(out);
+    ptx_module_free(m);
+}
+
+static void addresses_and_lists(void **state)
+{
+    ptx_module *m = parse_ok(HDR
+        ".global .texref t;\n.global .b8 g[64];\n"
+        ".visible .entry k()\n{\n\t.reg .f32 %f<6>;\n\t.reg .b32 %r<3>;\n"
+        "\ttex.2d.v4.f32.f32 {%f1, %f2, %f3, %f4}, [t, {%f5, %f5}];\n"
+        "\tld.global.u32 %r1, [g+8];\n"
+        "\tld.global.u32 %r1, [g-8];\n"
+        "\tmov.u32 %r2, g+4;\n"
+        "\tret;\n}\n");
+    ptx_func *k = only_func(m, "k");
+    ptx_instr *tx = nth_instr(k, 0);
+    assert_int_equal(tx->ops[1].kind, PTX_OPND_ADDR);
+    assert_true(tx->ops[1].flags & PTX_OPF_ALIST);
+    assert_int_equal(tx->ops[1].n, 2);
+    assert_int_equal(tx->ops[1].elems[1].kind, PTX_OPND_VEC);
+    ptx_instr *ld = nth_instr(k, 1);
+    assert_true(ptx_str_eq(ld->ops[1].name, "g"));
+    assert_int_equal(ld->ops[1].i, 8);
+    assert_int_equal(nth_instr(k, 2)->ops[1].i, -8);
+    ptx_instr *mv = nth_instr(k, 3);
+    assert_int_equal(mv->ops[1].kind, PTX_OPND_EXPR);
+    assert_true(ptx_str_eq(mv->ops[1].name, "g+4"));
+    char *out = print_str(m);
+    assert_non_null(strstr(out, "[t, {%f5, %f5}]"));
+    assert_non_null(strstr(out, "[g+-8]"));
+    assert_non_null(strstr(out, "mov.u32 %r2, g+4;"));
+    free(out);
+    ptx_module_free(m);
+}
+
+static void comments_and_lines(void **state)
+{
+    const char *t = HDR "/* multi\n line\n comment */\n// line\n.visible .entry k()\n{\n"
+                    "\tret; // trailing\n\t/* inline */ exit;\n}\n";
+    ptx_module *m = parse_ok(t);
+    ptx_func *k = only_func(m, "k");
+    assert_int_equal(k->line, 8);
+    assert_int_equal(nth_instr(k, 0)->st.line, 10);
+    assert_int_equal(nth_instr(k, 1)->st.line, 11);
+    ptx_module_free(m);
+}
+
+static void unparsed_text_need_not_be_terminated(void **state)
+{
+    const char *t = HDR ".visible .entry k()\n{\n\tret;\n}\n";
+    size_t n = strlen(t);
+    char *buf = malloc(n);   /* no NUL: ASan catches any read past n */
+    memcpy(buf, t, n);
+    nt_err e = {0};
+    ptx_module *m = ptx_parse(buf, n, "x", 0, &e);
+    assert_non_null(m);
+    ptx_module_free(m);
+    /* cut in the middle of every token: errors, never reads past the end */
+    for (size_t k = 0; k < n; k++) {
+        char *b2 = malloc(k ? k : 1);
+        memcpy(b2, t, k);
+        nt_err e2 = {0};
+        ptx_module *m2 = ptx_parse(b2, k, "x", 0, &e2);
+        if (m2) ptx_module_free(m2);
+        else assert_true(e2.set);
+        free(b2);
+    }
+    free(buf);
+}
+
+/* ---- errors: file:line:col, what was found, what was expected ---------- */
+
+static void errors_module_level(void **state)
+{
+    parse_err(".version 9\n", "t.ptx:1:10: expected version as MAJOR.MINOR, found '9'");
+    parse_err(".version 9.0\n.address_size 48\n",
+              "t.ptx:2:1: address size must be 32 or 64 (got 48), found '.address_size'");
+    parse_err(".version 9.0\n.frobnicate 1;\n", "t.ptx:2:1: unknown module directive, found '.frobnicate'");
+    parse_err(HDR "ret;\n",
+              "t.ptx:4:1: expected a directive (.version, .target, .entry, .func, a variable, ...), found 'ret'");
+    parse_err(HDR ".global .u32 x\n", "t.ptx:5:1: expected ';' after variable declaration, found end of input");
+    parse_err(HDR ".global x;\n", "t.ptx:4:9: expected a type in declaration, found 'x'");
+    parse_err(HDR ".global .bogus x;\n", "t.ptx:4:9: expected a state space, type or attribute in declaration, found '.bogus'");
+    parse_err(HDR ".global .align 4 x;\n", "t.ptx:4:18: expected a type in declaration, found 'x'");
+    parse_err(HDR ".u32 x;\n", "t.ptx:4:7: module variable 'x' needs a state space (.global, .const, .shared, ...), found ';'");
+    parse_err(HDR ".global .u32 x[;\n", "t.ptx:4:16: expected array size, found ';'");
+    parse_err(HDR ".global .u32 x[2] = {1, 2;\n", "t.ptx:4:26: expected ',' or '}' in initializer, found ';'");
+    parse_err(HDR ".global .u32 x = generic();\n", "t.ptx:4:27: generic() needs a variable name, found ';'");
+    parse_err(HDR ".entry k(.param .u32 a\n{\n}\n", "t.ptx:5:1: expected ',' or ')' after parameter, found '{'");
+    parse_err(HDR ".entry k(a)\n{\n}\n", "t.ptx:4:10: expected '.param' or '.reg' parameter declaration, found 'a'");
+    parse_err(HDR ".entry k()\n.maxntid x\n{\n}\n", "t.ptx:5:10: expected thread count, found 'x'");
+    parse_err(HDR ".entry k() ret;\n", "t.ptx:4:12: expected '{' or ';' after function signature, found 'ret'");
+    parse_err(HDR ".entry ()\n{\n}\n", "t.ptx:4:8: expected kernel name after .entry, found '('");
+    parse_err(HDR ".alias a b;\n", "t.ptx:4:10: expected ',' after alias name, found 'b'");
+    parse_err(HDR "/* open\n", "t.ptx:4:1: unterminated comment, found '/*'");
+    parse_err(HDR ".pragma \"abc;\n", "t.ptx:4:9: unterminated string, found '\"abc;'");
+    parse_err(HDR ".section .debug_info\n{\n.b8 1\n", "t.ptx:7:1: expected '}' closing .section, found end of input");
+}
+
+static void errors_in_bodies(void **state)
+{
+    parse_err(HDR ".entry k()\n{\n\tret;\n", "t.ptx:7:1: expected '}' closing the function body, found end of input");
+    parse_err(HDR ".entry k()\n{\n\tadd.s32 %r1, 1, 2;\n}\n", "t.ptx:6:10: undeclared register, found '%r1'");
+    parse_err(HDR ".entry k()\n{\n\t.reg .b32 %r<2>;\n\tadd.s32 %r2, 1, 2;\n}\n",
+              "t.ptx:7:10: undeclared register, found '%r2'");
+    parse_err(HDR ".entry k()\n{\n\t@%p1 ret;\n}\n", "t.ptx:6:3: undeclared guard predicate, found '%p1'");
+    parse_err(HDR ".entry k()\n{\n\t.reg .b32 %r<2>;\n\tadd.s32 %r1 %r0;\n}\n",
+              "t.ptx:7:14: expected ',' or ';' after operand, found '%r0'");
+    parse_err(HDR ".entry k()\n{\n\t.reg .b32 %r<2>;\n\tld.u32 %r1, [%r0+x];\n}\n",
+              "t.ptx:7:19: expected integer offset, found 'x'");
+    parse_err(HDR ".entry k()\n{\n\t.reg .b32 %r<2>;\n\tld.u32 %r1, [%r0;\n}\n",
+              "t.ptx:7:18: expected '+offset' or ']' in address, found ';'");
+    parse_err(HDR ".entry k()\n{\n\t.reg .b32 %r<2>;\n\tmov.u32 %r1, {%r0, %r0;\n}\n",
+              "t.ptx:7:24: expected ',' or '}' in vector operand, found ';'");
+    parse_err(HDR ".entry k()\n{\n\tcall.uni f, (a;\n}\n",
+              "t.ptx:6:16: expected ',' or ')' in operand list, found ';'");
+    parse_err(HDR ".entry k()\n{\n\t.reg .b32 %r1;\n\tmov.u32 %r1, 0x;\n}\n",
+              "t.ptx:7:15: expected a number, found '0x'");
+    parse_err(HDR ".entry k()\n{\n\t.reg .b32 %r1;\n\tmov.u32 %r1, 0f3F80;\n}\n",
+              "t.ptx:7:15: expected a number, found '0f3F80'");
+    parse_err(HDR ".entry k()\n{\n\t.reg %r1;\n}\n", "t.ptx:6:7: expected a register type after .reg, found '%r1'");
+    parse_err(HDR ".entry k()\n{\n\t.reg .b32 %r<0>;\n}\n", "t.ptx:6:15: expected register count, found '0'");
+    parse_err(HDR ".entry k()\n{\n\t.reg .b32 %r<4;\n}\n", "t.ptx:6:16: expected '>' after register count, found ';'");
+    parse_err(HDR ".entry k()\n{\n\t.maxnreg 4;\n}\n", "t.ptx:6:2: unknown directive in function body, found '.maxnreg'");
+    parse_err(HDR ".entry k()\n{\n\tret\n}\n", "t.ptx:7:1: expected an operand, found '}'");
+    parse_err(HDR ".entry k()\n{\n\t.reg .b32 %r1;\n\t%r1;\n}\n", "t.ptx:7:2: expected an instruction, found '%r1'");
+    parse_err(HDR ".entry k()\n{\n\tL: .branchtargets ;\n}\n", "t.ptx:6:20: expected a target name, found ';'");
+    parse_err(HDR ".entry k()\n{\n\tp: .callprototype (.param .b32 _) x;\n}\n",
+              "t.ptx:6:36: expected '_' in .callprototype, found 'x'");
+    parse_err(HDR ".entry k()\n{\n\t.reg .b32 %r1;\n\tmov.u32 %r1, !5;\n}\n",
+              "t.ptx:7:17: '!' applies to a predicate register only; operand ends before, found ';'");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(header_directives),
+        cmocka_unit_test(file_loc_section_pragma),
+        cmocka_unit_test(linkage_and_alias),
+        cmocka_unit_test(performance_directives),
+        cmocka_unit_test(parameters),
+        cmocka_unit_test(variables_and_initializers),
+        cmocka_unit_test(registers_and_scopes),
+        cmocka_unit_test(instruction_decoding),
+        cmocka_unit_test(immediates),
+        cmocka_unit_test(calls_prototypes_targets),
+        cmocka_unit_test(addresses_and_lists),
+        cmocka_unit_test(comments_and_lines),
+        cmocka_unit_test(unparsed_text_need_not_be_terminated),
+        cmocka_unit_test(errors_module_level),
+        cmocka_unit_test(errors_in_bodies),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
