@@ -243,6 +243,18 @@ void prb_free(prb_probe *p)
     free(p);
 }
 
+unsigned prb_buffer_specs(const prb_probe *p, buf_map_spec *out)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < p->maps.n && n < BUF_MAX_MAPS; i++, n++) {
+        const prb_map *m = &p->maps.v[i];
+        out[n] = (buf_map_spec){ .level = (uint16_t)p->level,
+                                 .record_size = (uint16_t)m->record_size,
+                                 .cap = m->cap, .map_id = (uint32_t)i };
+    }
+    return n;
+}
+
 unsigned prb_min_sm(const prb_probe *p)
 {
     unsigned sm = 30;

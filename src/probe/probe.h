@@ -236,6 +236,13 @@ prb_probe *prb_compile_string(const char *src, size_t len, const char *chunkname
                               nt_err *e);
 void prb_free(prb_probe *p);
 
+/* The buffer maps the probe's code expects, in map-table order (map i of
+ * the probe is descriptor i): level, record_size, cap and map_id, for
+ * buf_layout_compute.  out holds BUF_MAX_MAPS; returns the count.  The
+ * list includes the internal maps (prb_map.internal: the block level exit
+ * ticket), which the collector need not decode. */
+unsigned prb_buffer_specs(const prb_probe *p, buf_map_spec *out);
+
 /* A readable dump of the IR (tests, `ntrace probe check -v`); caller frees. */
 char *prb_dump(const prb_probe *p);
 

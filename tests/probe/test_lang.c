@@ -61,6 +61,31 @@ static void maps_layout_and_default_record(void **state)
     prb_free(p);
 }
 
+static void buffer_specs_match_the_layout(void **state)
+{
+    /* block level: the user map, the counters, the exit ticket */
+    prb_probe *p = pt_compile(PT_PROBE("level = 'block', map = nt.map { t = 'u64', cap = 3 },\n"
+                                       "counters = { n = 'u32' },\n",
+                                       "nt.at 'kernel.exit'", "p.rec.t = nt.globaltimer(); p:save()"));
+    buf_map_spec sp[BUF_MAX_MAPS];
+    unsigned n = prb_buffer_specs(p, sp);
+    assert_int_equal(n, 3);
+    assert_int_equal(sp[0].level, BUF_BLOCK);
+    assert_int_equal(sp[0].record_size, 8);
+    assert_int_equal(sp[0].cap, 3);
+    assert_int_equal(sp[1].map_id, 1);
+    assert_true(p->maps.v[1].is_counters);
+    assert_true(p->maps.v[2].internal);
+    /* the host side accepts them */
+    buf_layout l;
+    nt_err e = {0};
+    uint32_t grid[3] = {4, 2, 1}, block[3] = {96, 1, 1};
+    assert_int_equal(buf_layout_compute(&l, grid, block, sp, n, 0, 0, NULL, &e), 0);
+    assert_int_equal(l.map[0].nslots, 8);
+    assert_int_equal(l.map[0].slot_size, 8 + 3 * 8);
+    prb_free(p);
+}
+
 static void maps_in_declared_order(void **state)
 {
     /* the list form keeps the order written; offsets are buffer.h's C-struct
@@ -312,6 +337,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(maps_layout_and_default_record),
         cmocka_unit_test(maps_in_declared_order),
+        cmocka_unit_test(buffer_specs_match_the_layout),
         cmocka_unit_test(arithmetic_types_and_constants),
         cmocka_unit_test(type_errors_point_at_the_line),
         cmocka_unit_test(comparisons_are_methods),
