@@ -197,7 +197,7 @@ static ptx_instr *first_use(const ptx_instr *ld)
             for (unsigned i = from; i < in->nops; i++)
                 if (opnd_has_reg(&in->ops[i], regs[k])) return in;
             /* an address in the destination slot is still a read */
-            if (from == 1 && in->ops[0].kind == PTX_OPND_ADDR &&
+            if (from == 1 && in->nops && in->ops[0].kind == PTX_OPND_ADDR &&
                 opnd_has_reg(&in->ops[0], regs[k])) return in;
         }
         /* redefined before any use: the load's value is dead */
@@ -233,6 +233,23 @@ static int check_names(const ptx_module *m, const ptx_func *fn, const char *para
     return 0;
 }
 
+/* Module-scope texture/surface/sampler references cannot be shared with
+ * the original module by a twin kernel (design: refused with a reason).
+ * Instrument a slice, so only what the kernel reaches is looked at. */
+static int check_refs(const ptx_module *m, nt_err *e)
+{
+    ptx_block_foreach(&m->items, s) {
+        if (s->kind != PTX_ST_VAR) continue;
+        const ptx_var *v = ((const ptx_vardecl *)s)->var;
+        if (v->type == PTX_T_TEXREF || v->type == PTX_T_SURFREF || v->type == PTX_T_SAMPLERREF)
+            return nt_err_set(e, "the module declares %s %.*s at module scope: a twin "
+                              "kernel cannot share it, so it is not instrumentable",
+                              v->type == PTX_T_TEXREF ? ".texref" : v->type == PTX_T_SURFREF
+                              ? ".surfref" : ".samplerref", (int)v->name.n, v->name.s);
+    }
+    return 0;
+}
+
 static bool is_exit(const ptx_instr *in)
 {
     return in->op == PTX_OP_RET || in->op == PTX_OP_EXIT;
@@ -246,7 +263,7 @@ int prb_instrument(const prb_probe *p, ptx_module *m, ptx_func *fn, const char *
     if (!fn->is_entry || !fn->has_body)
         return nt_err_set(e, "%.*s is not a kernel (.entry with a body)",
                           (int)fn->name.n, fn->name.s);
-    if (check_names(m, fn, param, e) != 0) return -1;
+    if (check_names(m, fn, param, e) != 0 || check_refs(m, e) != 0) return -1;
     prb_gen *g = prb_gen_new(p, m->sm, param, e);
     if (!g) return -1;
     instr_vec ins = {0};

@@ -293,6 +293,14 @@ static void guarded_ret_and_errors(void **state)
     assert_null(prb_instrument_text(p, a32, strlen(a32), "o.ptx", NULL, NULL, &e));
     assert_non_null(strstr(e.msg, ".address_size 32"));
     prb_free(p);
+    /* module-scope texture references cannot be shared by a twin kernel */
+    const char *tex = ".version 7.0\n.target sm_75\n.address_size 64\n.global .texref t;\n"
+                      ".visible .entry o()\n{\n\t.reg .b32 %r<2>;\n\tret;\n}\n";
+    p = pt_shipped_probe("block_sched");
+    e = (nt_err){0};
+    assert_null(prb_instrument_text(p, tex, strlen(tex), "t.ptx", NULL, NULL, &e));
+    assert_non_null(strstr(e.msg, ".texref t at module scope"));
+    prb_free(p);
     /* warp_max needs sm_80: refused on sm_75 with a reason */
     p = pt_compile(PT_PROBE("vars = { v = 'u32' },\n", "nt.at 'kernel.entry'",
                             "p.var.v = nt.warp_max(nt.laneid())"));
@@ -326,12 +334,34 @@ static void user_regions(void **state)
     prb_free(p);
 }
 
+/* Found by fuzz_probe: an instruction without operands after a load. */
+static void first_use_scan_survives_odd_code(void **state)
+{
+    const char *k =
+        ".version 8.0\n.target sm_80\n.address_size 64\n"
+        ".visible .entry g(.param .u64 a)\n{\n\t.reg .b32 %r<4>;\n\t.reg .b64 %rd<3>;\n"
+        "\tld.param.u64 %rd1, [a];\n\tld.global.u32 %r1, [%rd1];\n\tbar.sync 0;\n"
+        "\tbrkpt;\n\tadd.u32 %r2, %r1, 1;\n\tst.global.u32 [%rd1], %r2;\n\tret;\n}\n";
+    prb_probe *p = pt_shipped_probe("mem_wait");
+    prb_inst_stats st;
+    nt_err e = {0};
+    char *out = prb_instrument_text(p, k, strlen(k), "g.ptx", NULL, &st, &e);
+    assert_non_null(out);
+    assert_int_equal(st.sites, 1);          /* the use after bar.sync and brkpt */
+    const char *h = strstr(out, "ntrace probe mem_wait: line");
+    assert_non_null(h);
+    assert_non_null(strstr(h, "add.u32"));
+    free(out);
+    prb_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(codegen_per_construct),
         cmocka_unit_test(first_use_and_after),
         cmocka_unit_test(user_regions),
+        cmocka_unit_test(first_use_scan_survives_odd_code),
         cmocka_unit_test(guarded_ret_and_errors),
         cmocka_unit_test(original_code_survives),
         cmocka_unit_test(ptxas_accepts_every_probe_on_every_kernel),
