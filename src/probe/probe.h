@@ -236,6 +236,10 @@ prb_probe *prb_compile_string(const char *src, size_t len, const char *chunkname
                               nt_err *e);
 void prb_free(prb_probe *p);
 
+/* The buffer field type (enum buf_ftype) a field of this type is stored
+ * as in records (a pred is a u32 0/1). */
+uint8_t prb_buf_type(prb_type t);
+
 /* The buffer maps the probe's code expects, in map-table order (map i of
  * the probe is descriptor i): level, record_size, cap and map_id, for
  * buf_layout_compute.  out holds BUF_MAX_MAPS; returns the count.  The

@@ -21,8 +21,7 @@ int     prb_map_layout(prb_map *m, nt_err *e);
 /* Orders fields largest first, then by name (counters; maps declared with
  * name = "type" keys, whose order Lua does not keep). */
 void    prb_map_sort_fields(prb_map *m);
-/* The buffer field type a probe type is stored as (pred: u32). */
-uint8_t prb_buf_type(prb_type t);
+
 /* Is block `inner` equal to block `outer` or nested in it? */
 bool    prb_block_within(const prb_probe *p, int32_t inner, int32_t outer);
 
