@@ -19,6 +19,7 @@
     __FILE__, __LINE__, #c); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); exit(1); } } while (0)
 
 #define KERNEL "_Z4vaddPKfS0_Pfi"
+#define REDUCE "_Z13reduce_sharedPKiPii"
 enum { N = 1000, THREADS = 256, BLOCKS = 4 };
 
 static int64_t field(const prb_map *m, const uint8_t *rec, const char *name)
@@ -45,7 +46,10 @@ int main(int argc, char **argv)
     EXPECT(p, "%s", e.msg);
     nt_file f;
     EXPECT(nt_file_open(&f, argv[2], &e) == 0, "%s", e.msg);
-    char *ptx = prb_instrument_text(p, f.data, f.size, argv[2], KERNEL, NULL, &e);
+    /* barrier_wait runs on reduce_shared (9 __syncthreads per thread) */
+    bool red = !strcmp(argv[1], "barrier_wait");
+    const char *kname = red ? REDUCE : KERNEL;
+    char *ptx = prb_instrument_text(p, f.data, f.size, argv[2], kname, NULL, &e);
     nt_file_close(&f);
     EXPECT(ptx, "%s", e.msg);
 
@@ -60,7 +64,7 @@ int main(int argc, char **argv)
     CUmodule mod;
     CK(cuModuleLoadData(&mod, ptx));
     CUfunction fn;
-    CK(cuModuleGetFunction(&fn, mod, KERNEL));
+    CK(cuModuleGetFunction(&fn, mod, kname));
 
     float ha[N], hb[N], hc[N];
     for (int i = 0; i < N; i++) { ha[i] = (float)i; hb[i] = 0.5f * (float)i; hc[i] = -1; }
@@ -85,13 +89,29 @@ int main(int argc, char **argv)
     CK(cuMemcpyHtoD(dbuf, hbuf, total));
 
     int n = N;
-    void *args[] = { &da, &db, &dc, &n, &dbuf };
-    CK(cuLaunchKernel(fn, BLOCKS, 1, 1, THREADS, 1, 1, 0, NULL, args, NULL));
-    CK(cuCtxSynchronize());
-    CK(cuMemcpyDtoH(hc, dc, sizeof hc));
+    if (red) {
+        int hin[N], sum = 0, got = 0;
+        for (int i = 0; i < N; i++) sum += hin[i] = i % 17;
+        CUdeviceptr din, dout;
+        CK(cuMemAlloc(&din, sizeof hin));
+        CK(cuMemAlloc(&dout, sizeof got));
+        CK(cuMemcpyHtoD(din, hin, sizeof hin));
+        CK(cuMemcpyHtoD(dout, &got, sizeof got));
+        void *args[] = { &din, &dout, &n, &dbuf };
+        CK(cuLaunchKernel(fn, BLOCKS, 1, 1, THREADS, 1, 1, 0, NULL, args, NULL));
+        CK(cuCtxSynchronize());
+        CK(cuMemcpyDtoH(&got, dout, sizeof got));
+        EXPECT(got == sum, "sum %d, want %d: the probed kernel computed something else", got, sum);
+    } else {
+        void *args[] = { &da, &db, &dc, &n, &dbuf };
+        CK(cuLaunchKernel(fn, BLOCKS, 1, 1, THREADS, 1, 1, 0, NULL, args, NULL));
+        CK(cuCtxSynchronize());
+        CK(cuMemcpyDtoH(hc, dc, sizeof hc));
+        for (int i = 0; i < N; i++)
+            EXPECT(hc[i] == ha[i] + hb[i], "c[%d] = %g: the probed kernel computed something else",
+                   i, hc[i]);
+    }
     CK(cuMemcpyDtoH(hbuf, dbuf, total));
-    for (int i = 0; i < N; i++)
-        EXPECT(hc[i] == ha[i] + hb[i], "c[%d] = %g: the probed kernel computed something else", i, hc[i]);
 
     buf_view v;
     EXPECT(buf_open(&v, hbuf, total, &e) == 0, "%s", e.msg);
@@ -126,6 +146,24 @@ int main(int argc, char **argv)
             EXPECT(sb == 4 * lanes, "warp %u: store_bytes %lld, want %d", w, (long long)sb, 4 * lanes);
             EXPECT(loads == 2 && stores == 1, "warp %u: %lld loads, %lld stores", w,
                    (long long)loads, (long long)stores);
+        }
+    } else if (!strcmp(argv[1], "mem_wait")) {
+        /* both loads of vadd (a[i], b[i]) reach their first use, the add */
+        for (uint32_t w = 0; w < warps; w++) {
+            buf_slot s = buf_slot_get(&v, 0, w);
+            EXPECT(s.saved == 1, "warp %u: %u records", w, s.saved);
+            int64_t loads = field(m0, s.records, "loads"), wait = field(m0, s.records, "wait");
+            EXPECT(loads == 2, "warp %u: %lld loads, want 2", w, (long long)loads);
+            EXPECT(wait >= 0 && wait < (1ll << 40), "warp %u: wait %lld", w, (long long)wait);
+        }
+    } else if (red) {
+        /* every warp passes 1 + log2(256) = 9 barriers; wait is their cycles */
+        for (uint32_t w = 0; w < warps; w++) {
+            buf_slot s = buf_slot_get(&v, 0, w);
+            EXPECT(s.saved == 1, "warp %u: %u records", w, s.saved);
+            int64_t nb = field(m0, s.records, "barriers"), wait = field(m0, s.records, "wait");
+            EXPECT(nb == 9, "warp %u: %lld barriers, want 9", w, (long long)nb);
+            EXPECT(wait >= 0 && wait < (1ll << 40), "warp %u: wait %lld", w, (long long)wait);
         }
     } else if (!strcmp(argv[1], "kernel_time")) {
         /* block level: one record per block, written by the last warp out
