@@ -102,6 +102,8 @@ int main(int argc, char **argv)
         CK(cuCtxSynchronize());
         CK(cuMemcpyDtoH(&got, dout, sizeof got));
         EXPECT(got == sum, "sum %d, want %d: the probed kernel computed something else", got, sum);
+        CK(cuMemFree(din));
+        CK(cuMemFree(dout));
     } else {
         void *args[] = { &da, &db, &dc, &n, &dbuf };
         CK(cuLaunchKernel(fn, BLOCKS, 1, 1, THREADS, 1, 1, 0, NULL, args, NULL));
@@ -194,6 +196,11 @@ int main(int argc, char **argv)
     free(hbuf);
     free(ptx);
     prb_free(p);
+    CK(cuMemFree(da));
+    CK(cuMemFree(db));
+    CK(cuMemFree(dc));
+    CK(cuMemFree(dbuf));
+    CK(cuModuleUnload(mod));
     CK(cuDevicePrimaryCtxRelease(dev));
     return 0;
 }
