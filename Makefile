@@ -100,7 +100,10 @@ SO_DEP_LIBS := -Wl,-Bsymbolic -Wl,--exclude-libs,ALL \
                -Wl,-Bstatic -lsqlite3 -lzstd -llz4 -lz -Wl,-Bdynamic \
                -llua5.4 -lelf -lm -ldl -lpthread \
                -Wl,-rpath,'$$ORIGIN' -Wl,-rpath,'$$ORIGIN/../lib'
-SO_LINK := -Wl,--start-group $(NT_ARCHIVES) -Wl,--end-group $(SO_DEP_LIBS)
+# $(call so_link,mod1 mod2 ...) links those module archives and nothing
+# else: a shared object must not carry another module's exported ABI
+# (the emulator's cuXxx inside the injector would be a second driver).
+so_link = -Wl,--start-group $(foreach m,$(1),$(BUILD)/lib/libnt_$(m).a) -Wl,--end-group $(SO_DEP_LIBS)
 RUNTIME_LIBS := $(BUILD)/lib/liblua5.4.so.0 $(BUILD)/lib/libelf.so.1
 MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 $(BUILD)/lib/liblua5.4.so.0 $(BUILD)/lib/libelf.so.1: | $(DEPS_STAMP)
@@ -206,7 +209,7 @@ install: all
 	  install -m 644 $$f $(DESTDIR)$(PREFIX)/share/ntrace/probes/; done
 
 # The GPU suite: build here, carry build/ to the GPU machine, run there.
-gpu-build: all $(TEST_BINS) $(TEST_DEPS)
+gpu-build: all $(TEST_BINS) $(TEST_DEPS) $(BENCH_BINS) $(BENCH_DEPS)
 
 gpu-check:
 	@if [ -f tests/gpu/run.sh ]; then BUILD=$(BUILD) sh tests/gpu/run.sh; \

@@ -58,6 +58,9 @@ int  bin_elf_sec(const bin_elf *x, size_t i, bin_sec *s, nt_err *e);
 /* Name of symbol `sym` of the symbol table in section `symtab`; NULL if bad. */
 const char *bin_elf_symname(const bin_elf *x, size_t symtab, size_t sym);
 
+/* PTX text starts, after white space, with a directive or a comment. */
+bool bin_looks_like_ptx(const uint8_t *p, size_t max_len);
+
 /* Checks the ELF identification (64-bit, little-endian) of an image that
  * starts with \x7fELF; -1 with e otherwise. */
 int bin_elf_ident_ok(const uint8_t *p, size_t avail, nt_err *e);

@@ -11,7 +11,7 @@
  * The single exception is the fatbin wrapper struct: it holds a pointer
  * into the process (cudart registration), which is followed as the driver
  * would follow it.  bin_foreach_ptx and bin_walk follow that pointer only
- * when the whole input is a wrapper (bin_walk_opts.no_pointers refuses).
+ * when the whole input is a wrapper (bin_walk_ops.no_pointers refuses).
  */
 #ifndef NT_BINARY_H
 #define NT_BINARY_H
@@ -43,7 +43,11 @@ typedef struct bin_ptx {
 /* Calls fn for every PTX text found in data (any kind above: host ELF,
  * fatbin, wrapper, cubin with embedded PTX, plain PTX).  The bin_ptx and
  * its text are valid only during the call.  fn returns 0 to go on,
- * non-zero to stop (that value is returned).  -1 with e on malformed input. */
+ * non-zero to stop (that value is returned).  -1 with e on malformed input.
+ * Plain PTX is bounded by size and needs no NUL within it (unlike
+ * bin_image_size, which must find the driver's terminator).  Inside
+ * fatbins, cubins are searched for embedded PTX only when their entry
+ * header names a source file or has the debug flag (-lineinfo / -G). */
 typedef int (*bin_ptx_fn)(void *ctx, const bin_ptx *ptx);
 int bin_foreach_ptx(const void *data, size_t size, bin_ptx_fn fn, void *ctx, nt_err *e);
 
@@ -67,6 +71,15 @@ int bin_wrapper_target(const void *wrapper, const void **fatbin, size_t *size, n
 typedef enum bin_comp { BIN_COMP_NONE = 0, BIN_COMP_ZSTD, BIN_COMP_LZ4 } bin_comp;
 const char *bin_comp_name(bin_comp c);          /* "none", "zstd", "lz4" */
 
+/* Entry flags (docs/formats.md has the evidence for each). */
+#define BIN_FLAG_DEBUG   0x2u         /* nvcc -G */
+#define BIN_FLAG_LZ4     0x2000u      /* payload is one lz4 block */
+#define BIN_FLAG_ZSTD    0x8000u      /* payload is zstd frames */
+#define BIN_FLAG_ARCH_A  0x100000u    /* arch-specific target: sm_90a, sm_100a */
+#define BIN_FLAG_ARCH_F  0x200000u    /* family target: sm_100f */
+/* "a", "f" or "" after "sm_90" for an entry with these flags. */
+const char *bin_arch_suffix(uint64_t flags);
+
 /* Entry kinds seen in fatbin entry headers (other values are reported raw). */
 enum { BIN_ENTRY_PTX = 1, BIN_ENTRY_ELF = 2 };
 
@@ -86,8 +99,8 @@ typedef struct bin_entry {
     uint64_t       flags;
     bin_comp       comp;
     const uint8_t *payload;
-    const char    *name;            /* object name from the header, or NULL */
-    size_t         name_len;
+    const char    *name;            /* source file name (-lineinfo / -G builds), or NULL */
+    size_t         name_len;        /* without the NUL padding */
 } bin_entry;
 
 /* A reusable output buffer for decompressed payloads (free with bin_buf_free). */
@@ -99,10 +112,9 @@ typedef struct bin_buf {
 void bin_buf_free(bin_buf *b);
 
 /* The payload of an entry, decompressed when needed, checked to be exactly
- * the declared size.  *out points into the entry (uncompressed) or into
- * buf (valid until the next use of buf); out[*len] is readable and is 0
- * for decompressed data.  *len is the full (padded) payload for
- * uncompressed entries. */
+ * the declared size.  Decompressed: *out points into buf (valid until its
+ * next use) and out[*len] is 0.  Uncompressed: *out points into the image,
+ * *len is the full (padded) payload, and nothing past it may be read. */
 int bin_entry_data(const bin_entry *ent, bin_buf *buf, const uint8_t **out, size_t *len, nt_err *e);
 
 /* Strips the trailing NULs of a PTX payload; returns the text length. */
@@ -174,6 +186,15 @@ typedef struct bin_cubin {
  * the arena or into data (data must outlive the result).  The PTX text is
  * NUL-terminated (copied into the arena when the section is not). */
 int bin_cubin_parse(const void *data, size_t size, nt_arena *a, bin_cubin *out, nt_err *e);
+
+/* ---- library directories ---------------------------------------------- */
+
+/* The regular files of dir whose names contain ".so", sorted by path
+ * (symbolic links are skipped: they name the same files).  dir NULL:
+ * $CUDA_HOME/lib64 (CUDA_HOME defaults to /usr/local/cuda).  Free with
+ * bin_free_libs. */
+int  bin_list_libs(const char *dir, char ***paths, size_t *n, nt_err *e);
+void bin_free_libs(char **paths, size_t n);
 
 /* ---- names for display ------------------------------------------------ */
 

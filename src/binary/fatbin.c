@@ -8,15 +8,15 @@
  *     8 u64 payload size (padded to 8)   16 u32 compressed size (0: none)
  *    20 u32 offset of the extension descriptor in the header (0: none)
  *    24 u16 minor, 26 u16 major (PTX ISA version in PTX entries)
- *    28 u32 arch (90 = sm_90)   32 u32 name offset   36 u32 name length
- *    40 u64 flags (0x8000 zstd, 0x2000 lz4)   48 u64 (always 0)
+ *    28 u32 arch (90 = sm_90)   32 u32 name offset   36 u32 name length (the
+ *    source file of -lineinfo / -G builds)
+ *    40 u64 flags (0x2 debug, 0x8000 zstd, 0x2000 lz4, 0x100000 sm_XXa, 0x200000 sm_XXf)
+ *    48 u64 (always 0)
  *    56 u64 uncompressed size (0 when not compressed)
  */
 #include "binary/bin_int.h"
 
 #define ENT_MIN_HDR 64u
-#define FLAG_ZSTD   0x8000u
-#define FLAG_LZ4    0x2000u
 
 const char *bin_comp_name(bin_comp c)
 {
@@ -26,6 +26,13 @@ const char *bin_comp_name(bin_comp c)
     case BIN_COMP_LZ4:  return "lz4";
     }
     return "?";
+}
+
+const char *bin_arch_suffix(uint64_t flags)
+{
+    if (flags & BIN_FLAG_ARCH_A) return "a";
+    if (flags & BIN_FLAG_ARCH_F) return "f";
+    return "";
 }
 
 int bin_entry_parse(const uint8_t *p, size_t avail, size_t off, bin_entry *ent, nt_err *e)
@@ -58,10 +65,11 @@ int bin_entry_parse(const uint8_t *p, size_t avail, size_t off, bin_entry *ent, 
         if (!bin_fits(total, name_off, name_len))
             return nt_err_set(e, "fatbin entry at offset 0x%zx: name (offset %u, %u bytes) lies "
                               "outside the entry", off, name_off, name_len);
+        /* The source file name of -lineinfo / -G builds, NUL-padded. */
         ent->name = (const char *)p + name_off;
-        ent->name_len = name_len;
+        ent->name_len = strnlen(ent->name, name_len);
     }
-    bool zstd = ent->flags & FLAG_ZSTD, lz4 = ent->flags & FLAG_LZ4;
+    bool zstd = ent->flags & BIN_FLAG_ZSTD, lz4 = ent->flags & BIN_FLAG_LZ4;
     if (zstd && lz4)
         return nt_err_set(e, "fatbin entry at offset 0x%zx: flags 0x%llx say both zstd and lz4",
                           off, (unsigned long long)ent->flags);

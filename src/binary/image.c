@@ -97,7 +97,7 @@ static int elf_size(const uint8_t *p, size_t max_len, size_t *size, nt_err *e)
 }
 
 /* PTX text starts, after white space, with a comment or a directive. */
-static bool looks_like_ptx(const uint8_t *p, size_t max_len)
+bool bin_looks_like_ptx(const uint8_t *p, size_t max_len)
 {
     size_t i = 0;
     while (i < max_len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')) i++;
@@ -130,7 +130,7 @@ int bin_image_size(const void *image, size_t max_len, bin_kind *kind, size_t *si
             uint16_t machine = bin_rd16(p + offsetof(Elf64_Ehdr, e_machine));
             k = machine == BIN_EM_CUDA ? BIN_CUBIN : BIN_HOST_ELF;
         }
-    } else if (looks_like_ptx(p, max_len)) {
+    } else if (bin_looks_like_ptx(p, max_len)) {
         k = BIN_PTX;
         size_t len = max_len == SIZE_MAX ? strlen((const char *)p) : strnlen((const char *)p, max_len);
         if (len == max_len)

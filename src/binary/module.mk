@@ -6,12 +6,16 @@
 #   kernels_all.fatbin     the same with -compress-all (everything zstd)
 #   kernels_lz4.fatbin     -compress-all -compress-mode=speed (everything lz4)
 #   kernels_raw.fatbin     -compress=false (nothing compressed)
+#   kernels_lineinfo.fatbin sm_90 ELF + PTX with -lineinfo (source name in the headers)
 #   kernels.exe            an executable with the fatbin in .nv_fatbin
+#   bounds.cubin           ptxas output of tests/binary/fixtures/bounds.ptx (launch bounds)
 BIN_FIX := $(BUILD)/fixtures/binary
 BIN_FIX_SRC := tests/binary/fixtures/kernels.cu
 BIN_GENCODE := -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=[sm_90,compute_90]
 BIN_FIXTURES := $(addprefix $(BIN_FIX)/,kernels.ptx kernels.cubin kernels_lineinfo.cubin \
-    kernels.fatbin kernels_all.fatbin kernels_lz4.fatbin kernels_raw.fatbin kernels.exe)
+    kernels.fatbin kernels_all.fatbin kernels_lz4.fatbin kernels_raw.fatbin kernels.exe \
+    kernels_lineinfo.fatbin \
+    bounds.cubin)
 
 $(BIN_FIX)/kernels.ptx: $(BIN_FIX_SRC)
 	@mkdir -p $(@D)
@@ -34,9 +38,15 @@ $(BIN_FIX)/kernels_lz4.fatbin: $(BIN_FIX_SRC)
 $(BIN_FIX)/kernels_raw.fatbin: $(BIN_FIX_SRC)
 	@mkdir -p $(@D)
 	$(NVCC) $(BIN_GENCODE) -Xfatbin -compress=false -fatbin -o $@ $<
+$(BIN_FIX)/kernels_lineinfo.fatbin: $(BIN_FIX_SRC)
+	@mkdir -p $(@D)
+	$(NVCC) -gencode arch=compute_90,code=[sm_90,compute_90] -lineinfo -fatbin -o $@ $<
 $(BIN_FIX)/kernels.exe: $(BIN_FIX_SRC)
 	@mkdir -p $(@D)
 	$(NVCC) $(BIN_GENCODE) -o $@ $<
+$(BIN_FIX)/bounds.cubin: tests/binary/fixtures/bounds.ptx
+	@mkdir -p $(@D)
+	$(PTXAS) -arch=sm_90 -o $@ $<
 
 TEST_DEPS += $(BIN_FIXTURES)
 BENCH_DEPS += $(BIN_FIXTURES)
@@ -55,5 +65,6 @@ $(BIN_FUZZ_SEEDED): $(BIN_FIXTURES)
 	@mkdir -p $(@D)
 	cp $(filter-out %.exe,$(BIN_FIXTURES)) $(@D)/
 	@touch $@
-TEST_DEPS += $(BIN_FUZZ_SEEDED)
+# (fuzz-run's own prerequisite list is read before module.mk files are.)
+fuzz-run: $(BIN_FUZZ_SEEDED)
 endif

@@ -29,7 +29,55 @@ static uint8_t *buf_reserve(bin_buf *b, size_t n)
     return b->p;
 }
 
-static int inflate_zstd(const bin_entry *ent, bin_buf *buf, uint8_t *dst, nt_err *e)
+/* Frames that do not state their size, or claim more than ZSTD_ONESHOT_RATIO
+ * times their stored bytes (none in CUDA 13's libraries; easy for a corrupt
+ * header), are decoded by streaming into a buffer that grows with the
+ * output, so memory follows what the frame really produces. */
+#define ZSTD_ONESHOT_RATIO 256u
+
+static void buf_grow(bin_buf *b, size_t n)
+{
+    if (n + 1 <= b->cap) return;
+    b->p = nt_xrealloc(b->p, n + 1);
+    b->cap = n + 1;
+}
+
+static int inflate_zstd_stream(const bin_entry *ent, bin_buf *buf, nt_err *e)
+{
+    ZSTD_DCtx_reset(buf->zctx, ZSTD_reset_session_only);
+    ZSTD_inBuffer in = {ent->payload, (size_t)ent->stored_size, 0};
+    size_t want = (size_t)ent->size, cap = NT_MIN(want, (size_t)1 << 20), pos = 0;
+    buf_grow(buf, cap);
+    for (;;) {
+        ZSTD_outBuffer out = {buf->p, cap, pos};
+        size_t in_before = in.pos;
+        size_t r = ZSTD_decompressStream(buf->zctx, &out, &in);
+        if (ZSTD_isError(r))
+            return nt_err_set(e, "fatbin entry at offset 0x%zx: zstd payload (%llu bytes at offset "
+                              "0x%zx): %s", ent->offset, (unsigned long long)ent->stored_size,
+                              ent->offset + ent->header_size, ZSTD_getErrorName(r));
+        bool progress = out.pos > pos || in.pos > in_before;
+        pos = out.pos;
+        if (r == 0 && in.pos == in.size) break;          /* last frame complete */
+        if (pos == cap) {
+            if (cap == want)
+                return nt_err_set(e, "fatbin entry at offset 0x%zx: zstd payload holds more than "
+                                  "the %zu bytes the header declares", ent->offset, want);
+            cap = NT_MIN(want, cap * 2);
+            buf_grow(buf, cap);
+        } else if (in.pos == in.size || !progress) {
+            return nt_err_set(e, "fatbin entry at offset 0x%zx: zstd payload (%llu bytes) ends "
+                              "inside a frame after %zu bytes of output", ent->offset,
+                              (unsigned long long)ent->stored_size, pos);
+        }
+    }
+    if (pos != want)
+        return nt_err_set(e, "fatbin entry at offset 0x%zx: zstd payload gave %zu bytes, the "
+                          "header declares %zu", ent->offset, pos, want);
+    return 0;
+}
+
+static int inflate_zstd(const bin_entry *ent, bin_buf *buf, nt_err *e)
 {
     unsigned long long fcs = ZSTD_getFrameContentSize(ent->payload, ent->stored_size);
     if (fcs == ZSTD_CONTENTSIZE_ERROR)
@@ -46,6 +94,9 @@ static int inflate_zstd(const bin_entry *ent, bin_buf *buf, uint8_t *dst, nt_err
         nt_error("out of memory creating a zstd context");
         abort();
     }
+    if (fcs == ZSTD_CONTENTSIZE_UNKNOWN || ent->size > ent->stored_size * ZSTD_ONESHOT_RATIO)
+        return inflate_zstd_stream(ent, buf, e);
+    uint8_t *dst = buf_reserve(buf, (size_t)ent->size);
     size_t r = ZSTD_decompressDCtx(buf->zctx, dst, ent->size, ent->payload, ent->stored_size);
     if (ZSTD_isError(r))
         return nt_err_set(e, "fatbin entry at offset 0x%zx: zstd payload (%llu bytes at offset "
@@ -95,11 +146,11 @@ int bin_entry_data(const bin_entry *ent, bin_buf *buf, const uint8_t **out, size
         return nt_err_set(e, "fatbin entry at offset 0x%zx: uncompressed size %llu is impossible "
                           "for %llu bytes of lz4", ent->offset, (unsigned long long)ent->size,
                           (unsigned long long)ent->stored_size);
-    uint8_t *dst = buf_reserve(buf, (size_t)ent->size);
-    int rc = ent->comp == BIN_COMP_ZSTD ? inflate_zstd(ent, buf, dst, e) : inflate_lz4(ent, dst, e);
+    int rc = ent->comp == BIN_COMP_ZSTD ? inflate_zstd(ent, buf, e)
+                                        : inflate_lz4(ent, buf_reserve(buf, (size_t)ent->size), e);
     if (rc < 0) return -1;
-    dst[ent->size] = 0;
-    *out = dst;
+    buf->p[ent->size] = 0;      /* every path reserved size + 1 */
+    *out = buf->p;
     *len = (size_t)ent->size;
     return 0;
 }

@@ -36,11 +36,18 @@ int  cli_fail(int code, const char *cmd, const char *fmt, ...) NT_PRINTF(3, 4);
 /* True when stderr is a terminal (progress output is shown only then). */
 bool cli_stderr_tty(void);
 
+/* run_summary.c: the end-of-run summary of a database. */
+#include <stdio.h>
+int cli_run_summary(const char *path, FILE *out);
+
 int cmd_run(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_ptx(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

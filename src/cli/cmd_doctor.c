@@ -5,8 +5,10 @@
 #include "cli/cli.h"
 
 #include <cuda.h>
+#include <cupti_result.h>
 #include <dirent.h>
 #include <dlfcn.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,16 @@ typedef CUresult (*fn_cuDeviceGetName)(char *, int, CUdevice);
 typedef CUresult (*fn_cuDeviceGetAttribute)(int *, CUdevice_attribute, CUdevice);
 typedef CUresult (*fn_cuGetErrorString)(CUresult, const char **);
 typedef int (*fn_cuptiGetVersion)(uint32_t *);
+typedef int (*fn_cuptiSubscribe)(void **, void *, void *);
+typedef int (*fn_cuptiUnsubscribe)(void *);
+typedef CUresult (*fn_cuDevicePrimaryCtxRetain)(CUcontext *, CUdevice);
+typedef CUresult (*fn_cuCtxSetCurrent)(CUcontext);
+typedef CUresult (*fn_cuModuleLoadData)(CUmodule *, const void *);
+typedef CUresult (*fn_cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
+typedef CUresult (*fn_cuMemAlloc)(CUdeviceptr *, size_t);
+typedef CUresult (*fn_cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned,
+                                      unsigned, unsigned, CUstream, void **, void **);
+typedef CUresult (*fn_cuCtxSynchronize)(void);
 
 static int doctor_problems;
 
@@ -35,14 +47,92 @@ static void doctor_line(const char *what, const char *fmt, ...)
     va_end(ap);
 }
 
-static void doctor_driver(const char *libpath)
+static void CUPTIAPI_dummy(void *u, int d, unsigned c, const void *x) {}
+
+/* Whether CUPTI is free: another tool (Nsight, compute-sanitizer) that
+ * injected itself holds the one subscription.  Checked before ntrace's own
+ * injector subscribes. */
+static void doctor_cupti_free(void *cupti)
 {
-    void *h = dlopen(libpath, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        doctor_line("driver", "not loadable (%s)", dlerror());
+    fn_cuptiSubscribe sub = (fn_cuptiSubscribe)dlsym(cupti, "cuptiSubscribe");
+    fn_cuptiUnsubscribe unsub = (fn_cuptiUnsubscribe)dlsym(cupti, "cuptiUnsubscribe");
+    void *h = NULL;
+    if (!sub || !unsub) return;
+    int r = sub(&h, (void *)CUPTIAPI_dummy, NULL);
+    if (r == 0) {
+        unsub(h);
+        doctor_line("cupti subscriber", "none: ntrace can subscribe");
+    } else if (r == CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED) {
+        doctor_line("cupti subscriber", "taken: another tool (Nsight, compute-sanitizer, a "
+                    "framework's profiler) holds CUPTI; ntrace would run the program unprobed");
         doctor_problems++;
+    } else {
+        doctor_line("cupti subscriber", "not checked (CUPTI error %d)", r);
+    }
+}
+
+/* The launch-swap canary, run by the injector itself: doctor loads it
+ * into this process through CUDA_INJECTION64_PATH (set before cuInit) and
+ * makes one launch. */
+static void doctor_canary(void *h, const char *injector)
+{
+    fn_cuDeviceGet get = (fn_cuDeviceGet)dlsym(h, "cuDeviceGet");
+    fn_cuDevicePrimaryCtxRetain retain = (fn_cuDevicePrimaryCtxRetain)dlsym(h, "cuDevicePrimaryCtxRetain");
+    fn_cuCtxSetCurrent setcur = (fn_cuCtxSetCurrent)dlsym(h, "cuCtxSetCurrent");
+    fn_cuModuleLoadData load = (fn_cuModuleLoadData)dlsym(h, "cuModuleLoadData");
+    fn_cuModuleGetFunction getf = (fn_cuModuleGetFunction)dlsym(h, "cuModuleGetFunction");
+    fn_cuMemAlloc alloc = (fn_cuMemAlloc)dlsym(h, "cuMemAlloc_v2");
+    fn_cuLaunchKernel launch = (fn_cuLaunchKernel)dlsym(h, "cuLaunchKernel");
+    fn_cuCtxSynchronize sync = (fn_cuCtxSynchronize)dlsym(h, "cuCtxSynchronize");
+    static const char ptx[] = ".version 6.0\n.target sm_50\n.address_size 64\n"
+                              ".visible .entry nt_doctor(.param .u64 p) { ret; }\n";
+    CUdevice d;
+    CUcontext c;
+    CUmodule m;
+    CUfunction f;
+    CUdeviceptr buf;
+    if (!get || !retain || !setcur || !load || !getf || !alloc || !launch || !sync ||
+        get(&d, 0) || retain(&c, d) || setcur(c) || load(&m, ptx) || getf(&f, m, "nt_doctor") ||
+        alloc(&buf, 16)) {
+        doctor_line("launch swap", "not checked (no usable device)");
         return;
     }
+    void *args[] = {&buf};
+    CUresult r = launch(f, 1, 1, 1, 1, 1, 1, 0, NULL, args, NULL);
+    sync();
+    void *inj = dlopen(injector, RTLD_NOW | RTLD_NOLOAD);
+    int (*canary)(void) = inj ? (int (*)(void))dlsym(inj, "ntrace_canary") : NULL;
+    int ok = canary ? canary() : 0;
+    if (r != CUDA_SUCCESS || ok == 0)
+        doctor_line("launch swap", "not checked (the injector was not loaded by the driver)");
+    else if (ok > 0)
+        doctor_line("launch swap", "works (canary: a launch swapped at API_ENTER ran the twin)");
+    else {
+        doctor_line("launch swap", "does NOT work on this driver: ntrace would trace launches only");
+        doctor_problems++;
+    }
+    if (inj) dlclose(inj);
+}
+
+static void doctor_pc_sampling(void)
+{
+    nt_file f;
+    if (nt_file_open(&f, "/proc/driver/nvidia/params", NULL) < 0) {
+        doctor_line("pc sampling", "unknown (no NVIDIA kernel driver)");
+        return;
+    }
+    const char *p = strstr(f.data, "RmProfilingAdminOnly: ");
+    bool admin_only = p && p[22] == '1';
+    if (!admin_only || geteuid() == 0)
+        doctor_line("pc sampling", "permitted%s", admin_only ? " (as root)" : "");
+    else
+        doctor_line("pc sampling", "needs root, or the driver option NVreg_RestrictProfilingToAdminUsers=0");
+    nt_file_close(&f);
+}
+
+/* h: the driver, dlopen'ed (global, so CUPTI finds it). */
+static void doctor_driver(void *h, const char *libpath, const char *injector)
+{
     fn_cuInit init = (fn_cuInit)dlsym(h, "cuInit");
     fn_cuDriverGetVersion ver = (fn_cuDriverGetVersion)dlsym(h, "cuDriverGetVersion");
     fn_cuDeviceGetCount count = (fn_cuDeviceGetCount)dlsym(h, "cuDeviceGetCount");
@@ -53,7 +143,6 @@ static void doctor_driver(const char *libpath)
     if (!init || !ver || !count || !get || !name || !attr) {
         doctor_line("driver", "%s lacks the driver API entry points", libpath);
         doctor_problems++;
-        dlclose(h);
         return;
     }
     int v = 0;
@@ -65,7 +154,6 @@ static void doctor_driver(const char *libpath)
         if (errstr) errstr(r, &s);
         doctor_line("devices", "cuInit failed: %s (%d)", s ? s : "unknown error", (int)r);
         doctor_problems++;
-        dlclose(h);
         return;
     }
     int n = 0;
@@ -85,29 +173,34 @@ static void doctor_driver(const char *libpath)
         snprintf(label, sizeof label, "device %d", i);
         doctor_line(label, "%s, sm_%d%d, %d SMs, %.0f MHz", nm, maj, min, sms, khz / 1000.0);
     }
-    dlclose(h);
+    if (n > 0 && injector) doctor_canary(h, injector);
+    /* The driver stays loaded: the injector inside it is still running. */
 }
 
-static void doctor_cupti(void)
+/* CUPTI: the emulator's when emu_dir is given (loaded first, so that the
+ * injector's libcupti.so.13 is that one), else the toolkit's. */
+static void *doctor_cupti(const char *emu_dir)
 {
     const char *home = getenv("CUDA_HOME");
     char cand[3][4096];
-    snprintf(cand[0], sizeof cand[0], "libcupti.so");
+    if (emu_dir) snprintf(cand[0], sizeof cand[0], "%s/libcupti.so.13", emu_dir);
+    else snprintf(cand[0], sizeof cand[0], "libcupti.so");
     snprintf(cand[1], sizeof cand[1], "%s/lib64/libcupti.so", home ? home : "/usr/local/cuda");
     snprintf(cand[2], sizeof cand[2], "%s/extras/CUPTI/lib64/libcupti.so", home ? home : "/usr/local/cuda");
     for (int i = 0; i < 3; i++) {
-        void *h = dlopen(cand[i], RTLD_LAZY | RTLD_LOCAL);
+        void *h = dlopen(cand[i], RTLD_NOW | RTLD_GLOBAL);
         if (!h) continue;
         fn_cuptiGetVersion gv = (fn_cuptiGetVersion)dlsym(h, "cuptiGetVersion");
         uint32_t v = 0;
         if (gv) gv(&v);
         doctor_line("cupti", "%s, API version %u", cand[i], v);
-        /* Do not dlclose: CUPTI does not support being unloaded. */
-        return;
+        /* Not closed: CUPTI does not support being unloaded. */
+        return h;
     }
     doctor_line("cupti", "not found (looked in the loader path and CUDA_HOME=%s)",
                 home ? home : "/usr/local/cuda");
     doctor_problems++;
+    return NULL;
 }
 
 static uint64_t doctor_dir_bytes(const char *dir, int *files)
@@ -176,17 +269,45 @@ int cmd_doctor(int argc, char **argv)
     if (cli_paths_get(&paths) < 0) return cli_fail(CLI_FAIL, "doctor", "cannot locate the ntrace executable");
     doctor_problems = 0;
     printf("ntrace %s\n", NT_VERSION);
-    if (emulate) {
-        char p[8192];
-        snprintf(p, sizeof p, "%s/libcuda.so.1", paths.emu_dir);
-        doctor_driver(p);
-    } else {
-        doctor_driver("libcuda.so.1");
+    char drv[8192], inj[8192], tmpdir[] = "/tmp/ntrace-doctor-XXXXXX", tmpdb[64];
+    snprintf(inj, sizeof inj, "%s/libntrace_inject.so", paths.lib_dir);
+    if (emulate) snprintf(drv, sizeof drv, "%s/libcuda.so.1", paths.emu_dir);
+    else snprintf(drv, sizeof drv, "libcuda.so.1");
+    void *h = dlopen(drv, RTLD_NOW | RTLD_GLOBAL);
+    char dl_error[512] = "";
+    if (!h) snprintf(dl_error, sizeof dl_error, "%s", dlerror());
+    void *cupti = doctor_cupti(emulate ? paths.emu_dir : NULL);
+    if (cupti && h) doctor_cupti_free(cupti);
+    /* The injector comes in with cuInit; its database goes to a scratch
+     * directory, removed at the end. */
+    bool have_tmp = mkdtemp(tmpdir) != NULL;
+    snprintf(tmpdb, sizeof tmpdb, "%s/doctor.db", tmpdir);
+    bool with_inj = have_tmp && access(inj, R_OK) == 0;
+    if (with_inj) {
+        setenv("CUDA_INJECTION64_PATH", inj, 1);
+        setenv("NTRACE_OUTPUT", tmpdb, 1);
+        setenv("NTRACE_PROBES", "", 1);
     }
-    doctor_cupti();
+    if (h) {
+        doctor_driver(h, drv, with_inj ? inj : NULL);
+    } else {
+        doctor_line("driver", "not loadable (%s)", dl_error);
+        doctor_problems++;
+    }
+    doctor_pc_sampling();
     doctor_file("injector", paths.lib_dir, "libntrace_inject.so");
     doctor_file("emulator", paths.emu_dir, "libcuda.so.1");
     doctor_cache();
+    if (have_tmp) {
+        glob_t g;
+        char pat[128];
+        snprintf(pat, sizeof pat, "%s/*", tmpdir);
+        if (glob(pat, 0, NULL, &g) == 0) {
+            for (size_t i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);
+            globfree(&g);
+        }
+        rmdir(tmpdir);
+    }
     printf("%s\n", doctor_problems ? "some parts are missing (see above)" : "everything ntrace needs is here");
     return doctor_problems ? CLI_FAIL : CLI_OK;
 }

@@ -1,4 +1,4 @@
-/* cmd_inspect.c — ntrace inspect FILE... [--json] [--summary] [--extract-ptx DIR]
+/* cmd_inspect.c — ntrace inspect FILE|DIR... [--json] [--summary] [--extract-ptx DIR]
  *
  * Per file: its kind, its fatbins, their entries (kind, arch, compression,
  * sizes), the kernels of every cubin (parameters, registers, shared memory,
@@ -27,6 +27,7 @@ typedef struct insp {
     const char *extract_dir;
     const char *path;
     size_t      file_size;
+    size_t      fatbin_end;          /* end of the last fatbin: 100% of the progress */
     bin_buf     buf;
     NT_VEC(bin_entry) ents;          /* the current fatbin's entries */
     unsigned    fatbin;
@@ -55,7 +56,8 @@ static void progress(insp *in, size_t off)
     uint64_t now = nt_now_ns();
     if (now - in->last_progress < 200000000ull) return;
     in->last_progress = now;
-    fprintf(stderr, "\rinspect: %s: %3.0f%%", in->path, 100.0 * (double)off / (double)in->file_size);
+    fprintf(stderr, "\rinspect: %s: %3.0f%%", in->path,
+            100.0 * (double)off / (double)NT_MAX(in->fatbin_end, (size_t)1));
 }
 
 /* ---- PTX: which kernels a text defines ----------------------------------- */
@@ -163,12 +165,13 @@ static void print_entry_head(insp *in, const bin_entry *en, bool first)
     if (in->summary) return;
     if (in->json) {
         printf("%s{\"index\":%u,\"offset\":%zu,\"kind\":\"%s\",\"kind_raw\":%u,\"arch\":%u,"
-               "\"compression\":\"%s\",\"stored_size\":%" PRIu64 ",\"size\":%" PRIu64
-               ",\"flags\":%" PRIu64, first ? "" : ",", en->index, en->offset, kind, en->kind,
-               en->arch, bin_comp_name(en->comp), en->stored_size, en->size, en->flags);
+               "\"arch_suffix\":\"%s\",\"compression\":\"%s\",\"stored_size\":%" PRIu64
+               ",\"size\":%" PRIu64 ",\"flags\":%" PRIu64, first ? "" : ",", en->index,
+               en->offset, kind, en->kind, en->arch, bin_arch_suffix(en->flags),
+               bin_comp_name(en->comp), en->stored_size, en->size, en->flags);
         if (en->kind == BIN_ENTRY_PTX) printf(",\"ptx_version\":\"%u.%u\"", en->ver_major, en->ver_minor);
     } else {
-        printf("    entry %u: %s sm_%u", en->index, kind, en->arch);
+        printf("    entry %u: %s sm_%u%s", en->index, kind, en->arch, bin_arch_suffix(en->flags));
         if (en->kind == BIN_ENTRY_PTX) printf(" ISA %u.%u", en->ver_major, en->ver_minor);
         if (en->kind != BIN_ENTRY_PTX && en->kind != BIN_ENTRY_ELF) printf(" (kind %u)", en->kind);
         printf(", %s, %" PRIu64 " bytes stored, %" PRIu64 " bytes, flags 0x%" PRIx64 "\n",
@@ -197,7 +200,8 @@ static void flush_fatbin(insp *in)
         in->t.ptx_bytes += len;
         ptx_entry_names((const char *)d, len, &names, &a);
         char what[64];
-        snprintf(what, sizeof what, "fatbin%u.entry%u.sm_%u", en->fatbin, en->index, en->arch);
+        snprintf(what, sizeof what, "fatbin%u.entry%u.sm_%u%s", en->fatbin, en->index, en->arch,
+                 bin_arch_suffix(en->flags));
         extract_ptx(in, (const char *)d, len, what);
     }
     if (in->json && !in->summary)
@@ -237,6 +241,13 @@ static int on_fatbin(void *ctx, unsigned index, size_t offset, size_t size, unsi
     in->fatbin = index;
     in->fatbin_off = offset;
     in->fatbin_size = size;
+    return 0;
+}
+
+static int on_fatbin_end(void *ctx, unsigned index, size_t offset, size_t size, unsigned version)
+{
+    size_t *end = ctx;
+    *end = NT_MAX(*end, offset + size);
     return 0;
 }
 
@@ -284,6 +295,13 @@ static int inspect_file(insp *in, const char *path, bool first)
     in->file_size = f.size;
     in->progress = cli_stderr_tty() && f.size >= (64u << 20);
     in->last_progress = 0;
+    in->fatbin_end = 0;
+    if (in->progress) {
+        /* A headers-only pass (no payload is touched) finds where the
+         * fatbins end, so the percentage reaches 100. */
+        bin_walk_ops ends = {.fatbin = on_fatbin_end};
+        bin_walk(f.data, f.size, &ends, &in->fatbin_end, NULL, NULL);
+    }
     bin_kind k = BIN_UNKNOWN;
     size_t isize = 0;
     /* A PTX file's text is terminated by nt_file_open's extra NUL. */
@@ -303,7 +321,7 @@ static int inspect_file(insp *in, const char *path, bool first)
         in->t.ptx_bytes += n;
         extract_ptx(in, f.data, n, "text");
     }
-    if (in->progress) fprintf(stderr, "\r%*s\r", 60, "");
+    if (in->progress) fputs("\r\033[K", stderr);     /* erase the progress line */
     if (rc != 0 && !in->err.set) nt_err_set(&in->err, "%s", e.msg);
     print_totals(in);
     int status = CLI_OK;
@@ -324,12 +342,13 @@ static int inspect_file(insp *in, const char *path, bool first)
 static void inspect_usage(FILE *out)
 {
     fprintf(out,
-            "usage: ntrace inspect FILE... [--json] [--summary] [--extract-ptx DIR]\n"
+            "usage: ntrace inspect FILE|DIR... [--json] [--summary] [--extract-ptx DIR]\n"
             "\n"
             "What GPU code FILE holds (a host executable or library, fatbin, cubin or PTX):\n"
             "its fatbins, their entries (kind, arch, compression, sizes), the kernels of\n"
             "every cubin (parameters, registers, shared memory) and whether PTX is\n"
-            "available for each (kernels without it cannot be instrumented).\n"
+            "available for each (kernels without it cannot be instrumented).  A DIR\n"
+            "stands for every shared library (*.so*) in it.\n"
             "\n"
             "  --json             one JSON document on stdout\n"
             "  --summary          totals only, no per-entry lines\n"
@@ -364,9 +383,27 @@ int cmd_inspect(int argc, char **argv)
     if (in.extract_dir && mkdir(in.extract_dir, 0755) < 0 && errno != EEXIST)
         return cli_fail(CLI_FAIL, "inspect", "%s: %s", in.extract_dir, strerror(errno));
     int status = CLI_OK;
+    bool first = true;
     if (in.json) printf("{\"files\":[");
-    for (int i = optind; i < argc; i++)
-        if (inspect_file(&in, argv[i], i == optind) != CLI_OK) status = CLI_FAIL;
+    for (int i = optind; i < argc; i++) {
+        struct stat st;
+        if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            /* A directory: every shared library in it. */
+            char **libs;
+            size_t n;
+            nt_err e = {0};
+            if (bin_list_libs(argv[i], &libs, &n, &e) < 0) {
+                status = cli_fail(CLI_FAIL, "inspect", "%s", e.msg);
+                continue;
+            }
+            for (size_t k = 0; k < n; k++, first = false)
+                if (inspect_file(&in, libs[k], first) != CLI_OK) status = CLI_FAIL;
+            bin_free_libs(libs, n);
+        } else {
+            if (inspect_file(&in, argv[i], first) != CLI_OK) status = CLI_FAIL;
+            first = false;
+        }
+    }
     if (in.json) printf("]}\n");
     nt_vec_free(&in.ents);
     bin_buf_free(&in.buf);

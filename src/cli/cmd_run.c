@@ -6,8 +6,10 @@
  * ntrace, and prints where the results went. */
 #include "cli/cli.h"
 #include "inject/inject.h"
+#include "collector/collector.h"
 
 #include <errno.h>
+#include <glob.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -174,6 +176,11 @@ static int run_setenv(const run_opts *o, const cli_paths *paths, const char *out
     snprintf(lua, sizeof lua, "%s/lua", paths->share_dir);
     setenv("NTRACE_LUA_DIR", lua, 1);
     if (o->pc_sampling) setenv("NTRACE_PC_SAMPLING", "1", 1);
+    /* Eager loading where the app did not choose: modules are loaded (and
+     * seen by ntrace) when the app loads them, not at their first launch.
+     * The cost is the app's start-up time and memory for modules it never
+     * launches; an app that sets CUDA_MODULE_LOADING keeps its choice. */
+    setenv("CUDA_MODULE_LOADING", "EAGER", 0);
     if (o->emulate) {
         char drv[8192];
         snprintf(drv, sizeof drv, "%s/libcuda.so.1", paths->emu_dir);
@@ -191,6 +198,65 @@ static int run_setenv(const run_opts *o, const cli_paths *paths, const char *out
     if (inj_config_from_env(&c, e) < 0) return -1;
     inj_config_free(&c);
     return 0;
+}
+
+/* The databases of the program's other processes: OUT.<pid>.db, merged
+ * into OUT.db (the parts are removed once merged). */
+static void run_parts_pattern(const char *output, nt_sb *pat)
+{
+    size_t n = strlen(output);
+    bool dotdb = n > 3 && !strcmp(output + n - 3, ".db");
+    nt_sb_printf(pat, "%.*s.[0-9]*.db", (int)(dotdb ? n - 3 : n), output);
+}
+
+/* Before the program starts: per-process files of an earlier run with the
+ * same name would be taken for this run's. */
+static void run_remove_parts(const char *output)
+{
+    nt_sb pat = {0};
+    run_parts_pattern(output, &pat);
+    glob_t g;
+    if (glob(nt_sb_str(&pat), 0, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            fprintf(stderr, "ntrace run: removing %s, left by an earlier run\n", g.gl_pathv[i]);
+            unlink(g.gl_pathv[i]);
+        }
+        globfree(&g);
+    }
+    nt_sb_free(&pat);
+}
+
+static void run_merge_parts(const char *output)
+{
+    nt_sb pat = {0};
+    run_parts_pattern(output, &pat);
+    glob_t g;
+    if (glob(nt_sb_str(&pat), 0, NULL, &g) != 0) {
+        nt_sb_free(&pat);
+        return;
+    }
+    NT_VEC(const char *) ins = {0};
+    bool have_main = access(output, F_OK) == 0;
+    if (have_main) nt_vec_push(&ins, output);
+    for (size_t i = 0; i < g.gl_pathc; i++) nt_vec_push(&ins, g.gl_pathv[i]);
+    nt_sb tmp = {0};
+    nt_sb_printf(&tmp, "%s.merging", output);
+    col_merge_totals t;
+    nt_err e = {0};
+    if (col_merge(nt_sb_str(&tmp), ins.v, ins.n, true, &t, &e) == 0 &&
+        rename(nt_sb_str(&tmp), output) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);
+        fprintf(stderr, "ntrace: merged the databases of %zu processes into %s\n", ins.n, output);
+    } else {
+        fprintf(stderr, "ntrace run: cannot merge the per-process databases (%s); they are "
+                        "kept as %s (ntrace merge combines them)\n",
+                e.set ? e.msg : strerror(errno), nt_sb_str(&pat));
+        unlink(nt_sb_str(&tmp));
+    }
+    nt_vec_free(&ins);
+    globfree(&g);
+    nt_sb_free(&pat);
+    nt_sb_free(&tmp);
 }
 
 static volatile sig_atomic_t run_child;
@@ -218,6 +284,7 @@ int cmd_run(int argc, char **argv)
     if (run_check_output(output, o.force, &e) < 0) goto out;
     if (run_setenv(&o, &paths, output, &e) < 0) goto out;
     if (o.force) unlink(output);
+    run_remove_parts(output);
 
     /* SIGINT and SIGQUIT from the terminal reach the whole process group,
      * the program included: ntrace only waits for it.  Signals sent to
@@ -250,8 +317,11 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "ntrace run: %s was killed by signal %d (%s)\n", o.argv[0], sig, strsignal(sig));
         rc = 128 + sig;
     }
-    if (access(output, F_OK) == 0)
+    run_merge_parts(output);
+    if (access(output, F_OK) == 0) {
+        cli_run_summary(output, stderr);
         fprintf(stderr, "ntrace: results in %s\n  next: ntrace report %s\n", output, output);
+    }
     else if (rc != 127)
         fprintf(stderr, "ntrace: no database was written: the program made no CUDA calls "
                         "(or ntrace was not loaded; NTRACE_LOG=debug tells more)\n");

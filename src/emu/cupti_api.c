@@ -83,12 +83,15 @@ NT_EXPORT CUptiResult CUPTIAPI cuptiSubscribe(CUpti_SubscriberHandle *subscriber
     if (!subscriber || !callback) return CUPTI_ERROR_INVALID_PARAMETER;
     if (sub.active) return CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED;
     memset(sub.on, 0, sizeof sub.on);
+    /* Without the emulated driver there is nothing to subscribe to; a
+     * failed subscription leaves CUPTI free. */
+    if (!cupti_drv()) return CUPTI_ERROR_NOT_INITIALIZED;
     sub.fn = callback;
     sub.ud = userdata;
     sub.active = 1;
     *subscriber = (CUpti_SubscriberHandle)&sub;
     cupti_attach();
-    return cupti_drv() ? CUPTI_SUCCESS : CUPTI_ERROR_NOT_INITIALIZED;
+    return CUPTI_SUCCESS;
 }
 
 NT_EXPORT CUptiResult CUPTIAPI cuptiSubscribe_v2(CUpti_SubscriberHandle *subscriber,

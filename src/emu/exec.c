@@ -413,7 +413,8 @@ int emu_launch_run(const emu_launch *l, emu_stats *st, nt_err *e)
         return x_fail(x, NULL, EMU_E_INVALID, "bad launch configuration");
     x->threads_per_block = (uint32_t)threads;
     x->warps_per_block = (uint32_t)((threads + WARP - 1) / WARP);
-    x->smem_size = k->smem_static + l->dyn_smem;
+    /* Dynamic shared memory starts 16-aligned after the static (lower.c). */
+    x->smem_size = ((k->smem_static + 15u) & ~15u) + l->dyn_smem;
     if (x->smem_size > cfg->smem_per_sm)
         return x_fail(x, NULL, EMU_E_INVALID, "%u bytes of shared memory exceed the SM's %u",
                       x->smem_size, cfg->smem_per_sm);

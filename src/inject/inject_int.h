@@ -7,6 +7,7 @@
 
 #include "inject/inject.h"
 #include "binary/binary.h"
+#include "buffer/buffer.h"
 
 /* ---- launch.c: one view of every launch entry point's parameter block --
  * The CUPTI API_ENTER callback hands us the parameter block that the
@@ -105,11 +106,18 @@ typedef struct inj_module {
     size_t      ptx_len;
     unsigned    ptx_arch;       /* its sm_XX */
     char       *no_ptx;         /* why there is none ("no PTX in the image") */
+    struct ptx_index *ix;       /* index of ptx, built on first use */
 } inj_module;
 
 typedef struct inj_modules {
     nt_imap      by_handle;     /* handle -> inj_module* */
     NT_VEC(inj_module *) all;
+    /* The PTX of files scanned for kernels whose module load was not seen
+     * (modules the CUDA runtime registers through private entry points):
+     * kernel name -> index in ptx_texts. */
+    nt_map       by_kernel;
+    NT_VEC(char *) ptx_texts;   /* owned, NUL-terminated */
+    nt_map       scanned;       /* file paths already scanned (keys owned) */
 } inj_modules;
 
 /* Records a module from the image the app passed (size unknown: derived
@@ -124,5 +132,105 @@ void        inj_module_remove(inj_modules *ms, uint64_t handle);
  * with m->no_ptx saying why. */
 int         inj_module_ptx(inj_module *m, unsigned sm);
 void        inj_modules_free(inj_modules *ms);
+
+/* Scans files (host executables and shared libraries) for PTX usable on
+ * sm and remembers which kernels each PTX text defines; a file is scanned
+ * once.  Returns the number of kernels found. */
+size_t      inj_modules_scan_files(inj_modules *ms, const char *const *files, size_t n, unsigned sm);
+/* Scans the process's loaded objects the same way (dl_iterate_phdr). */
+size_t      inj_modules_scan_process(inj_modules *ms, unsigned sm);
+/* A module record for a kernel found by a scan, registered under handle
+ * (the kernel's CUmodule, or any unique value): its image is the PTX text
+ * that defines the kernel.  NULL when no scanned file defines it. */
+inj_module *inj_module_for_kernel(inj_modules *ms, const char *kernel, uint64_t handle);
+
+/* ---- state.c: the one injector of the process ------------------------ */
+struct col;
+struct prb_probe;
+
+/* A module-scope variable of the original kernel's module that the twin
+ * must share (design decision 3). */
+typedef struct inj_shared_var {
+    char       *name;
+    bool        is_const;       /* .const: copied to the twin before each launch */
+    CUdeviceptr orig, twin;     /* .global: orig is what the twin reads via
+                                   its address variable */
+    size_t      size;
+} inj_shared_var;
+
+/* One probed twin of a kernel, for one probe. */
+typedef struct inj_twin {
+    CUmodule    mod;
+    CUfunction  fn;
+    size_t      param_offset;   /* byte offset of the buffer parameter */
+    int         max_threads;    /* CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK */
+    int         dyn_smem;       /* max dynamic shared memory set on it */
+    NT_VEC(inj_shared_var) vars;
+    char       *reason;         /* non-NULL: this twin could not be built */
+    bool        from_cache;     /* the instrumented PTX came from the disk cache */
+} inj_twin;
+
+typedef struct inj_kernel {
+    uint64_t    handle;         /* CUfunction or CUkernel, as launched */
+    char       *name, *demangled;
+    inj_module *mod;
+    int64_t     col_id;
+    uint64_t    launches;       /* launches seen */
+    uint64_t    probed;         /* launches probed */
+    unsigned    nparams;        /* of the original */
+    int         regs, static_smem;  /* of the original (fixed once loaded) */
+    char       *reason;         /* non-NULL: not instrumentable, why */
+    inj_twin   *twins;          /* [nprobes] */
+} inj_kernel;
+
+typedef struct inj_probe {
+    struct prb_probe *prb;
+    int64_t  col_id;
+    char    *path;
+    char    *src;               /* its text (cache key) */
+    unsigned nmaps;
+    buf_map_spec specs[BUF_MAX_MAPS];
+} inj_probe;
+
+typedef struct inj_state {
+    inj_config   cfg;
+    struct col  *col;
+    inj_pool    *pool;
+    inj_modules  modules;
+    nt_imap      kernels;       /* handle -> inj_kernel* */
+    NT_VEC(inj_kernel *) all_kernels;
+    inj_probe   *probes;
+    unsigned     nprobes;
+    char        *probe_error;   /* all probes failed to compile: why */
+    bool         device_known;
+    unsigned     sm;            /* compute capability * 10 */
+    uint32_t     device_id;
+    int          canary;        /* 0 not run, 1 swap works, -1 it does not */
+    uint64_t     twins_built, cache_hits, rewrites;
+    /* NTRACE_TEST_FAULT (tests only): "jit" makes every twin's JIT fail,
+     * "devmem" every probe-buffer allocation. */
+    bool         fault_jit, fault_devmem;
+} inj_state;
+
+/* The process's injector state, and the lock over its tables (kernels,
+ * modules, twins).  Callbacks take it; the collector and the pool have
+ * their own locks and are called without it where possible. */
+extern inj_state inj;
+void inj_lock(void);
+void inj_unlock(void);
+
+/* ---- callbacks.c ---- */
+/* The canary launch's correlation id: its activity record is left out of
+ * the timeline (the kernel is ntrace's own). */
+extern uint32_t inj_canary_corr;
+
+/* ---- twin.c: building the probed twin of a kernel --------------------- */
+/* Builds k->twins[i] for every probe (k->mod has PTX).  Failures are
+ * recorded in each twin's reason; returns the number of twins built. */
+unsigned inj_twins_build(inj_kernel *k, CUstream stream);
+/* Before a launch of twin t: refreshes .const data, and the dynamic shared
+ * memory limit the app set on the original. */
+void     inj_twin_prepare(inj_twin *t, CUfunction orig, CUstream stream);
+void     inj_twin_free(inj_twin *t);
 
 #endif

@@ -3,39 +3,43 @@
  * Invariant: nothing here may take the app down.  Every failure turns into
  * "run unprobed" with one message on stderr, and InitializeInjection
  * always returns 1 (success) so the driver carries on. */
-#include "inject/inject.h"
+#include "inject/inject_int.h"
 
-#include <cupti.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static inj_config inj_cfg;
+void CUPTIAPI inj_callback(void *ud, CUpti_CallbackDomain dom, CUpti_CallbackId cbid, const void *data);
+int  inj_start(nt_err *e);
+void inj_finish(void);
+void inj_callbacks_finish(void);
+int  inj_activity_start(nt_err *e);
+
 static CUpti_SubscriberHandle inj_sub;
-static int inj_active;
 
-static void CUPTIAPI inj_callback(void *ud, CUpti_CallbackDomain dom, CUpti_CallbackId cbid,
-                                  const void *data)
+/* The driver-API calls ntrace listens to; everything else costs nothing. */
+static const CUpti_CallbackId inj_cbids[] = {
+    CUPTI_DRIVER_TRACE_CBID_cuModuleLoad, CUPTI_DRIVER_TRACE_CBID_cuModuleLoadData,
+    CUPTI_DRIVER_TRACE_CBID_cuModuleLoadDataEx, CUPTI_DRIVER_TRACE_CBID_cuModuleLoadFatBinary,
+    CUPTI_DRIVER_TRACE_CBID_cuModuleUnload, CUPTI_DRIVER_TRACE_CBID_cuLibraryLoadData,
+    CUPTI_DRIVER_TRACE_CBID_cuLibraryLoadFromFile, CUPTI_DRIVER_TRACE_CBID_cuLibraryUnload,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel_ptsz,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz,
+};
+
+static void inj_atexit(void)
 {
-    /* The launch swap, module ingestion and buffer handling land with
-     * issue 7; until then only count what the driver reports. */
-    (void)ud; (void)dom; (void)cbid; (void)data;
+    inj_callbacks_finish();
+    inj_finish();
 }
 
-NT_EXPORT int InitializeInjection(void)
-{
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    static int result = 1;
-    void init_once(void);
-    pthread_once(&once, init_once);
-    return result;
-}
-
-void init_once(void)
+static void inj_init(void)
 {
     nt_err e = {0};
-    if (inj_config_from_env(&inj_cfg, &e) < 0) {
+    if (inj_start(&e) < 0) {
         fprintf(stderr, "ntrace: %s; the program runs unprobed\n", e.msg);
         return;
     }
@@ -43,12 +47,31 @@ void init_once(void)
     if (r != CUPTI_SUCCESS) {
         const char *s = NULL;
         cuptiGetResultString(r, &s);
-        fprintf(stderr, "ntrace: cannot subscribe to CUPTI (%s): another profiler or tool "
-                        "(Nsight, compute-sanitizer, a framework profiler) may hold it; "
-                        "the program runs unprobed\n", s ? s : "unknown error");
+        fprintf(stderr, "ntrace: cannot subscribe to CUPTI (%s): another tool holds it "
+                        "(Nsight Systems/Compute, compute-sanitizer, or a framework's profiler "
+                        "such as torch.profiler); the program runs unprobed\n",
+                s ? s : "unknown error");
+        inj_finish();
         return;
     }
+    for (size_t i = 0; i < NT_ARRAY_LEN(inj_cbids); i++)
+        cuptiEnableCallback(1, inj_sub, CUPTI_CB_DOMAIN_DRIVER_API, inj_cbids[i]);
     cuptiEnableDomain(1, inj_sub, CUPTI_CB_DOMAIN_RESOURCE);
-    inj_active = 1;
-    nt_debug("injector initialized: %zu probe(s), output %s", inj_cfg.nprobes, inj_cfg.output);
+    if (inj_activity_start(&e) < 0) nt_warn("%s: no launch timeline", e.msg);
+    atexit(inj_atexit);
+    nt_debug("injector ready: %u probe(s), output %s", inj.nprobes, inj.cfg.output);
+}
+
+/* For `ntrace doctor`, which loads the injector into itself: the canary's
+ * result (1 the launch swap works, -1 it does not, 0 not run yet). */
+NT_EXPORT int ntrace_canary(void)
+{
+    return inj.canary;
+}
+
+NT_EXPORT int InitializeInjection(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, inj_init);
+    return 1;
 }

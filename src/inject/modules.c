@@ -1,6 +1,8 @@
 /* modules.c — the modules and libraries the app loads, and their PTX. */
 #include "inject/inject_int.h"
+#include "ptx/ptx.h"
 
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,4 +140,98 @@ void inj_modules_free(inj_modules *ms)
     }
     nt_vec_free(&ms->all);
     nt_imap_free(&ms->by_handle);
+    for (size_t i = 0; i < ms->ptx_texts.n; i++) free(ms->ptx_texts.v[i]);
+    nt_vec_free(&ms->ptx_texts);
+    nt_map_free(&ms->by_kernel);
+    for (size_t i = 0; i < ms->scanned.cap; i++) free((char *)ms->scanned.slots[i].key);
+    nt_map_free(&ms->scanned);
+}
+
+/* ---- kernels whose module load was not seen ----
+ * The CUDA runtime registers the fatbins embedded in executables and
+ * libraries through private driver entry points, so no module-load
+ * callback shows their images.  Their PTX is still in the files: the
+ * .nv_fatbin sections of the process's loaded objects. */
+
+typedef struct scan_ctx {
+    inj_modules *ms;
+    unsigned     sm;
+    size_t       found;
+} scan_ctx;
+
+static int scan_ptx(void *ctx, const bin_ptx *p)
+{
+    scan_ctx *sc = ctx;
+    if (p->arch > sc->sm) return 0;
+    ptx_index ix;
+    if (ptx_index_build(&ix, p->text, p->len, p->origin, NULL) < 0) return 0;
+    size_t id = sc->ms->ptx_texts.n;
+    char *text = NULL;
+    for (size_t i = 0; i < ix.n; i++) {
+        const ptx_ix_item *it = &ix.items[i];
+        if (it->kind != PTX_IX_FUNC || !it->is_entry || !it->has_body) continue;
+        if (!text) {
+            text = nt_xstrndup(p->text, p->len);
+            nt_vec_push(&sc->ms->ptx_texts, text);
+        }
+        /* The key points into our copy, which lives as long as the map.
+         * A kernel found again in newer PTX replaces the older one. */
+        const char *key = text + (it->name.s - p->text);
+        uint64_t prev;
+        bool had = nt_map_get(&sc->ms->by_kernel, key, it->name.n, &prev);
+        if (!had) sc->found++;
+        nt_map_put(&sc->ms->by_kernel, key, it->name.n, id);
+    }
+    ptx_index_free(&ix);
+    return 0;
+}
+
+size_t inj_modules_scan_files(inj_modules *ms, const char *const *files, size_t n, unsigned sm)
+{
+    scan_ctx sc = {ms, sm, 0};
+    for (size_t i = 0; i < n; i++) {
+        if (nt_map_get(&ms->scanned, files[i], strlen(files[i]), NULL)) continue;
+        char *key = nt_xstrdup(files[i]);
+        nt_map_put(&ms->scanned, key, strlen(key), 0);
+        nt_file f;
+        if (nt_file_open(&f, files[i], NULL) < 0) continue;
+        /* Only ELF files can hold embedded fatbins. */
+        if (f.size > 4 && !memcmp(f.data, "\177ELF", 4)) {
+            nt_err e = {0};
+            if (bin_foreach_ptx(f.data, f.size, scan_ptx, &sc, &e) < 0)
+                nt_debug("scanning %s for PTX: %s", files[i], e.msg);
+        }
+        nt_file_close(&f);
+    }
+    return sc.found;
+}
+
+static int collect_object(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+    NT_VEC(const char *) *files = ctx;
+    const char *name = info->dlpi_name;
+    if (!name || !*name) name = "/proc/self/exe";       /* the executable */
+    if (strstr(name, "linux-vdso") || strstr(name, "libntrace_inject")) return 0;
+    nt_vec_push(files, name);
+    return 0;
+}
+
+size_t inj_modules_scan_process(inj_modules *ms, unsigned sm)
+{
+    NT_VEC(const char *) files = {0};
+    dl_iterate_phdr(collect_object, &files);
+    size_t found = inj_modules_scan_files(ms, files.v, files.n, sm);
+    nt_vec_free(&files);
+    return found;
+}
+
+inj_module *inj_module_for_kernel(inj_modules *ms, const char *kernel, uint64_t handle)
+{
+    uint64_t id;
+    if (!nt_map_get(&ms->by_kernel, kernel, strlen(kernel), &id)) return NULL;
+    const char *text = ms->ptx_texts.v[id];
+    inj_module *m = inj_module_find(ms, handle);
+    /* One record per (handle, PTX text): reuse it when it is this text. */
+    if (m && m->image && m->size == strlen(text) + 1 && !memcmp(m->image, text, m->size)) return m;
+    return inj_module_add(ms, handle, false, text, NULL, "embedded fatbin");
 }

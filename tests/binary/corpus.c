@@ -92,6 +92,11 @@ static int corpus_entry(void *ctx, const bin_entry *ent)
             corpus_fail(w, "fatbin %u entry %u: %s", ent->fatbin, ent->index, e.msg);
         } else {
             t->kernels += cb.nkernels;
+            /* bin_foreach_ptx relies on this to skip unnamed cubins. */
+            if (cb.ptx && !ent->name_len && !(ent->flags & BIN_FLAG_DEBUG))
+                corpus_fail(w, "fatbin %u entry %u: cubin with embedded PTX but no source name",
+                            ent->fatbin, ent->index);
+            t->cubins_with_ptx += cb.ptx != NULL;
             if (cb.arch != ent->arch)
                 corpus_fail(w, "fatbin %u entry %u: cubin says sm_%u, entry header sm_%u",
                             ent->fatbin, ent->index, cb.arch, ent->arch);
@@ -138,8 +143,8 @@ void corpus_print(const corpus_totals *t, double seconds)
            "%lu zstd, %lu lz4, %lu uncompressed)\n", t->files, t->fatbins, t->entries,
            t->ptx_entries, t->elf_entries, t->other_entries, t->comp[BIN_COMP_ZSTD],
            t->comp[BIN_COMP_LZ4], t->comp[BIN_COMP_NONE]);
-    printf("corpus: %.1f MB PTX, %.1f MB cubin, %.1f MB stored, %lu kernels in cubins; "
-           "%.1f s\n", t->ptx_bytes / 1e6, t->elf_bytes / 1e6, t->stored_bytes / 1e6,
-           t->kernels, seconds);
+    printf("corpus: %.1f MB PTX, %.1f MB cubin, %.1f MB stored, %lu kernels in cubins, "
+           "%lu cubins with embedded PTX; %.1f s\n", t->ptx_bytes / 1e6, t->elf_bytes / 1e6,
+           t->stored_bytes / 1e6, t->kernels, t->cubins_with_ptx, seconds);
     if (t->failures) printf("corpus: %lu failures, first: %s\n", t->failures, t->first_failure);
 }

@@ -7,7 +7,7 @@
 
 typedef struct corpus_totals {
     unsigned long files, fatbins, entries, ptx_entries, elf_entries, other_entries;
-    unsigned long kernels, kernels_with_ptx_entry, comp[3];
+    unsigned long kernels, cubins_with_ptx, comp[3];
     unsigned long long ptx_bytes, elf_bytes, stored_bytes;
     unsigned long failures;
     char first_failure[600];

@@ -70,6 +70,23 @@ static int count_ptx(void *ctx, const bin_ptx *p)
     return 0;
 }
 
+typedef struct origins { int n; char s[4][80]; } origins;
+
+static int collect_origins(void *ctx, const bin_ptx *p)
+{
+    origins *o = ctx;
+    if (o->n < 4) snprintf(o->s[o->n++], sizeof o->s[0], "%s", p->origin);
+    return 0;
+}
+
+static int collect_text(void *ctx, const bin_ptx *p)
+{
+    origins *o = ctx;
+    assert_int_equal(strlen(p->text), p->len);
+    if (o->n < 4) snprintf(o->s[o->n++], sizeof o->s[0], "%s", p->text);
+    return 0;
+}
+
 /* Expects failure with a message containing each of the given pieces. */
 static void expect_error(const void *data, size_t size, const char *a, const char *b)
 {
@@ -131,6 +148,27 @@ static void valid_images(void **state)
     int n = 0;
     assert_int_equal(bin_foreach_ptx(two.b, two.n, count_ptx, &n, &e), 0);
     assert_int_equal(n, 2);
+    /* An uncompressed PTX payload that fills its padded size with no NUL,
+     * at the very end of a heap block (ASan sees any read past it). */
+    img full;
+    fatbin_begin(&full);
+    fatbin_entry(&full, 1, 0x11, PTX_TEXT "\n", 64, 0);
+    uint8_t *heap = nt_xmalloc(full.n);
+    memcpy(heap, full.b, full.n);
+    origins fo = {0};
+    assert_int_equal(bin_foreach_ptx(heap, full.n, collect_text, &fo, &e), 0);
+    assert_int_equal(fo.n, 1);
+    assert_string_equal(fo.s[0], PTX_TEXT "\n");
+    free(heap);
+    /* Arch-specific and family targets show in the origin. */
+    img a;
+    fatbin_begin(&a);
+    fatbin_entry(&a, 1, 0x100011, PTX_TEXT, sizeof PTX_TEXT, 0);
+    fatbin_entry(&a, 1, 0x200011, PTX_TEXT, sizeof PTX_TEXT, 0);
+    origins o = {0};
+    assert_int_equal(bin_foreach_ptx(a.b, a.n, collect_origins, &o, &e), 0);
+    assert_string_equal(o.s[0], "fatbin 0 entry 0 (sm_90a, none)");
+    assert_string_equal(o.s[1], "fatbin 0 entry 1 (sm_90f, none)");
     /* A non-PTX, non-ELF entry kind is skipped, not an error. */
     img odd;
     fatbin_begin(&odd);
@@ -246,13 +284,60 @@ static void bad_compressed_frames(void **state)
     expect_error(m.b, m.n, "is impossible for", "bytes of lz4");
 }
 
-static void unterminated_ptx(void **state)
+/* A frame that does not state its content size takes the streaming path. */
+static img zstd_ptx_unsized(size_t cut)
 {
-    expect_error(PTX_TEXT, strlen(PTX_TEXT), "PTX image: no terminating NUL within", NULL);
+    img m;
+    fatbin_begin(&m);
+    uint8_t z[1024];
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 0);
+    size_t zn = ZSTD_compress2(cc, z, sizeof z, PTX_TEXT, sizeof PTX_TEXT);
+    ZSTD_freeCCtx(cc);
+    assert_false(ZSTD_isError(zn));
+    assert_int_equal(ZSTD_getFrameContentSize(z, zn), ZSTD_CONTENTSIZE_UNKNOWN);
+    fatbin_entry(&m, 1, 0x8011, z, zn - cut, sizeof PTX_TEXT);
+    return m;
+}
+
+static void zstd_streaming_path(void **state)
+{
+    img m = zstd_ptx_unsized(0);
     nt_err e = {0};
     int n = 0;
-    assert_int_equal(bin_foreach_ptx(PTX_TEXT, sizeof PTX_TEXT, count_ptx, &n, &e), 0);
+    assert_int_equal(bin_foreach_ptx(m.b, m.n, count_ptx, &n, &e), 0);
     assert_int_equal(n, 1);
+    put64(&m, 16 + 56, sizeof PTX_TEXT + 9);
+    expect_error(m.b, m.n, "entry at offset 0x10: zstd payload gave 64 bytes, the header declares 73", NULL);
+    put64(&m, 16 + 56, sizeof PTX_TEXT - 9);
+    expect_error(m.b, m.n, "entry at offset 0x10: zstd payload holds more than the 55 bytes", NULL);
+    m = zstd_ptx_unsized(4);
+    expect_error(m.b, m.n, "entry at offset 0x10: zstd payload (", "ends inside a frame");
+    /* A claim far beyond what the stored bytes could hold goes the same way:
+     * memory follows the real output, and the mismatch is reported. */
+    m = zstd_ptx();
+    put64(&m, 16 + 56, 900u << 20);
+    expect_error(m.b, m.n, "zstd frame holds 64 bytes, the header declares 943718400", NULL);
+}
+
+static void unterminated_ptx(void **state)
+{
+    /* The driver's view: no NUL within the bound is an error... */
+    bin_kind k;
+    size_t size;
+    nt_err e = {0};
+    assert_int_equal(bin_image_size(PTX_TEXT, strlen(PTX_TEXT), &k, &size, &e), -1);
+    assert_non_null(strstr(e.msg, "PTX image: no terminating NUL within 63 bytes"));
+    /* ...while a text with a known size is read whole, terminated or not
+     * (the copy is exactly the bytes given: a heap buffer lets ASan see). */
+    char *t = nt_xmalloc(strlen(PTX_TEXT));
+    memcpy(t, PTX_TEXT, strlen(PTX_TEXT));
+    int n = 0;
+    nt_err_clear(&e);
+    assert_int_equal(bin_foreach_ptx(t, strlen(PTX_TEXT), count_ptx, &n, &e), 0);
+    assert_int_equal(bin_foreach_ptx(PTX_TEXT, sizeof PTX_TEXT, count_ptx, &n, &e), 0);
+    assert_int_equal(n, 2);
+    free(t);
 }
 
 /* ---- corrupt ELF --------------------------------------------------------- */
@@ -337,6 +422,7 @@ int main(void)
         cmocka_unit_test(truncated_headers),
         cmocka_unit_test(sizes_past_the_end),
         cmocka_unit_test(bad_compressed_frames),
+        cmocka_unit_test(zstd_streaming_path),
         cmocka_unit_test(unterminated_ptx),
         cmocka_unit_test(bad_elf_headers),
         cmocka_unit_test(bad_cubin_sections),

@@ -128,35 +128,65 @@ static void constant_banks(void **state)
     assert_int_equal(per_kernel, 5);
 }
 
+typedef struct parsed { nt_file f; nt_arena a; bin_cubin c; nt_err e; } parsed;
+
+/* Parses fixture `name`; returns bin_cubin_parse's result. */
+static int parse_fixture(const char *name, parsed *p)
+{
+    memset(p, 0, sizeof *p);
+    fixture_open(&p->f, name);
+    nt_arena_init(&p->a, 0);
+    return bin_cubin_parse(p->f.data, p->f.size, &p->a, &p->c, &p->e);
+}
+
+static void parsed_free(parsed *p)
+{
+    nt_arena_free(&p->a);
+    nt_file_close(&p->f);
+}
+
 static void lineinfo_cubin_has_ptx(void **state)
 {
-    nt_file f;
-    fixture_open(&f, "kernels_lineinfo.cubin");
-    nt_arena a;
-    nt_arena_init(&a, 0);
-    bin_cubin c;
-    nt_err e = {0};
-    assert_int_equal(bin_cubin_parse(f.data, f.size, &a, &c, &e), 0);
+    parsed p;
+    assert_int_equal(parse_fixture("kernels_lineinfo.cubin", &p), 0);
+    bin_cubin c = p.c;
     assert_non_null(c.ptx);
     assert_int_equal(strlen(c.ptx), c.ptx_len);
-    assert_non_null(strstr(c.ptx, ".version 9.0\n.target sm_90\n"));
+    assert_non_null(strstr(c.ptx, "\n.target sm_90\n"));
+    assert_non_null(strstr(c.ptx, ".version "));
     assert_int_equal(c.nkernels, 5);
-    nt_arena_free(&a);
-    nt_file_close(&f);
+    parsed_free(&p);
+}
+
+static void launch_bound_directives(void **state)
+{
+    parsed p;
+    assert_int_equal(parse_fixture("bounds.cubin", &p), 0);
+    bin_cubin c = p.c;
+    assert_int_equal(c.nkernels, 2);
+    const bin_kernel *rq = &c.kernels[0], *mx = &c.kernels[1];
+    if (strcmp(rq->name, "rq")) {
+        const bin_kernel *t = rq;
+        rq = mx;
+        mx = t;
+    }
+    unsigned want_rq[3] = {128, 2, 1}, want_mx[3] = {64, 1, 1}, zero[3] = {0, 0, 0};
+    assert_memory_equal(rq->reqntid, want_rq, sizeof want_rq);     /* .reqntid */
+    assert_memory_equal(rq->max_threads, zero, sizeof zero);
+    assert_int_equal(rq->max_regs, 255);                          /* no .maxnreg */
+    assert_memory_equal(mx->max_threads, want_mx, sizeof want_mx); /* .maxntid */
+    assert_memory_equal(mx->reqntid, zero, sizeof zero);
+    assert_int_equal(mx->max_regs, 32);                           /* .maxnreg 32 */
+    assert_int_equal(mx->nparams, 1);
+    parsed_free(&p);
 }
 
 static void not_a_cubin(void **state)
 {
-    nt_file f;
-    fixture_open(&f, "kernels.exe");
-    nt_arena a;
-    nt_arena_init(&a, 0);
-    bin_cubin c;
-    nt_err e = {0};
-    assert_int_equal(bin_cubin_parse(f.data, f.size, &a, &c, &e), -1);
-    assert_non_null(strstr(e.msg, "is not CUDA"));
-    nt_arena_free(&a);
-    nt_file_close(&f);
+    parsed p;
+    assert_int_equal(parse_fixture("kernels.exe", &p), -1);
+    assert_non_null(strstr(p.e.msg, "is not CUDA"));
+    parsed_free(&p);
 }
 
 static void demangled_names(void **state)
@@ -184,6 +214,7 @@ int main(void)
         cmocka_unit_test(cluster_dims),
         cmocka_unit_test(constant_banks),
         cmocka_unit_test(lineinfo_cubin_has_ptx),
+        cmocka_unit_test(launch_bound_directives),
         cmocka_unit_test(not_a_cubin),
         cmocka_unit_test(demangled_names),
     };

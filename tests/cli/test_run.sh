@@ -23,6 +23,9 @@ grep -q "^NTRACE_KERNEL=gemm$" env.txt || fail "NTRACE_KERNEL"
 grep -q "^NTRACE_LAUNCHES=every:4$" env.txt || fail "NTRACE_LAUNCHES"
 grep -q "^NTRACE_BUDGET=64M$" env.txt || fail "NTRACE_BUDGET"
 grep -q "^NTRACE_CACHE_DIR=off$" env.txt || fail "NTRACE_CACHE_DIR"
+grep -q "^CUDA_MODULE_LOADING=EAGER$" env.txt || fail "eager module loading by default"
+CUDA_MODULE_LOADING=LAZY "$NT" run -- env 2>/dev/null | grep -q "^CUDA_MODULE_LOADING=LAZY$" \
+    || fail "the app's own CUDA_MODULE_LOADING must be kept"
 
 # Default output never overwrites an earlier run.
 touch ntrace.db

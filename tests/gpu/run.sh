@@ -34,16 +34,19 @@ command -v nvidia-smi >/dev/null && nvidia-smi -L >> "$LOG" 2>&1
 step "ntrace doctor" 60 "$NT" doctor
 
 # 2. every test app natively, then under ntrace run with each shipped probe
-apps=$(ls "$BUILD"/tests/apps/* 2>/dev/null | grep -v '\.')
+KDIR=$(cd "$BUILD/fixtures/kernels" 2>/dev/null && pwd)
+# cupti_swap subscribes to CUPTI itself: it runs natively only.
+apps=$(ls "$BUILD"/apps/* 2>/dev/null | grep -v '\.d$')
 probes=$(ls "$(dirname "$NT")"/../../probes/*.lua 2>/dev/null)
-[ -n "$apps" ] || log "   (no test apps in $BUILD/tests/apps: issue 6 not landed)"
+[ -n "$apps" ] || log "   (no test apps in $BUILD/apps)"
 for app in $apps; do
     a=$(basename "$app")
-    step "native $a" 60 "$app"
+    step "native $a" 60 "$app" "$KDIR"
+    [ "$a" = cupti_swap ] && continue
     for p in $probes; do
         pn=$(basename "$p" .lua)
         db=$WORK/$a-$pn.db
-        step "probed $a -p $pn" 120 "$NT" run -f -p "$p" -o "$db" -- "$app"
+        step "probed $a -p $pn" 120 "$NT" run -f -p "$p" -o "$db" -- "$app" "$KDIR"
         if [ -f "$db" ] && "$NT" report --help >/dev/null 2>&1; then
             step "report $a -p $pn" 60 "$NT" report "$db"
         fi
@@ -65,9 +68,15 @@ else
 fi
 
 # 4. PC sampling on one app
-first=$(echo "$apps" | head -1)
+first=$(echo "$apps" | grep matmul | head -1)
 if [ -n "$first" ]; then
-    step "pc sampling $(basename "$first")" 120 "$NT" run -f --pc-sampling -o "$WORK/pcs.db" -- "$first"
+    step "pc sampling $(basename "$first")" 120 "$NT" run -f --pc-sampling -o "$WORK/pcs.db" -- "$first" "$KDIR"
+fi
+# The injector's own cost on the GPU (host side per launch, first launch).
+if [ -x "$BUILD/bench/launchloop_app" ]; then
+    step "launchloop native" 60 "$BUILD/bench/launchloop_app" 3000
+    step "launchloop probed" 120 "$NT" run -f -p block_sched -o "$WORK/ll.db" -- "$BUILD/bench/launchloop_app" 3000
+    step "launchloop probed, 4 threads" 120 "$NT" run -f -p block_sched -o "$WORK/llt.db" -- "$BUILD/bench/launchloop_app" 400 threads
 fi
 
 # 5. overhead benchmark

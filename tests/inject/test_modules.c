@@ -84,12 +84,40 @@ static void file_plain_ptx_and_handle_reuse(void **state)
     inj_modules_free(&ms);
 }
 
+/* Kernels of modules registered privately (the CUDA runtime) are found in
+ * the files' embedded fatbins. */
+static void kernels_found_in_files(void **state)
+{
+    inj_modules ms = {0};
+    char exe[4096];
+    snprintf(exe, sizeof exe, "%s", fixture("kernels.exe"));
+    const char *files[] = {exe, "/nonexistent/lib.so", "/etc/hostname"};
+    size_t found = inj_modules_scan_files(&ms, files, 3, 90);
+    assert_true(found >= 4);                       /* scale, clus, bigparam, axpy<>s */
+    assert_int_equal(inj_modules_scan_files(&ms, files, 3, 90), 0);   /* once per file */
+    inj_module *m = inj_module_for_kernel(&ms, "scale", 0x77);
+    assert_non_null(m);
+    assert_ptr_equal(inj_module_find(&ms, 0x77), m);
+    assert_int_equal(inj_module_ptx(m, 90), 0);
+    assert_non_null(strstr(m->ptx, ".entry scale"));
+    /* The same kernel again: the same record. */
+    assert_ptr_equal(inj_module_for_kernel(&ms, "scale", 0x77), m);
+    assert_null(inj_module_for_kernel(&ms, "no_such_kernel", 0x78));
+    inj_modules_free(&ms);
+    /* PTX newer than the device is not taken. */
+    inj_modules old = {0};
+    assert_int_equal(inj_modules_scan_files(&old, files, 1, 80), 0);
+    assert_null(inj_module_for_kernel(&old, "scale", 1));
+    inj_modules_free(&old);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(image_is_copied_and_ptx_chosen),
         cmocka_unit_test(sass_only_and_unreadable),
         cmocka_unit_test(file_plain_ptx_and_handle_reuse),
+        cmocka_unit_test(kernels_found_in_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
