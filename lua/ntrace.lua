@@ -53,25 +53,56 @@ nt.reg = core.reg
 local MAP = {}
 local reserved = { save = true, cap = true }
 
--- nt.map { field = "type", ..., cap = N }
+-- nt.map { field = "type", ..., cap = N }: fields largest first, then by
+-- name (Lua does not keep the order of keys);
+-- nt.map { {"field", "type"}, ..., cap = N }: fields in the order written.
+local size8 = { u64 = true, s64 = true, f64 = true }
+
+local function add_field(m, k, v)
+  if type(k) ~= "string" or not k:match "^[%a_][%w_]*$" then
+    fail("nt.map: field names must be identifiers, found " .. tostring(k))
+  end
+  if reserved[k] then fail("nt.map: '" .. k .. "' is reserved, not a field name") end
+  if m.fields[k] then fail("nt.map: field '" .. k .. "' is declared twice") end
+  core.check_type(v, "nt.map field '" .. k .. "'")
+  m.fields[k] = v
+  m.order[#m.order + 1] = k
+end
+
 function nt.map(t)
   if type(t) ~= "table" then fail("nt.map expects a table of field = \"type\"") end
-  local m = { fields = {}, cap = nil, line = core.line() }
+  local m = { fields = {}, order = {}, cap = nil, line = core.line() }
+  local listed = #t > 0
+  for i = 1, #t do
+    local f = t[i]
+    if type(f) ~= "table" or #f ~= 2 then
+      fail("nt.map: entry " .. i .. " must be {\"name\", \"type\"}")
+    end
+    add_field(m, f[1], f[2])
+  end
+  local keyed = {}
   for k, v in pairs(t) do
     if k == "cap" then
       if math.type(v) ~= "integer" or v < 1 or v > 1048576 then
         fail("nt.map: cap must be an integer from 1 to 1048576")
       end
       m.cap = v
-    elseif type(k) ~= "string" or not k:match "^[%a_][%w_]*$" then
-      fail("nt.map: field names must be identifiers, found " .. tostring(k))
-    else
-      if reserved[k] then fail("nt.map: '" .. k .. "' is reserved, not a field name") end
-      core.check_type(v, "nt.map field '" .. k .. "'")
-      m.fields[k] = v
+    elseif math.type(k) ~= "integer" then
+      if listed then
+        fail("nt.map: write all fields as {\"name\", \"type\"} or all as name = \"type\"")
+      end
+      keyed[#keyed + 1] = k
+      if type(k) == "string" then core.check_type(v, "nt.map field '" .. k .. "'") end
     end
   end
-  if next(m.fields) == nil then fail("nt.map: a map needs at least one field") end
+  table.sort(keyed, function(a, b)
+    if type(a) ~= "string" or type(b) ~= "string" then return tostring(a) < tostring(b) end
+    local sa, sb = size8[t[a]] and 8 or 4, size8[t[b]] and 8 or 4
+    if sa ~= sb then return sa > sb end
+    return a < b
+  end)
+  for _, k in ipairs(keyed) do add_field(m, k, t[k]) end
+  if #m.order == 0 then fail("nt.map: a map needs at least one field") end
   return setmetatable(m, MAP)
 end
 

@@ -429,7 +429,7 @@ static void op_read(gen_ctx *c, const prb_op *o)
         shared_addr(c, o->a, addr);
         if (t == PRB_PRED) {
             const char *x = gen_tmp(c, PRB_U32);
-            gen_line(c, "ld.shared.u8 %s, %s;", x, addr);
+            gen_line(c, "ld.shared.u32 %s, %s;", x, addr);
             gen_line(c, "setp.ne.u32 %s, %s, 0;", d, x);
         } else {
             gen_line(c, "ld.shared.%s %s, %s;", gen_ptype(t), d, addr);
@@ -480,7 +480,7 @@ static void op_write(hctx *h, const gblk *b, const prb_op *o)
         if (t == PRB_PRED) {
             const char *y = gen_tmp(c, PRB_U32);
             gen_line(c, "selp.u32 %s, 1, 0, %s;", y, src);
-            gen_line(c, "%sst.shared.u8 %s, %s;", eg, addr, y);
+            gen_line(c, "%sst.shared.u32 %s, %s;", eg, addr, y);
         } else {
             gen_line(c, "%sst.shared.%s %s, %s;", eg, gen_ptype(t), addr, src);
         }
@@ -523,7 +523,7 @@ static void op_save(hctx *h, const gblk *b, const prb_op *o)
         if (gen_field_shared(c->g, fd->value)) {
             CPY(v, gen_tmp(c, fd->type == PRB_PRED ? PRB_U32 : fd->type));
             shared_addr(c, fd->value, addr);
-            gen_line(c, "ld.shared.%s %s, %s;", fd->type == PRB_PRED ? "u8"
+            gen_line(c, "ld.shared.%s %s, %s;", fd->type == PRB_PRED ? "u32"
                      : gen_ptype(fd->type), v, addr);
         } else if (fd->type == PRB_PRED) {
             CPY(v, gen_tmp(c, PRB_U32));
@@ -532,7 +532,7 @@ static void op_save(hctx *h, const gblk *b, const prb_op *o)
             CPY(v, gen_val(c, fd->value));
         }
         gen_line(c, "@%s st.global.%s [%s+%u], %s;", ok,
-                 fd->type == PRB_PRED ? "u8" : gen_ptype(fd->type), a,
+                 fd->type == PRB_PRED ? "u32" : gen_ptype(fd->type), a,
                  BUF_SLOT_HEADER + fd->offset, v);
     }
 }

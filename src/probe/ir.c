@@ -199,18 +199,33 @@ static int field_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-/* Invariant: fields are naturally aligned (sizes 8, 4, then 1 in that
- * order) and the record size is a multiple of 8, as buffer.h requires. */
-void prb_map_layout(prb_map *m)
+void prb_map_sort_fields(prb_map *m)
 {
     if (m->fields.n) qsort(m->fields.v, m->fields.n, sizeof *m->fields.v, field_cmp);
-    uint32_t off = 0;
-    for (size_t i = 0; i < m->fields.n; i++) {
-        m->fields.v[i].offset = off;
-        off += prb_type_size(m->fields.v[i].type);
-    }
-    m->record_size = (off + 7u) & ~7u;
-    if (m->record_size == 0) m->record_size = 8;
+}
+
+uint8_t prb_buf_type(prb_type t)
+{
+    static const uint8_t map[PRB_NTYPES] = { BUF_U32, BUF_U64, BUF_S32, BUF_S64, BUF_F32,
+                                             BUF_F64, BUF_U32 };
+    return map[t];
+}
+
+/* Offsets come from buf_record_layout, the function the collector uses
+ * too, so the two cannot disagree (buffer.h).  A pred is stored as a u32
+ * (0 or 1). */
+int prb_map_layout(prb_map *m, nt_err *e)
+{
+    uint8_t types[BUF_MAX_FIELDS];
+    uint16_t offs[BUF_MAX_FIELDS], rs = 0;
+    if (m->fields.n > BUF_MAX_FIELDS)
+        return nt_err_set(e, "map '%s' has %zu fields, at most %u are allowed", m->name,
+                          m->fields.n, BUF_MAX_FIELDS);
+    for (size_t i = 0; i < m->fields.n; i++) types[i] = prb_buf_type(m->fields.v[i].type);
+    if (buf_record_layout(types, (unsigned)m->fields.n, offs, &rs, e) != 0) return -1;
+    for (size_t i = 0; i < m->fields.n; i++) m->fields.v[i].offset = offs[i];
+    m->record_size = rs;
+    return 0;
 }
 
 void prb_free(prb_probe *p)
@@ -226,6 +241,18 @@ void prb_free(prb_probe *p)
     nt_vec_free(&p->handlers);
     nt_arena_free(&p->arena);
     free(p);
+}
+
+unsigned prb_buffer_specs(const prb_probe *p, buf_map_spec *out)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < p->maps.n && n < BUF_MAX_MAPS; i++, n++) {
+        const prb_map *m = &p->maps.v[i];
+        out[n] = (buf_map_spec){ .level = (uint16_t)p->level,
+                                 .record_size = (uint16_t)m->record_size,
+                                 .cap = m->cap, .map_id = (uint32_t)i };
+    }
+    return n;
 }
 
 unsigned prb_min_sm(const prb_probe *p)

@@ -165,7 +165,7 @@ typedef struct prb_block {
 typedef struct prb_field {
     const char *name;
     prb_type    type;
-    uint32_t    offset;    /* byte offset in the record */
+    uint32_t    offset;    /* byte offset in the record (a pred is a u32) */
     int32_t     value;     /* the FIELD state value */
 } prb_field;
 
@@ -175,7 +175,10 @@ typedef struct prb_map {
     uint32_t    record_size;   /* multiple of 8 */
     bool        is_counters;   /* the implicit map of the counters */
     bool        internal;      /* ntrace's own (block exit ticket) */
-    NT_VEC(prb_field) fields;  /* sorted: by size, largest first, then name */
+    NT_VEC(prb_field) fields;  /* in record order: as declared with the
+                                  {{name, type}, ...} form, else largest
+                                  first, then by name; offsets from
+                                  buf_record_layout (buffer.h) */
 } prb_map;
 
 typedef enum prb_ckind { PRB_CNT_SUM, PRB_CNT_MAX } prb_ckind;
@@ -232,6 +235,17 @@ prb_probe *prb_compile_string(const char *src, size_t len, const char *chunkname
                               const char *lua_dir, const prb_limits *lim,
                               nt_err *e);
 void prb_free(prb_probe *p);
+
+/* The buffer field type (enum buf_ftype) a field of this type is stored
+ * as in records (a pred is a u32 0/1). */
+uint8_t prb_buf_type(prb_type t);
+
+/* The buffer maps the probe's code expects, in map-table order (map i of
+ * the probe is descriptor i): level, record_size, cap and map_id, for
+ * buf_layout_compute.  out holds BUF_MAX_MAPS; returns the count.  The
+ * list includes the internal maps (prb_map.internal: the block level exit
+ * ticket), which the collector need not decode. */
+unsigned prb_buffer_specs(const prb_probe *p, buf_map_spec *out);
 
 /* A readable dump of the IR (tests, `ntrace probe check -v`); caller frees. */
 char *prb_dump(const prb_probe *p);

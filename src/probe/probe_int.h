@@ -15,8 +15,13 @@ int32_t prb_new_value(prb_probe *p, prb_type t, prb_vkind k, int32_t block);
 size_t  prb_emit(prb_probe *p, int32_t b, const prb_op *op);
 int32_t prb_new_block(prb_probe *p, int32_t parent);
 prb_op  prb_op_init(prb_opk kind, int line);
-/* Lays out a map's fields (largest first, then by name) and its record size. */
-void    prb_map_layout(prb_map *m);
+/* Record layout of a map in its field order (buf_record_layout); -1 with
+ * e when it has too many fields. */
+int     prb_map_layout(prb_map *m, nt_err *e);
+/* Orders fields largest first, then by name (counters; maps declared with
+ * name = "type" keys, whose order Lua does not keep). */
+void    prb_map_sort_fields(prb_map *m);
+
 /* Is block `inner` equal to block `outer` or nested in it? */
 bool    prb_block_within(const prb_probe *p, int32_t inner, int32_t outer);
 

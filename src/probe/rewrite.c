@@ -62,30 +62,22 @@ uint32_t prb_region_id(const char *name, size_t n)
     return (uint32_t)nt_hash64(name, n, 0);
 }
 
-/* Inserts each line of text (from the generator) as its own raw
- * statement, before pos (after=false) or after it. */
+/* Inserts the generator's text (lines ending in '\n', each indented) as
+ * one raw statement before pos (after=false) or after it; returns the
+ * statement (pos when the text is empty).  One statement per insertion
+ * keeps big kernels cheap: the printer writes it verbatim. */
 static ptx_stmt *insert_text(ptx_module *m, ptx_stmt *pos, bool after, const char *text)
 {
-    const char *s = text;
-    ptx_stmt *last = pos;
-    while (*s) {
-        while (*s == '\t' || *s == ' ') s++;
-        const char *nl = strchr(s, '\n');
-        size_t n = nl ? (size_t)(nl - s) : strlen(s);
-        if (n) {
-            char *line = nt_xstrndup(s, n);
-            ptx_stmt *st = ptx_raw_new(m, line);
-            free(line);
-            if (after) {
-                ptx_insert_after(last, st);
-                last = st;
-            } else {
-                ptx_insert_before(pos, st);
-            }
-        }
-        s += n + (nl ? 1 : 0);
-    }
-    return last;
+    while (*text == '\t' || *text == ' ') text++;
+    size_t n = strlen(text);
+    while (n && text[n - 1] == '\n') n--;
+    if (!n) return pos;
+    char *t = nt_xstrndup(text, n);
+    ptx_stmt *st = ptx_raw_new(m, t);
+    free(t);
+    if (after) ptx_insert_after(pos, st);
+    else ptx_insert_before(pos, st);
+    return st;
 }
 
 static prb_space space_of(unsigned sp)
@@ -205,7 +197,7 @@ static ptx_instr *first_use(const ptx_instr *ld)
             for (unsigned i = from; i < in->nops; i++)
                 if (opnd_has_reg(&in->ops[i], regs[k])) return in;
             /* an address in the destination slot is still a read */
-            if (from == 1 && in->ops[0].kind == PTX_OPND_ADDR &&
+            if (from == 1 && in->nops && in->ops[0].kind == PTX_OPND_ADDR &&
                 opnd_has_reg(&in->ops[0], regs[k])) return in;
         }
         /* redefined before any use: the load's value is dead */
@@ -232,9 +224,29 @@ static int check_names(const ptx_module *m, const ptx_func *fn, const char *para
         if (ptx_str_eq(fn->params[i].name, param))
             return nt_err_set(e, "kernel %.*s already has a parameter %s (instrumented "
                               "twice?)", (int)fn->name.n, fn->name.s, param);
+    if (m->address_size == 32)
+        return nt_err_set(e, ".address_size 32 modules are not supported by probes "
+                          "(the buffer pointer is 64-bit)");
     if (m->ver_major && (m->ver_major * 10 + m->ver_minor) < 62)
         return nt_err_set(e, "PTX .version %d.%d is older than 6.2, which probes need "
                           "(activemask, vote.sync)", m->ver_major, m->ver_minor);
+    return 0;
+}
+
+/* Module-scope texture/surface/sampler references cannot be shared with
+ * the original module by a twin kernel (design: refused with a reason).
+ * Instrument a slice, so only what the kernel reaches is looked at. */
+static int check_refs(const ptx_module *m, nt_err *e)
+{
+    ptx_block_foreach(&m->items, s) {
+        if (s->kind != PTX_ST_VAR) continue;
+        const ptx_var *v = ((const ptx_vardecl *)s)->var;
+        if (v->type == PTX_T_TEXREF || v->type == PTX_T_SURFREF || v->type == PTX_T_SAMPLERREF)
+            return nt_err_set(e, "the module declares %s %.*s at module scope: a twin "
+                              "kernel cannot share it, so it is not instrumentable",
+                              v->type == PTX_T_TEXREF ? ".texref" : v->type == PTX_T_SURFREF
+                              ? ".surfref" : ".samplerref", (int)v->name.n, v->name.s);
+    }
     return 0;
 }
 
@@ -251,7 +263,7 @@ int prb_instrument(const prb_probe *p, ptx_module *m, ptx_func *fn, const char *
     if (!fn->is_entry || !fn->has_body)
         return nt_err_set(e, "%.*s is not a kernel (.entry with a body)",
                           (int)fn->name.n, fn->name.s);
-    if (check_names(m, fn, param, e) != 0) return -1;
+    if (check_names(m, fn, param, e) != 0 || check_refs(m, e) != 0) return -1;
     prb_gen *g = prb_gen_new(p, m->sm, param, e);
     if (!g) return -1;
     instr_vec ins = {0};

@@ -72,11 +72,12 @@ static void add_field(prb_probe *p, int32_t mi, const char *name, prb_type t)
     nt_vec_push(&p->maps.v[mi].fields, f);
 }
 
-/* Creates the FIELD state values once the layout is final. */
-static void map_values(prb_probe *p, int32_t mi)
+/* Lays out the record and creates the FIELD state values. */
+static void map_values(lua_State *L, prb_probe *p, int32_t mi)
 {
     prb_map *m = &p->maps.v[mi];
-    prb_map_layout(m);
+    nt_err e = {0};
+    if (prb_map_layout(m, &e) != 0) prb_stage_error(L, "%s", e.msg);
     for (size_t f = 0; f < m->fields.n; f++) {
         int32_t v = prb_new_value(p, m->fields.v[f].type, PRB_V_FIELD, -1);
         p->values.v[v].owner = mi;
@@ -116,14 +117,36 @@ static void build_maps(lua_State *L, prb_probe *p, int spec)
             size_t nf;
             const char **fn = sorted_keys(L, p, fl, &nf);
             if (nf == 0) prb_stage_error(L, "map '%s' has no fields", names[i]);
+            /* The record order nt.map chose (declared, or largest first);
+             * a hand-made description without one gets the sorted order. */
+            lua_getfield(L, m, "order");
+            int ord = lua_istable(L, -1) ? lua_gettop(L) : 0;
+            if (ord && luaL_len(L, ord) != (lua_Integer)nf)
+                prb_stage_error(L, "map '%s': its field order does not list each field "
+                                "once", names[i]);
             for (size_t f = 0; f < nf; f++) {
+                const char *name = fn[f];
+                if (ord) {
+                    lua_geti(L, ord, (lua_Integer)f + 1);
+                    const char *o = lua_tostring(L, -1);
+                    name = NULL;
+                    for (size_t k = 0; o && k < nf; k++)
+                        if (!strcmp(fn[k], o)) name = fn[k];
+                    lua_pop(L, 1);
+                    for (size_t k = 0; name && k < p->maps.v[mi].fields.n; k++)
+                        if (!strcmp(p->maps.v[mi].fields.v[k].name, name)) name = NULL;
+                    if (!name)
+                        prb_stage_error(L, "map '%s': its field order does not list each "
+                                        "field once", names[i]);
+                }
                 char what[160];
-                snprintf(what, sizeof what, "map '%s' field '%s'", names[i], fn[f]);
-                prb_type t = get_type(L, fl, fn[f], what);
-                add_field(p, mi, fn[f], t);
+                snprintf(what, sizeof what, "map '%s' field '%s'", names[i], name);
+                prb_type t = get_type(L, fl, name, what);
+                add_field(p, mi, name, t);
             }
-            map_values(p, mi);
-            lua_pop(L, 2);
+            if (!ord) prb_map_sort_fields(&p->maps.v[mi]);
+            map_values(L, p, mi);
+            lua_pop(L, 3);
         }
     lua_pop(L, 1);
     if (p->maps.n > BUF_MAX_MAPS - 2)
@@ -180,7 +203,9 @@ static void build_decls(lua_State *L, prb_probe *p, int spec, bool counters)
     lua_pop(L, 1);
     if (mi >= 0) {
         prb_map *m = &p->maps.v[mi];
-        prb_map_layout(m);
+        prb_map_sort_fields(m);
+        nt_err e = {0};
+        if (prb_map_layout(m, &e) != 0) prb_stage_error(L, "%s", e.msg);
         /* The counters map's fields are the counters themselves. */
         for (size_t f = 0; f < m->fields.n; f++)
             for (size_t c = 0; c < p->counters.n; c++)
@@ -581,7 +606,7 @@ int prb_stage_build(lua_State *L, int spec)
         int32_t mi = add_map(p, "__exit_ticket", 1);
         p->maps.v[mi].internal = true;
         add_field(p, mi, "threads_exited", PRB_U32);
-        map_values(p, mi);
+        map_values(L, p, mi);
         p->ticket_map = mi;
     }
     build_handlers(L, p, spec);

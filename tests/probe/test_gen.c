@@ -5,10 +5,6 @@
 
 #include <unistd.h>
 
-static const char *const shipped[] = {
-    "block_sched", "gmem_bytes", "barrier_wait", "mem_wait", "kernel_time", "dmat",
-    "tensor_ops", "instr_mix", "branch_divergence", "regions",
-};
 static const char *const fixtures[] = {
     "basic.sm90", "async_mma.sm90", "regions.sm90", "basic.sm80", "async_mma.sm80",
     "regions.sm80", "basic.sm75", "async_mma.sm75", "regions.sm75",
@@ -36,17 +32,6 @@ static char *read_fixture(const char *name, size_t *len)
     return s;
 }
 
-static prb_probe *shipped_probe(const char *name)
-{
-    char path[256];
-    snprintf(path, sizeof path, "probes/%s.lua", name);
-    nt_err e = {0};
-    prb_probe *p = prb_compile_file(path, "lua", NULL, &e);
-    if (!p) fprintf(stderr, "%s\n", e.msg);
-    assert_non_null(p);
-    return p;
-}
-
 static char *instrument(prb_probe *p, const char *fixture, const char *kernel,
                         prb_inst_stats *st, char *err)
 {
@@ -58,51 +43,6 @@ static char *instrument(prb_probe *p, const char *fixture, const char *kernel,
     else if (!out) fprintf(stderr, "%s\n", e.msg);
     free(ptx);
     return out;
-}
-
-static int ptxas(const char *text, const char *arch, char *log, size_t logn)
-{
-    char dir[] = "/tmp/ntrace_prbXXXXXX";
-    if (!mkdtemp(dir)) return -1;
-    char in[256], cmd[1024];
-    snprintf(in, sizeof in, "%s/k.ptx", dir);
-    nt_err e = {0};
-    if (nt_file_write(in, text, strlen(text), &e) != 0) return -1;
-    const char *cuda = getenv("CUDA_HOME");
-    snprintf(cmd, sizeof cmd, "%s/bin/ptxas -arch=%s %s -o %s/k.cubin > %s/log 2>&1",
-             cuda && *cuda ? cuda : "/usr/local/cuda", arch, in, dir, dir);
-    int rc = system(cmd);
-    char lp[256];
-    snprintf(lp, sizeof lp, "%s/log", dir);
-    FILE *f = fopen(lp, "r");
-    size_t n = f ? fread(log, 1, logn - 1, f) : 0;
-    log[n] = 0;
-    if (f) fclose(f);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0) rc = -1;
-    return rc;
-}
-
-/* Appends the kernels of `text` to `all`, renamed NAME__<tag>. */
-static void append_entries(nt_sb *all, const char *text, const char *tag)
-{
-    ptx_index ix;
-    nt_err e = {0};
-    assert_int_equal(ptx_index_build(&ix, text, strlen(text), tag, &e), 0);
-    for (size_t i = 0; i < ix.n; i++) {
-        const ptx_ix_item *it = &ix.items[i];
-        if (it->kind != PTX_IX_FUNC || !it->is_entry || !it->has_body) continue;
-        const char *s = text + it->begin, *end = text + it->end;
-        const char *nm = strstr(s, ".entry ");
-        assert_non_null(nm);
-        nm += 7;
-        nt_sb_put(all, s, (size_t)(nm - s));
-        nt_sb_printf(all, "%.*s__%s", (int)it->name.n, it->name.s, tag);
-        nm += it->name.n;
-        nt_sb_put(all, nm, (size_t)(end - nm));
-        nt_sb_putc(all, '\n');
-    }
-    ptx_index_free(&ix);
 }
 
 /* Every shipped probe instruments every kernel of every fixture, and
@@ -118,15 +58,15 @@ static void ptxas_accepts_every_probe_on_every_kernel(void **state)
         free(orig);
         nt_sb_putc(&all, '\n');
         unsigned sites = 0;
-        for (size_t i = 0; i < NT_ARRAY_LEN(shipped); i++) {
-            prb_probe *p = shipped_probe(shipped[i]);
+        for (size_t i = 0; i < NT_ARRAY_LEN(pt_shipped); i++) {
+            prb_probe *p = pt_shipped_probe(pt_shipped[i]);
             prb_inst_stats st;
             char *out = instrument(p, fixtures[f], NULL, &st, NULL);
             assert_non_null(out);
             assert_true(st.kernels >= 1);
             if (p->counters_map >= 0) assert_true(st.exits >= st.kernels);
             sites += st.sites;
-            append_entries(&all, out, shipped[i]);
+            append_entries(&all, out, pt_shipped[i]);
             free(out);
             prb_free(p);
         }
@@ -163,8 +103,8 @@ static void original_code_survives(void **state)
         nt_sb want = {0};
         ptx_print(m, &want);
         ptx_module_free(m);
-        for (size_t i = 0; i < NT_ARRAY_LEN(shipped); i++) {
-            prb_probe *p = shipped_probe(shipped[i]);
+        for (size_t i = 0; i < NT_ARRAY_LEN(pt_shipped); i++) {
+            prb_probe *p = pt_shipped_probe(pt_shipped[i]);
             m = ptx_parse(orig, len, fixtures[f], 0, &e);
             assert_non_null(m);
             unsigned n = 0;
@@ -184,7 +124,7 @@ static void original_code_survives(void **state)
             nt_sb got = {0};
             ptx_print(m, &got);
             if (strcmp(got.s, want.s))
-                fprintf(stderr, "%s on %s changed the kernel's own code\n", shipped[i],
+                fprintf(stderr, "%s on %s changed the kernel's own code\n", pt_shipped[i],
                         fixtures[f]);
             assert_string_equal(got.s, want.s);
             nt_sb_free(&got);
@@ -283,7 +223,7 @@ static void codegen_per_construct(void **state)
                          "nt.before 'st.global*'",
                          "p.rec.a = p.addr; p.rec.g = p.guard; p.rec.s = p.space; p:save()"),
                 "basic.sm90", VADD);
-    EXPECT(t, "mov.u64 %__pvd", "add.u64 %__pvd", "st.global.u8", "mov.u32 %__pvu");
+    EXPECT(t, "mov.u64 %__pvd", "add.u64 %__pvd", "selp.u32", "mov.u32 %__pvu");
     free(t);
 }
 
@@ -321,7 +261,7 @@ static void guarded_ret_and_errors(void **state)
         "\t.reg .pred %p<2>;\n\t.reg .b32 %r<3>;\n"
         "\tld.param.u32 %r1, [n];\n\tsetp.eq.u32 %p1, %r1, 0;\n"
         "\t@%p1 ret;\n\tadd.u32 %r2, %r1, 1;\n}\n";
-    prb_probe *p = shipped_probe("block_sched");
+    prb_probe *p = pt_shipped_probe("block_sched");
     prb_inst_stats st;
     nt_err e = {0};
     char *out = prb_instrument_text(p, k, strlen(k), "g.ptx", NULL, &st, &e);
@@ -341,6 +281,25 @@ static void guarded_ret_and_errors(void **state)
     e = (nt_err){0};
     assert_null(prb_instrument_text(p, k, strlen(k), "g.ptx", "nope", NULL, &e));
     assert_non_null(strstr(e.msg, "nope"));
+    /* old PTX and 32-bit addressing are refused with a reason */
+    const char *old = ".version 6.0\n.target sm_75\n.address_size 64\n"
+                      ".visible .entry o()\n{\n\tret;\n}\n";
+    e = (nt_err){0};
+    assert_null(prb_instrument_text(p, old, strlen(old), "o.ptx", NULL, NULL, &e));
+    assert_non_null(strstr(e.msg, "older than 6.2"));
+    const char *a32 = ".version 7.0\n.target sm_75\n.address_size 32\n"
+                      ".visible .entry o()\n{\n\tret;\n}\n";
+    e = (nt_err){0};
+    assert_null(prb_instrument_text(p, a32, strlen(a32), "o.ptx", NULL, NULL, &e));
+    assert_non_null(strstr(e.msg, ".address_size 32"));
+    prb_free(p);
+    /* module-scope texture references cannot be shared by a twin kernel */
+    const char *tex = ".version 7.0\n.target sm_75\n.address_size 64\n.global .texref t;\n"
+                      ".visible .entry o()\n{\n\t.reg .b32 %r<2>;\n\tret;\n}\n";
+    p = pt_shipped_probe("block_sched");
+    e = (nt_err){0};
+    assert_null(prb_instrument_text(p, tex, strlen(tex), "t.ptx", NULL, NULL, &e));
+    assert_non_null(strstr(e.msg, ".texref t at module scope"));
     prb_free(p);
     /* warp_max needs sm_80: refused on sm_75 with a reason */
     p = pt_compile(PT_PROBE("vars = { v = 'u32' },\n", "nt.at 'kernel.entry'",
@@ -353,7 +312,7 @@ static void guarded_ret_and_errors(void **state)
 
 static void user_regions(void **state)
 {
-    prb_probe *p = shipped_probe("regions");
+    prb_probe *p = pt_shipped_probe("regions");
     prb_inst_stats st;
     char *t = instrument(p, "regions.sm90", NULL, &st, NULL);
     assert_non_null(t);
@@ -375,12 +334,34 @@ static void user_regions(void **state)
     prb_free(p);
 }
 
+/* Found by fuzz_probe: an instruction without operands after a load. */
+static void first_use_scan_survives_odd_code(void **state)
+{
+    const char *k =
+        ".version 8.0\n.target sm_80\n.address_size 64\n"
+        ".visible .entry g(.param .u64 a)\n{\n\t.reg .b32 %r<4>;\n\t.reg .b64 %rd<3>;\n"
+        "\tld.param.u64 %rd1, [a];\n\tld.global.u32 %r1, [%rd1];\n\tbar.sync 0;\n"
+        "\tbrkpt;\n\tadd.u32 %r2, %r1, 1;\n\tst.global.u32 [%rd1], %r2;\n\tret;\n}\n";
+    prb_probe *p = pt_shipped_probe("mem_wait");
+    prb_inst_stats st;
+    nt_err e = {0};
+    char *out = prb_instrument_text(p, k, strlen(k), "g.ptx", NULL, &st, &e);
+    assert_non_null(out);
+    assert_int_equal(st.sites, 1);          /* the use after bar.sync and brkpt */
+    const char *h = strstr(out, "ntrace probe mem_wait: line");
+    assert_non_null(h);
+    assert_non_null(strstr(h, "add.u32"));
+    free(out);
+    prb_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(codegen_per_construct),
         cmocka_unit_test(first_use_and_after),
         cmocka_unit_test(user_regions),
+        cmocka_unit_test(first_use_scan_survives_odd_code),
         cmocka_unit_test(guarded_ret_and_errors),
         cmocka_unit_test(original_code_survives),
         cmocka_unit_test(ptxas_accepts_every_probe_on_every_kernel),

@@ -37,12 +37,13 @@ static void maps_layout_and_default_record(void **state)
     const prb_map *m = &p->maps.v[p->default_map];
     assert_string_equal(m->name, "rec");
     assert_int_equal(m->cap, 3);
-    /* largest first, then by name: start@0 stop@8 sm@16 ok@20, 24 bytes */
+    /* largest first, then by name: start@0 stop@8 ok@16 sm@20 (a pred is
+     * stored as a u32), 24 bytes */
     assert_string_equal(m->fields.v[0].name, "start");
     assert_string_equal(m->fields.v[1].name, "stop");
-    assert_string_equal(m->fields.v[2].name, "sm");
+    assert_string_equal(m->fields.v[2].name, "ok");
     assert_int_equal(m->fields.v[2].offset, 16);
-    assert_string_equal(m->fields.v[3].name, "ok");
+    assert_string_equal(m->fields.v[3].name, "sm");
     assert_int_equal(m->fields.v[3].offset, 20);
     assert_int_equal(m->record_size, 24);
     const prb_map *ev = &p->maps.v[1];
@@ -58,6 +59,54 @@ static void maps_layout_and_default_record(void **state)
     assert_non_null(strstr(d, "save ev  ; line 8"));
     free(d);
     prb_free(p);
+}
+
+static void buffer_specs_match_the_layout(void **state)
+{
+    /* block level: the user map, the counters, the exit ticket */
+    prb_probe *p = pt_compile(PT_PROBE("level = 'block', map = nt.map { t = 'u64', cap = 3 },\n"
+                                       "counters = { n = 'u32' },\n",
+                                       "nt.at 'kernel.exit'", "p.rec.t = nt.globaltimer(); p:save()"));
+    buf_map_spec sp[BUF_MAX_MAPS];
+    unsigned n = prb_buffer_specs(p, sp);
+    assert_int_equal(n, 3);
+    assert_int_equal(sp[0].level, BUF_BLOCK);
+    assert_int_equal(sp[0].record_size, 8);
+    assert_int_equal(sp[0].cap, 3);
+    assert_int_equal(sp[1].map_id, 1);
+    assert_true(p->maps.v[1].is_counters);
+    assert_true(p->maps.v[2].internal);
+    /* the host side accepts them */
+    buf_layout l;
+    nt_err e = {0};
+    uint32_t grid[3] = {4, 2, 1}, block[3] = {96, 1, 1};
+    assert_int_equal(buf_layout_compute(&l, grid, block, sp, n, 0, 0, NULL, &e), 0);
+    assert_int_equal(l.map[0].nslots, 8);
+    assert_int_equal(l.map[0].slot_size, 8 + 3 * 8);
+    prb_free(p);
+}
+
+static void maps_in_declared_order(void **state)
+{
+    /* the list form keeps the order written; offsets are buffer.h's C-struct
+     * layout: b@0, a@8 (aligned), c@16, 24 bytes */
+    prb_probe *p = pt_compile(PT_PROBE("map = nt.map { {'b', 'u32'}, {'a', 'u64'}, {'c', 's32'} },\n",
+                                       "nt.at 'kernel.entry'", "p.rec.a = nt.clock64()"));
+    const prb_map *m = &p->maps.v[p->default_map];
+    assert_string_equal(m->fields.v[0].name, "b");
+    assert_int_equal(m->fields.v[0].offset, 0);
+    assert_string_equal(m->fields.v[1].name, "a");
+    assert_int_equal(m->fields.v[1].offset, 8);
+    assert_string_equal(m->fields.v[2].name, "c");
+    assert_int_equal(m->fields.v[2].offset, 16);
+    assert_int_equal(m->record_size, 24);
+    prb_free(p);
+    pt_fails(PT_PROBE("map = nt.map { {'b', 'u32'}, a = 'u64' },\n", "nt.at 'kernel.entry'", ""),
+             "write all fields as");
+    pt_fails(PT_PROBE("map = nt.map { {'b', 'u32'}, {'b', 'u64'} },\n", "nt.at 'kernel.entry'", ""),
+             "field 'b' is declared twice");
+    pt_fails(PT_PROBE("map = nt.map { {'b'} },\n", "nt.at 'kernel.entry'", ""),
+             "entry 1 must be");
 }
 
 static void arithmetic_types_and_constants(void **state)
@@ -276,18 +325,9 @@ static void raw_ptx(void **state)
 
 static void shipped_probes_compile(void **state)
 {
-    static const char *const names[] = {
-        "block_sched", "gmem_bytes", "barrier_wait", "mem_wait", "kernel_time", "dmat",
-        "tensor_ops", "instr_mix", "branch_divergence", "regions",
-    };
-    for (size_t i = 0; i < NT_ARRAY_LEN(names); i++) {
-        char path[256];
-        snprintf(path, sizeof path, "probes/%s.lua", names[i]);
-        nt_err e = {0};
-        prb_probe *p = prb_compile_file(path, "lua", NULL, &e);
-        if (!p) fprintf(stderr, "%s\n", e.msg);
-        assert_non_null(p);
-        assert_string_equal(p->name, names[i]);
+    for (size_t i = 0; i < NT_ARRAY_LEN(pt_shipped); i++) {
+        prb_probe *p = pt_shipped_probe(pt_shipped[i]);
+        assert_string_equal(p->name, pt_shipped[i]);
         prb_free(p);
     }
 }
@@ -296,6 +336,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(maps_layout_and_default_record),
+        cmocka_unit_test(maps_in_declared_order),
+        cmocka_unit_test(buffer_specs_match_the_layout),
         cmocka_unit_test(arithmetic_types_and_constants),
         cmocka_unit_test(type_errors_point_at_the_line),
         cmocka_unit_test(comparisons_are_methods),
