@@ -14,6 +14,7 @@
 #include "collector/collector.h"
 #include "probe/probe.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,6 +382,7 @@ static const char canary_ptx[] =
 
 static __thread struct { bool on; CUfunction to; CUdeviceptr extra; } canary_swap;
 uint32_t inj_canary_corr;
+static pthread_mutex_t canary_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void canary_enter(CUpti_CallbackId cbid, const CUpti_CallbackData *cb)
 {
@@ -401,13 +403,14 @@ static void canary_run(void)
     CUstream s;
     CUdeviceptr buf = 0;
     unsigned got[2] = {0, 0};
-    inj.canary = -1;
+    int result = -1;
     CUresult lr = cuModuleLoadData(&m, canary_ptx);
     if (lr != CUDA_SUCCESS) {
         const char *es = NULL;
         cuGetErrorName(lr, &es);
         fprintf(stderr, "ntrace: the launch-swap canary cannot load (%s); tracing launches only, "
                         "no probes\n", es ? es : "?");
+        __atomic_store_n(&inj.canary, result, __ATOMIC_RELEASE);
         return;
     }
     if (cuModuleGetFunction(&a, m, "nt_canary_a") == CUDA_SUCCESS &&
@@ -424,12 +427,14 @@ static void canary_run(void)
             canary_swap.on = false;
             if (r == CUDA_SUCCESS && cuMemcpyDtoHAsync(got, buf, 8, s) == CUDA_SUCCESS &&
                 cuStreamSynchronize(s) == CUDA_SUCCESS && got[0] == 2 && got[1] == 2)
-                inj.canary = 1;
+                result = 1;
             cuMemFree(buf);
         }
         cuStreamDestroy(s);
     }
     cuModuleUnload(m);
+    /* Published last: other threads wait on canary_mu and read it after. */
+    __atomic_store_n(&inj.canary, result, __ATOMIC_RELEASE);
     if (inj.canary < 0)
         fprintf(stderr, "ntrace: the launch swap does not take effect on this driver "
                         "(canary: %u %u); tracing launches only, no probes\n", got[0], got[1]);
@@ -466,7 +471,13 @@ void CUPTIAPI inj_callback(void *ud, CUpti_CallbackDomain dom, CUpti_CallbackId 
         const CUpti_CallbackData *cb = data;
         if (cb->callbackSite == CUPTI_API_ENTER) {
             if (is_launch(cbid)) {
-                if (!inj.canary) canary_run();
+                if (!__atomic_load_n(&inj.canary, __ATOMIC_ACQUIRE)) {
+                    /* One thread runs it; launches of other threads wait
+                     * for its answer (once, before the app's first kernel). */
+                    pthread_mutex_lock(&canary_mu);
+                    if (!inj.canary) canary_run();
+                    pthread_mutex_unlock(&canary_mu);
+                }
                 on_launch_enter(cbid, cb);
             } else if (cbid == CUPTI_DRIVER_TRACE_CBID_cuModuleUnload ||
                        cbid == CUPTI_DRIVER_TRACE_CBID_cuLibraryUnload) {

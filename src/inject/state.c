@@ -84,18 +84,20 @@ static int inj_probe_load(inj_probe *ip, const char *path, nt_err *e)
     if (!ip->prb) return -1;
     prb_probe *p = ip->prb;
     if (p->maps.n > BUF_MAX_MAPS) return nt_err_set(e, "%s: %zu maps; at most %u", path, p->maps.n, BUF_MAX_MAPS);
-    ip->nmaps = (unsigned)p->maps.n;
+    ip->nmaps = prb_buffer_specs(p, ip->specs);
+    if (ip->nmaps != p->maps.n)
+        return nt_err_set(e, "%s: %u buffer maps for %zu probe maps (an ntrace bug)", path, ip->nmaps, p->maps.n);
     col_map_def defs[BUF_MAX_MAPS];
     col_field *fields[BUF_MAX_MAPS] = {0};
     for (unsigned i = 0; i < ip->nmaps; i++) {
         const prb_map *m = &p->maps.v[i];
-        ip->specs[i] = (buf_map_spec){(uint16_t)p->level, (uint16_t)m->record_size, m->cap, i};
         fields[i] = nt_xcalloc(m->fields.n ? m->fields.n : 1, sizeof **fields);
         uint8_t types[BUF_MAX_FIELDS];
         uint16_t offs[BUF_MAX_FIELDS], rsize = 0;
         for (size_t k = 0; k < m->fields.n && k < BUF_MAX_FIELDS; k++) {
-            fields[i][k] = (col_field){m->fields.v[k].name, (uint8_t)m->fields.v[k].type};
-            types[k] = (uint8_t)m->fields.v[k].type;
+            /* pred fields are stored as u32: the buffer type, not the probe's. */
+            fields[i][k] = (col_field){m->fields.v[k].name, prb_buf_type(m->fields.v[k].type)};
+            types[k] = prb_buf_type(m->fields.v[k].type);
         }
         /* The device writes records as the probe laid them out; the
          * collector reads them by buf_record_layout: they must agree. */
