@@ -54,7 +54,7 @@ static int heat_row(void *ctx, sqlite3_stmt *st)
 {
     heat *h = ctx;
     uint64_t a = (uint64_t)sqlite3_column_int64(st, 0);
-    int64_t t = sqlite3_column_int64(st, 1);
+    int64_t t = rep_ns(sqlite3_column_int64(st, 1));
     if (!h->pass2) {
         if (!h->n || a < h->amin) h->amin = a;
         if (!h->n || a > h->amax) h->amax = a;
