@@ -211,8 +211,10 @@ void rep_sched_of(const rep_warps *ws, const rep_launch *l, rep_sched *s);
 /* ---- waits.c: per-kernel wait accounting (cached in db) ------------------ */
 int rep_kwaits(rep_db *db, const rep_kwait **kw, size_t *n, nt_err *e);
 /* The barrier_wait / mem_wait map: a probe or map of that name with a
- * `cycles` field; NULL when absent. */
+ * `wait` (or `cycles`) field; NULL when absent. */
 rep_map *rep_wait_map(rep_db *db, const char *probe);
+/* The field holding wait cycles ("wait" or "cycles"); NULL: none. */
+const char *rep_wait_col(const rep_map *m);
 /* Generic per-launch aggregation of one numeric column of a map. */
 typedef struct rep_agg {
     uint64_t n;

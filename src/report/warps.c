@@ -23,6 +23,9 @@ rep_map *rep_block_sched(rep_db *db)
         if (rep_map_col(m, "start") < 0 || rep_map_col(m, "stop") < 0 ||
             rep_map_col(m, "sm") < 0)
             continue;
+        /* kernel_time (probes/kernel_time.lua) has the same fields, but per
+         * block and in %globaltimer ns, not %clock64 cycles per warp. */
+        if (!strcmp(m->probe, "kernel_time") || !strcmp(m->level, "block")) continue;
         if (!strcmp(m->probe, "block_sched")) return m;
         if (!best) best = m;
     }
