@@ -101,13 +101,13 @@ int rep_svg_memheat(rep_db *db, FILE *out, nt_err *e)
             for (int c = 0; c < HCOLS; c++) if (h->cell[r][c] > mx) mx = h->cell[r][c];
         const double cw = 6, ch = 9, lw = 150;
         uint64_t p0 = h->amin >> 12, pages = (h->amax >> 12) - p0 + 1;
+        const char *unit = cycles ? "kcycles" : "us";   /* time / 1e3 in either case */
         fprintf(out, "<p class=note>%s.%s: %llu accesses, addresses 0x%llx..0x%llx (%llu pages "
-                "of 4 KiB; %.1f pages per row), %.3f us; darker: more accesses (log scale, "
+                "of 4 KiB; %.1f pages per row), %.3f %s; darker: more accesses (log scale, "
                 "max %u per cell)%s</p>\n", m->probe, m->name, (unsigned long long)h->n,
                 (unsigned long long)h->amin, (unsigned long long)h->amax,
-                (unsigned long long)pages, (double)pages / HROWS, (h->tmax - h->tmin) / 1e3, mx,
-                cycles ? "; time axis in SM clock cycles (SM clocks not aligned: read "
-                         "\"us\" as thousands of cycles)" : "");
+                (unsigned long long)pages, (double)pages / HROWS, (h->tmax - h->tmin) / 1e3, unit,
+                mx, cycles ? "; time axis in SM clock cycles (SM clocks are not aligned)" : "");
         fprintf(out, "<div class=plot><svg xmlns=\"http://www.w3.org/2000/svg\" class=\"heat\" "
                 "viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\">\n", lw + cw * HCOLS + 10,
                 ch * HROWS + 22, lw + cw * HCOLS + 10);
@@ -121,15 +121,15 @@ int rep_svg_memheat(rep_db *db, FILE *out, nt_err *e)
                 if (!v) continue;
                 double s = log1p(v) / log1p(mx);
                 fprintf(out, "<rect class=h x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" "
-                        "fill=\"hsl(%.0f,75%%,%.0f%%)\"><title>0x%llx.. at %.3f us: %u accesses"
+                        "fill=\"hsl(%.0f,75%%,%.0f%%)\"><title>0x%llx.. at %.3f %s: %u accesses"
                         "</title></rect>\n", lw + c * cw, r * ch, cw, ch, 220 - 200 * s,
                         92 - 55 * s, (unsigned long long)a,
-                        (h->tmax - h->tmin) / 1e3 * c / HCOLS, v);
+                        (h->tmax - h->tmin) / 1e3 * c / HCOLS, unit, v);
             }
         }
-        fprintf(out, "<text x=\"%.0f\" y=\"%.0f\">0 us</text><text x=\"%.0f\" y=\"%.0f\">%.1f us"
-                "</text>\n", lw, ch * HROWS + 16, lw + cw * HCOLS - 60, ch * HROWS + 16,
-                (h->tmax - h->tmin) / 1e3);
+        fprintf(out, "<text x=\"%.0f\" y=\"%.0f\">0 %s</text><text x=\"%.0f\" y=\"%.0f\">%.1f %s"
+                "</text>\n", lw, ch * HROWS + 16, unit, lw + cw * HCOLS - 70, ch * HROWS + 16,
+                (h->tmax - h->tmin) / 1e3, unit);
         fputs("</svg></div>\n", out);
     }
     free(h);
