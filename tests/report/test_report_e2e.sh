@@ -9,7 +9,13 @@ NT=$ROOT/$BUILD/bin/ntrace
 APP=$ROOT/$BUILD/apps/reduce
 KDIR=$ROOT/$BUILD/fixtures/kernels
 fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$APP" ] && [ -d "$KDIR" ] || { echo "skip: $APP or $KDIR not built"; exit 77; }
+# The apps, the emulator and the shipped probes come with main's tree: in a
+# tree without them (or with a stale build/apps) there is nothing to run.
+if [ ! -f "$ROOT/probes/block_sched.lua" ] || [ ! -d "$ROOT/tests/apps" ] || [ ! -d "$ROOT/src/emu" ] \
+   || [ ! -x "$APP" ] || [ ! -d "$KDIR" ]; then
+    echo "skip: needs the emulator, probes/ and the test apps (main's tree, built)"
+    exit 77
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export NTRACE_CACHE_DIR=$tmp/cache
