@@ -303,21 +303,12 @@ static void long_names_are_cut_in_text_only(void **state)
         "(float const*, float*, int, int)' WHERE id = 2", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(s);
     rep_db *db = rt_open(p);
-    rep_opts o = REP_OPTS_INIT;
-    nt_err e = {0};
-    char *buf = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&buf, &n);
-    assert_int_equal(rep_summary(db, &o, m, &e), 0);
-    fclose(m);
+    char *buf = rt_render(db, false, REP_TEXT);
     /* 61 characters and "...". */
     assert_non_null(strstr(buf, "  void cub::DeviceRadixSortKernel<cub::DeviceRadixSortPolicy<fl...  "));
     assert_null(strstr(buf, "Policy800"));
     free(buf);
-    m = open_memstream(&buf, &n);
-    o.format = REP_CSV;
-    assert_int_equal(rep_summary(db, &o, m, &e), 0);
-    fclose(m);
+    buf = rt_render(db, false, REP_CSV);
     assert_non_null(strstr(buf, "\"void cub::DeviceRadixSortKernel<cub::DeviceRadixSortPolicy<float, "
                             "cub::NullType, int>::Policy800, false, float, int>(float const*, "
                             "float*, int, int)\",2,"));
@@ -352,13 +343,7 @@ static void shipped_probe_shapes(void **state)
         "INSERT INTO PROBE_KERNEL_TIME_REC VALUES (1,0,0,0,150,850);"), 0);
     rep_db *db = rt_open(p);
     assert_null(rep_block_sched(db));
-    rep_opts o = REP_OPTS_INIT;
-    nt_err e = {0};
-    char *buf = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&buf, &n);
-    assert_int_equal(rep_html(db, &o, m, &e), 0);
-    fclose(m);
+    char *buf = rt_render(db, true, REP_TEXT);
     assert_non_null(strstr(buf, "dmat.rec: 2 accesses, addresses 0x1000..0x2000 (2 pages"));
     assert_non_null(strstr(buf, "time axis in SM clock cycles"));
     /* Warp 0: 64 lanes / 4 branches = 16; warp 1: 320 / 10 = 32. */
