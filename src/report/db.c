@@ -106,8 +106,8 @@ static int load_run_devices(rep_db *db, nt_err *e)
         db->run.command = rep_col_text(db, st, 0);
         db->run.host = rep_col_text(db, st, 1);
         db->run.pid = sqlite3_column_int64(st, 2);
-        db->run.start_ns = sqlite3_column_int64(st, 3);
-        db->run.end_ns = sqlite3_column_int64(st, 4);   /* 0 when the run did not end */
+        db->run.start_ns = rep_ns(sqlite3_column_int64(st, 3));
+        db->run.end_ns = rep_ns(sqlite3_column_int64(st, 4));   /* 0 when the run did not end */
         db->run.version = rep_col_text(db, st, 5);
     }
     sqlite3_finalize(st);
@@ -150,7 +150,8 @@ static int load_kernels_launches(rep_db *db, nt_err *e)
         rep_launch l = {
             .id = sqlite3_column_int64(st, 0), .kernel_id = sqlite3_column_int64(st, 1),
             .device_id = sqlite3_column_int64(st, 2), .stream_id = sqlite3_column_int64(st, 3),
-            .start_ns = sqlite3_column_int64(st, 4), .end_ns = sqlite3_column_int64(st, 5),
+            .start_ns = rep_ns(sqlite3_column_int64(st, 4)),
+            .end_ns = rep_ns(sqlite3_column_int64(st, 5)),
             .instrumented = sqlite3_column_int(st, 12), .reason = rep_col_text(db, st, 13),
             .kname = rep_col_text(db, st, 14), .saved = sqlite3_column_int64(st, 15),
             .dropped = sqlite3_column_int64(st, 16), .selected = true,

@@ -8,11 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A gmem_bytes map: probe or map of that name with a `bytes` field. */
+/* Byte counters of a gmem_bytes map: the shipped probe (probes/
+ * gmem_bytes.lua) counts load_bytes, store_bytes and async_bytes; a plain
+ * `bytes` field is accepted too.  Their sum is the traffic. */
+static const char *const gmem_fields[] = {"bytes", "load_bytes", "store_bytes", "async_bytes"};
+
+/* A gmem_bytes map: probe or map of that name with byte counters. */
 static bool is_gmem(const rep_map *m)
 {
-    return (!strcmp(m->probe, "gmem_bytes") || !strcmp(m->name, "gmem_bytes")) &&
-           rep_map_col(m, "bytes") >= 0;
+    if (strcmp(m->probe, "gmem_bytes") && strcmp(m->name, "gmem_bytes")) return false;
+    for (size_t i = 0; i < NT_ARRAY_LEN(gmem_fields); i++)
+        if (rep_map_col(m, gmem_fields[i]) >= 0) return true;
+    return false;
 }
 
 static int sum_sched(rep_db *db, rep_doc *d, rep_map *bs, nt_err *e)
@@ -62,12 +69,14 @@ static int sum_gmem(rep_db *db, rep_doc *d, rep_map *m, nt_err *e)
 {
     rep_table *t = rep_table_new(d, "gmem_bytes", "gmem_bytes: global memory traffic per launch",
                                  "launch|kernel|bytes|MB|duration us|achieved GB/s");
-    int col = rep_map_col(m, "bytes");
     for (size_t i = 0; i < db->launches.n; i++) {
         rep_launch *l = &db->launches.v[i];
         if (!l->selected || !l->instrumented) continue;
         rep_agg a = {0};
-        if (rep_map_agg(db, m, col, l->id, &a, e)) return -1;
+        for (size_t f = 0; f < NT_ARRAY_LEN(gmem_fields); f++) {
+            int col = rep_map_col(m, gmem_fields[f]);
+            if (col >= 0 && rep_map_agg(db, m, col, l->id, &a, e)) return -1;
+        }
         if (!a.n) continue;
         int64_t dur = l->end_ns - l->start_ns;
         rep_row(t);
@@ -79,7 +88,8 @@ static int sum_gmem(rep_db *db, rep_doc *d, rep_map *m, nt_err *e)
         double gbs = dur > 0 ? a.sum / (double)dur : 0;      /* bytes/ns = GB/s */
         rep_put_f(t, gbs, 1);
     }
-    rep_note(d, t, "achieved bandwidth: bytes / launch duration (CUPTI start..end)");
+    rep_note(d, t, "bytes: sum of the map's bytes, load_bytes, store_bytes, async_bytes; "
+             "achieved bandwidth: bytes / launch duration (CUPTI start..end)");
     if (!t->nrows) rep_note(d, t, "no gmem_bytes records in the selected launches");
     return 0;
 }

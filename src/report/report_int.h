@@ -88,6 +88,26 @@ struct rep_db {
     bool kw_done;
 };
 
+/* ---- time values -----------------------------------------------------------
+ * Invariant: every time the report computes with lies in [-REP_NS_MAX,
+ * REP_NS_MAX] (2^62 ns, 146 years), so differences and sums of two never
+ * overflow int64, whatever the file holds.  Times read from the database
+ * go through rep_ns (timestamps are never negative); computed ones through
+ * rep_ns_of. */
+#define REP_NS_MAX ((int64_t)1 << 62)
+static inline int64_t rep_ns(int64_t v) { return v < 0 ? 0 : v > REP_NS_MAX ? REP_NS_MAX : v; }
+static inline int64_t rep_ns_of(double v)
+{
+    if (!(v > -(double)REP_NS_MAX)) return -REP_NS_MAX;    /* NaN too */
+    if (v > (double)REP_NS_MAX) return REP_NS_MAX;
+    return (int64_t)v;
+}
+static inline int64_t rep_ns_add(int64_t a, int64_t b)   /* both within the range */
+{
+    int64_t v = a + b;
+    return v < -REP_NS_MAX ? -REP_NS_MAX : v > REP_NS_MAX ? REP_NS_MAX : v;
+}
+
 /* ---- db.c ---------------------------------------------------------------- */
 /* Prepares sql; on failure sets e with the database path and SQLite's words. */
 sqlite3_stmt *rep_prepare(rep_db *db, const char *sql, nt_err *e);
@@ -191,8 +211,10 @@ void rep_sched_of(const rep_warps *ws, const rep_launch *l, rep_sched *s);
 /* ---- waits.c: per-kernel wait accounting (cached in db) ------------------ */
 int rep_kwaits(rep_db *db, const rep_kwait **kw, size_t *n, nt_err *e);
 /* The barrier_wait / mem_wait map: a probe or map of that name with a
- * `cycles` field; NULL when absent. */
+ * `wait` (or `cycles`) field; NULL when absent. */
 rep_map *rep_wait_map(rep_db *db, const char *probe);
+/* The field holding wait cycles ("wait" or "cycles"); NULL: none. */
+const char *rep_wait_col(const rep_map *m);
 /* Generic per-launch aggregation of one numeric column of a map. */
 typedef struct rep_agg {
     uint64_t n;

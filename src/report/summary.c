@@ -110,8 +110,9 @@ int rep_sum_kernels(rep_db *db, rep_doc *d, nt_err *e)
         }
         int64_t dur = l->end_ns - l->start_ns;
         s->timed++;
-        s->total += dur;
-        gpu_total += dur;
+        /* Durations are below 2^62 (rep_ns); sums saturate rather than wrap. */
+        if (__builtin_add_overflow(s->total, dur, &s->total)) s->total = INT64_MAX;
+        if (__builtin_add_overflow(gpu_total, dur, &gpu_total)) gpu_total = INT64_MAX;
         if (dur < s->min) s->min = dur;
         if (dur > s->max) s->max = dur;
     }

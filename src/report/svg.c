@@ -82,8 +82,8 @@ int rep_svg_launches(rep_db *db, FILE *out, nt_err *e)
         int64_t sid = sqlite3_column_int64(st, 2);
         for (size_t k = 0; k < streams.n; k++)
             if (streams.v[k] == sid) {
-                if (sqlite3_column_int64(st, 3) < t0) t0 = sqlite3_column_int64(st, 3);
-                if (sqlite3_column_int64(st, 4) > t1) t1 = sqlite3_column_int64(st, 4);
+                if (rep_ns(sqlite3_column_int64(st, 3)) < t0) t0 = rep_ns(sqlite3_column_int64(st, 3));
+                if (rep_ns(sqlite3_column_int64(st, 4)) > t1) t1 = rep_ns(sqlite3_column_int64(st, 4));
             }
     }
     svg_open(out, h, t0, t1);
@@ -111,7 +111,7 @@ int rep_svg_launches(rep_db *db, FILE *out, nt_err *e)
             size_t k = 0;
             while (k < streams.n && streams.v[k] != sid) k++;
             if (k == streams.n) continue;
-            int64_t a = sqlite3_column_int64(st, 3), b = sqlite3_column_int64(st, 4);
+            int64_t a = rep_ns(sqlite3_column_int64(st, 3)), b = rep_ns(sqlite3_column_int64(st, 4));
             double x = xpos(a, t0, t1), w = xpos(b, t0, t1) - x;
             const char *kind = (const char *)sqlite3_column_text(st, 6);
             fprintf(out, "<rect class=\"h copy\" x=\"%.2f\" y=\"%.1f\" width=\"%.3f\" "

@@ -54,7 +54,7 @@ static int heat_row(void *ctx, sqlite3_stmt *st)
 {
     heat *h = ctx;
     uint64_t a = (uint64_t)sqlite3_column_int64(st, 0);
-    int64_t t = sqlite3_column_int64(st, 1);
+    int64_t t = rep_ns(sqlite3_column_int64(st, 1));
     if (!h->pass2) {
         if (!h->n || a < h->amin) h->amin = a;
         if (!h->n || a > h->amax) h->amax = a;
@@ -76,17 +76,23 @@ static int heat_row(void *ctx, sqlite3_stmt *st)
 
 int rep_svg_memheat(rep_db *db, FILE *out, nt_err *e)
 {
+    /* Time: %globaltimer ns (gtime) when the probe has it; else %clock64
+     * cycles (clock, as probes/dmat.lua records), which are per SM and not
+     * aligned: good for the shape, not for exact times. */
     rep_map *m = map_with(db, "addr", "gtime");
+    const char *cols = "addr, gtime";
+    if (!m && (m = map_with(db, "addr", "clock"))) cols = "addr, clock";
     if (!m) {
-        fputs("<p class=note>no memory-trace map (columns addr and gtime) in this database</p>\n",
-              out);
+        fputs("<p class=note>no memory-trace map (fields addr and gtime or clock, as "
+              "probes/dmat.lua) in this database</p>\n", out);
         return 0;
     }
+    bool cycles = strcmp(cols, "addr, gtime") != 0;
     heat *h = nt_xcalloc(1, sizeof *h);
-    int rc = each_row(db, m, "addr, gtime", heat_row, h, e);
+    int rc = each_row(db, m, cols, heat_row, h, e);
     if (!rc && h->n) {
         h->pass2 = true;
-        rc = each_row(db, m, "addr, gtime", heat_row, h, e);
+        rc = each_row(db, m, cols, heat_row, h, e);
     }
     if (!rc && !h->n) fputs("<p class=note>no memory-trace records in the selected launches</p>\n", out);
     if (!rc && h->n) {
@@ -95,11 +101,13 @@ int rep_svg_memheat(rep_db *db, FILE *out, nt_err *e)
             for (int c = 0; c < HCOLS; c++) if (h->cell[r][c] > mx) mx = h->cell[r][c];
         const double cw = 6, ch = 9, lw = 150;
         uint64_t p0 = h->amin >> 12, pages = (h->amax >> 12) - p0 + 1;
+        const char *unit = cycles ? "kcycles" : "us";   /* time / 1e3 in either case */
         fprintf(out, "<p class=note>%s.%s: %llu accesses, addresses 0x%llx..0x%llx (%llu pages "
-                "of 4 KiB; %.1f pages per row), %.3f us; darker: more accesses (log scale, "
-                "max %u per cell)</p>\n", m->probe, m->name, (unsigned long long)h->n,
+                "of 4 KiB; %.1f pages per row), %.3f %s; darker: more accesses (log scale, "
+                "max %u per cell)%s</p>\n", m->probe, m->name, (unsigned long long)h->n,
                 (unsigned long long)h->amin, (unsigned long long)h->amax,
-                (unsigned long long)pages, (double)pages / HROWS, (h->tmax - h->tmin) / 1e3, mx);
+                (unsigned long long)pages, (double)pages / HROWS, (h->tmax - h->tmin) / 1e3, unit,
+                mx, cycles ? "; time axis in SM clock cycles (SM clocks are not aligned)" : "");
         fprintf(out, "<div class=plot><svg xmlns=\"http://www.w3.org/2000/svg\" class=\"heat\" "
                 "viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\">\n", lw + cw * HCOLS + 10,
                 ch * HROWS + 22, lw + cw * HCOLS + 10);
@@ -113,15 +121,15 @@ int rep_svg_memheat(rep_db *db, FILE *out, nt_err *e)
                 if (!v) continue;
                 double s = log1p(v) / log1p(mx);
                 fprintf(out, "<rect class=h x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" "
-                        "fill=\"hsl(%.0f,75%%,%.0f%%)\"><title>0x%llx.. at %.3f us: %u accesses"
+                        "fill=\"hsl(%.0f,75%%,%.0f%%)\"><title>0x%llx.. at %.3f %s: %u accesses"
                         "</title></rect>\n", lw + c * cw, r * ch, cw, ch, 220 - 200 * s,
                         92 - 55 * s, (unsigned long long)a,
-                        (h->tmax - h->tmin) / 1e3 * c / HCOLS, v);
+                        (h->tmax - h->tmin) / 1e3 * c / HCOLS, unit, v);
             }
         }
-        fprintf(out, "<text x=\"%.0f\" y=\"%.0f\">0 us</text><text x=\"%.0f\" y=\"%.0f\">%.1f us"
-                "</text>\n", lw, ch * HROWS + 16, lw + cw * HCOLS - 60, ch * HROWS + 16,
-                (h->tmax - h->tmin) / 1e3);
+        fprintf(out, "<text x=\"%.0f\" y=\"%.0f\">0 %s</text><text x=\"%.0f\" y=\"%.0f\">%.1f %s"
+                "</text>\n", lw, ch * HROWS + 16, unit, lw + cw * HCOLS - 70, ch * HROWS + 16,
+                (h->tmax - h->tmin) / 1e3, unit);
         fputs("</svg></div>\n", out);
     }
     free(h);
@@ -135,15 +143,34 @@ static int div_row(void *ctx, sqlite3_stmt *st)
     return 0;
 }
 
+static int div_counters_row(void *ctx, sqlite3_stmt *st)
+{
+    uint64_t *hist = ctx;
+    double lanes = sqlite3_column_double(st, 0), br = sqlite3_column_double(st, 1);
+    if (!(br >= 1) || !(lanes >= 0)) return 0;
+    double mean = lanes / br;
+    int k = mean >= 32 ? 32 : (int)(mean + 0.5);
+    hist[k] += br > 1e15 ? (uint64_t)1e15 : (uint64_t)br;
+    return 0;
+}
+
 int rep_svg_divergence(rep_db *db, FILE *out, nt_err *e)
 {
+    /* Per branch (active_mask records), or per warp from the counters of
+     * probes/branch_divergence.lua: its mean active lanes per branch,
+     * weighted by its branches. */
     rep_map *m = map_with(db, "active_mask", NULL);
+    bool counters = false;
+    if (!m && (m = map_with(db, "active_lanes", "branches"))) counters = true;
     if (!m) {
-        fputs("<p class=note>no divergence map (column active_mask) in this database</p>\n", out);
+        fputs("<p class=note>no divergence data (an active_mask field, or the active_lanes and "
+              "branches counters of probes/branch_divergence.lua) in this database</p>\n", out);
         return 0;
     }
     uint64_t hist[33] = {0}, total = 0, mx = 1;
-    if (each_row(db, m, "active_mask", div_row, hist, e)) return -1;
+    if (each_row(db, m, counters ? "active_lanes, branches" : "active_mask",
+                 counters ? div_counters_row : div_row, hist, e))
+        return -1;
     for (int i = 0; i <= 32; i++) {
         total += hist[i];
         if (hist[i] > mx) mx = hist[i];

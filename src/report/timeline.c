@@ -128,8 +128,8 @@ static bool has_stream(const int64_t *v, size_t n, int64_t sid)
 static void copy_event(tlw *w, sqlite3_stmt *st)
 {
     if (!begin(w, false)) return;
-    slice(w, 1, sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
-          sqlite3_column_int64(st, 4));
+    slice(w, 1, sqlite3_column_int64(st, 2), rep_ns(sqlite3_column_int64(st, 3)),
+          rep_ns(sqlite3_column_int64(st, 4)));
     const char *kind = (const char *)sqlite3_column_text(st, 6);
     char nm[64];
     snprintf(nm, sizeof nm, "memcpy %s", kind ? kind : "");
@@ -183,7 +183,7 @@ static int streams(rep_db *db, tlw *w, nt_err *e)
         while (i < db->launches.n && (!db->launches.v[i].selected || !db->launches.v[i].start_ns))
             i++;
         bool copy_next = rc == SQLITE_ROW &&
-            (i == db->launches.n || sqlite3_column_int64(st, 3) < db->launches.v[i].start_ns);
+            (i == db->launches.n || rep_ns(sqlite3_column_int64(st, 3)) < db->launches.v[i].start_ns);
         if (copy_next) {
             if (has_stream(seen.v, seen.n, sqlite3_column_int64(st, 2))) copy_event(w, st);
             rc = rep_step(db, st, e);

@@ -9,12 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The shipped probes count `wait` (probes/barrier_wait.lua, mem_wait.lua:
+ * their "counters" map); `cycles` is accepted too. */
+const char *rep_wait_col(const rep_map *m)
+{
+    if (rep_map_col(m, "wait") >= 0) return "wait";
+    if (rep_map_col(m, "cycles") >= 0) return "cycles";
+    return NULL;
+}
+
 rep_map *rep_wait_map(rep_db *db, const char *probe)
 {
     for (size_t i = 0; i < db->maps.n; i++) {
         rep_map *m = &db->maps.v[i];
-        if ((!strcmp(m->probe, probe) || !strcmp(m->name, probe)) &&
-            rep_map_col(m, "cycles") >= 0)
+        if ((!strcmp(m->probe, probe) || !strcmp(m->name, probe)) && rep_wait_col(m))
             return m;
     }
     return NULL;
@@ -60,8 +68,8 @@ static int add_waits(rep_db *db, rep_map *m, const rep_launch *l, double *sum,
                      uint64_t *nwarps, double *max, nt_err *e)
 {
     nt_sb q = {0};
-    nt_sb_printf(&q, "SELECT " SCH_MAP_BLOCK " * 65536 + %s, cycles FROM %s WHERE "
-                 SCH_MAP_LAUNCH " = ?1%s", m->warp_expr, m->qtable,
+    nt_sb_printf(&q, "SELECT " SCH_MAP_BLOCK " * 65536 + %s, \"%s\" FROM %s WHERE "
+                 SCH_MAP_LAUNCH " = ?1%s", m->warp_expr, rep_wait_col(m), m->qtable,
                  m->cap > 1 ? " ORDER BY 1" : "");
     sqlite3_stmt *st = rep_prepare(db, nt_sb_str(&q), e);
     nt_sb_free(&q);

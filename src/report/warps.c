@@ -23,6 +23,9 @@ rep_map *rep_block_sched(rep_db *db)
         if (rep_map_col(m, "start") < 0 || rep_map_col(m, "stop") < 0 ||
             rep_map_col(m, "sm") < 0)
             continue;
+        /* kernel_time (probes/kernel_time.lua) has the same fields, but per
+         * block and in %globaltimer ns, not %clock64 cycles per warp. */
+        if (!strcmp(m->probe, "kernel_time") || !strcmp(m->level, "block")) continue;
         if (!strcmp(m->probe, "block_sched")) return m;
         if (!best) best = m;
     }
@@ -58,17 +61,18 @@ static void align(rep_warps *ws, const int64_t *gstart, const rep_launch *l)
         if (gstart)
             for (size_t x = i; x < j; x++)
                 if (gstart[ws->w[x].lane])    /* lane holds the record's row here */
-                    tmp[k++] = gstart[ws->w[x].lane] - (int64_t)(ws->w[x].start * ns_per_cycle);
+                    tmp[k++] = rep_ns_add(rep_ns(gstart[ws->w[x].lane]),
+                                          -rep_ns_of(ws->w[x].start * ns_per_cycle));
         if (k) {
             qsort(tmp, k, sizeof *tmp, cmp_i64);
             off = tmp[k / 2];
             ws->anchored = true;
         } else {
-            off = l->start_ns - (int64_t)(ws->w[i].start * ns_per_cycle);
+            off = rep_ns_add(l->start_ns, -rep_ns_of(ws->w[i].start * ns_per_cycle));
         }
         for (size_t x = i; x < j; x++) {
-            ws->w[x].t0 = off + (int64_t)(ws->w[x].start * ns_per_cycle);
-            ws->w[x].t1 = off + (int64_t)(ws->w[x].stop * ns_per_cycle);
+            ws->w[x].t0 = rep_ns_add(off, rep_ns_of(ws->w[x].start * ns_per_cycle));
+            ws->w[x].t1 = rep_ns_add(off, rep_ns_of(ws->w[x].stop * ns_per_cycle));
         }
         i = j;
     }
@@ -165,7 +169,7 @@ void rep_sched_of(const rep_warps *ws, const rep_launch *l, rep_sched *s)
     uint64_t threads = (uint64_t)l->block[0] * l->block[1] * l->block[2];
     uint64_t wpb = threads ? (threads + 31) / 32 : 1;
     int64_t first = ws->w[0].t0, last = ws->w[0].t1, min_last = INT64_MAX;
-    int64_t busy = 0;
+    double busy = 0, idle = 0;     /* sums of many spans: double, never overflow */
     s->blocks_min = UINT64_MAX;
     size_t i = 0;
     while (i < ws->n) {
@@ -177,8 +181,8 @@ void rep_sched_of(const rep_warps *ws, const rep_launch *l, rep_sched *s)
             const rep_warp *w = &ws->w[j];
             blocks += w->slot % wpb == 0;     /* a block's warp 0 */
             if (w->t0 > hi) {                 /* the SM ran nothing in between */
-                busy += hi - lo;
-                s->idle_gap_ns += w->t0 - hi;
+                busy += (double)(hi - lo);
+                idle += (double)(w->t0 - hi);
                 if (w->t0 - hi > s->max_gap_ns) s->max_gap_ns = w->t0 - hi;
                 lo = w->t0;
             }
@@ -186,7 +190,7 @@ void rep_sched_of(const rep_warps *ws, const rep_launch *l, rep_sched *s)
             if (w->t1 > sm_last) sm_last = w->t1;
             if (w->t0 < first) first = w->t0;
         }
-        busy += hi - lo;
+        busy += (double)(hi - lo);
         if (sm_last > last) last = sm_last;
         if (sm_last < min_last) min_last = sm_last;
         s->sms_used++;
@@ -197,7 +201,8 @@ void rep_sched_of(const rep_warps *ws, const rep_launch *l, rep_sched *s)
     }
     s->warps = ws->n;
     s->span_ns = last - first;
+    s->idle_gap_ns = rep_ns_of(idle);
     s->blocks_mean = (double)s->blocks / s->sms_used;
-    s->busy_frac = s->span_ns > 0 ? (double)busy / ((double)s->sms_used * s->span_ns) : 1.0;
+    s->busy_frac = s->span_ns > 0 ? busy / ((double)s->sms_used * s->span_ns) : 1.0;
     s->tail_frac = s->span_ns > 0 ? (double)(last - min_last) / s->span_ns : 0.0;
 }

@@ -138,6 +138,23 @@ NT_UNUSED static rep_db *rt_open(const char *path)
     return db;
 }
 
+/* The summary (html false, in format f) or the page of db's current
+ * selection, as a string (caller frees). */
+NT_UNUSED static char *rt_render(rep_db *db, bool html, enum rep_format f)
+{
+    rep_opts o = REP_OPTS_INIT;
+    o.format = f;
+    nt_err e = {0};
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&buf, &n);
+    int rc = html ? rep_html(db, &o, m, &e) : rep_summary(db, &o, m, &e);
+    fclose(m);
+    if (rc) fprintf(stderr, "%s\n", e.msg);
+    assert_int_equal(rc, 0);
+    return buf;
+}
+
 /* Runs sql (may be NULL) on a new database with the schema and pragmas. */
 static int rt_exec_db(const char *path, int app_id, int version, const char *sql)
 {

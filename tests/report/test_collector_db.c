@@ -15,12 +15,14 @@
 
 static const col_field F_SCHED[] = {
     {"start", BUF_U64}, {"stop", BUF_U64}, {"sm", BUF_U32}, {"gstart", BUF_U64}};
-static const col_field F_BAR[] = {{"cycles", BUF_U64}};
-static const col_field F_GMEM[] = {{"bytes", BUF_U64}};
+/* The field names of the shipped probes (probes/barrier_wait.lua,
+ * gmem_bytes.lua: their counters). */
+static const col_field F_BAR[] = {{"wait", BUF_U64}, {"barriers", BUF_U32}};
+static const col_field F_GMEM[] = {{"load_bytes", BUF_U64}, {"store_bytes", BUF_U64}};
 static const col_map_def MAPS[] = {
     {"sched", BUF_WARP, 1, 4, F_SCHED},
-    {"barrier_wait", BUF_WARP, 1, 1, F_BAR},
-    {"gmem_bytes", BUF_WARP, 1, 1, F_GMEM},
+    {"barrier_wait", BUF_WARP, 1, 2, F_BAR},
+    {"gmem_bytes", BUF_WARP, 1, 2, F_GMEM},
 };
 static const col_probe_def PROBE = {"block_sched", "probes/block_sched.lua", "-- text", 3, MAPS};
 
@@ -29,7 +31,7 @@ static void save(uint8_t *buf, const buf_layout *l, unsigned map, uint32_t slot,
                  const uint64_t *v)
 {
     uint8_t ty[4] = {0}, rec[64] = {0};
-    uint16_t off[4], size;
+    uint16_t off[4] = {0}, size;
     for (unsigned f = 0; f < MAPS[map].nfields; f++) ty[f] = MAPS[map].fields[f].type;
     assert_int_equal(buf_record_layout(ty, MAPS[map].nfields, off, &size, NULL), 0);
     for (unsigned f = 0; f < MAPS[map].nfields; f++)
@@ -75,9 +77,10 @@ static const char *make_db(void)
     static const uint64_t sched[4][4] = {
         {100, 300, 0, 1000}, {400, 500, 0, 1300}, {50, 750, 1, 1000}, {600, 650, 0, 1600}};
     for (uint32_t b = 0; b < 4; b++) save(buf, &l, 0, b, sched[b]);
-    static const uint64_t bar[3] = {50, 20, 100}, gmem[2] = {1000, 500};
-    for (uint32_t b = 0; b < 3; b++) save(buf, &l, 1, b, &bar[b]);
-    for (uint32_t b = 0; b < 2; b++) save(buf, &l, 2, b, &gmem[b]);
+    static const uint64_t bar[3][2] = {{50, 1}, {20, 1}, {100, 2}};
+    static const uint64_t gmem[2][2] = {{600, 400}, {300, 200}};   /* 1000 + 500 bytes */
+    for (uint32_t b = 0; b < 3; b++) save(buf, &l, 1, b, bar[b]);
+    for (uint32_t b = 0; b < 2; b++) save(buf, &l, 2, b, gmem[b]);
     assert_int_equal(col_submit_buffer(c, lid, buf, l.hdr.total_size, NULL, NULL), 0);
     free(buf);
 

@@ -303,24 +303,53 @@ static void long_names_are_cut_in_text_only(void **state)
         "(float const*, float*, int, int)' WHERE id = 2", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(s);
     rep_db *db = rt_open(p);
-    rep_opts o = REP_OPTS_INIT;
-    nt_err e = {0};
-    char *buf = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&buf, &n);
-    assert_int_equal(rep_summary(db, &o, m, &e), 0);
-    fclose(m);
+    char *buf = rt_render(db, false, REP_TEXT);
     /* 61 characters and "...". */
     assert_non_null(strstr(buf, "  void cub::DeviceRadixSortKernel<cub::DeviceRadixSortPolicy<fl...  "));
     assert_null(strstr(buf, "Policy800"));
     free(buf);
-    m = open_memstream(&buf, &n);
-    o.format = REP_CSV;
-    assert_int_equal(rep_summary(db, &o, m, &e), 0);
-    fclose(m);
+    buf = rt_render(db, false, REP_CSV);
     assert_non_null(strstr(buf, "\"void cub::DeviceRadixSortKernel<cub::DeviceRadixSortPolicy<float, "
                             "cub::NullType, int>::Policy800, false, float, int>(float const*, "
                             "float*, int, int)\",2,"));
+    free(buf);
+    rep_close(db);
+}
+
+/* The shipped probes' shapes: dmat (addr + clock), branch_divergence
+ * counters, kernel_time (block-level start/stop/sm in ns: not warps). */
+static void shipped_probe_shapes(void **state)
+{
+    const char *p = rt_path("shipped.db");
+    assert_int_equal(rt_exec_db(p, SCH_APPLICATION_ID, SCH_VERSION,
+        "INSERT INTO CUPTI_ACTIVITY_KIND_KERNEL(launchId, kernelId, deviceId, streamId, start,"
+        "  end, gridX, gridY, gridZ, blockX, blockY, blockZ, probeStatus) VALUES"
+        "  (1, 0, 0, 1, 100, 900, 2, 1, 1, 64, 1, 1, 'probed');"
+        "INSERT INTO NTRACE_PROBES(id, name) VALUES (1, 'dmat'), (2, 'branch_divergence'),"
+        "  (3, 'kernel_time');"
+        "INSERT INTO NTRACE_PROBE_MAPS VALUES (1, 0, 'rec', 'PROBE_DMAT_REC', 'warp', 256, 24, 4),"
+        "  (2, 0, 'counters', 'PROBE_BRANCH_DIVERGENCE_COUNTERS', 'warp', 1, 24, 3),"
+        "  (3, 0, 'rec', 'PROBE_KERNEL_TIME_REC', 'block', 1, 24, 3);"
+        "INSERT INTO NTRACE_PROBE_FIELDS VALUES (1,0,0,'addr','u64',0), (1,0,1,'bytes','u32',8),"
+        "  (1,0,2,'clock','u64',16), (1,0,3,'is_store','u32',12), (2,0,0,'active_lanes','u64',0),"
+        "  (2,0,1,'branches','u64',8), (2,0,2,'divergent','u64',16), (3,0,0,'sm','u32',0),"
+        "  (3,0,1,'start','u64',8), (3,0,2,'stop','u64',16);"
+        "CREATE TABLE PROBE_DMAT_REC (launchId, blockId, warpId, seq, addr, bytes, clock, is_store);"
+        "INSERT INTO PROBE_DMAT_REC VALUES (1,0,0,0,4096,4,1000,0), (1,0,0,1,8192,4,3000,1);"
+        "CREATE TABLE PROBE_BRANCH_DIVERGENCE_COUNTERS (launchId, blockId, warpId, seq,"
+        "  active_lanes, branches, divergent);"
+        "INSERT INTO PROBE_BRANCH_DIVERGENCE_COUNTERS VALUES (1,0,0,0,64,4,4), (1,0,1,0,320,10,0);"
+        "CREATE TABLE PROBE_KERNEL_TIME_REC (launchId, blockId, seq, sm, start, stop);"
+        "INSERT INTO PROBE_KERNEL_TIME_REC VALUES (1,0,0,0,150,850);"), 0);
+    rep_db *db = rt_open(p);
+    assert_null(rep_block_sched(db));
+    char *buf = rt_render(db, true, REP_TEXT);
+    assert_non_null(strstr(buf, "dmat.rec: 2 accesses, addresses 0x1000..0x2000 (2 pages"));
+    assert_non_null(strstr(buf, "time axis in SM clock cycles"));
+    /* Warp 0: 64 lanes / 4 branches = 16; warp 1: 320 / 10 = 32. */
+    assert_non_null(strstr(buf, "branch_divergence.counters: 14 branches; 71.4% with all 32"));
+    assert_non_null(strstr(buf, "<title>16 active lanes: 4 branches (28.6%)</title>"));
+    assert_non_null(strstr(buf, "no block_sched map in this database"));
     free(buf);
     rep_close(db);
 }
@@ -440,6 +469,7 @@ int main(void)
         cmocka_unit_test(filter_errors),
         cmocka_unit_test(formats),
         cmocka_unit_test(long_names_are_cut_in_text_only),
+        cmocka_unit_test(shipped_probe_shapes),
         cmocka_unit_test(open_errors),
         cmocka_unit_test(empty_database),
         cmocka_unit_test(synthetic_is_consistent),

@@ -89,6 +89,40 @@ static void odd_contents_never_crash(void **state)
     rep_close(db);
 }
 
+/* What fuzzing found: a slow clock turns huge cycle counts into times past
+ * int64, and extreme timestamps overflow differences (UBSan aborts here). */
+static void extreme_times_saturate(void **state)
+{
+    const char *p = rt_path("extreme.db");
+    assert_int_equal(rt_exec_db(p, SCH_APPLICATION_ID, SCH_VERSION, odd_sql), 0);
+    sqlite3 *s;
+    assert_int_equal(sqlite3_open(p, &s), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(s,
+        "UPDATE TARGET_INFO_GPU SET clockRate = 1000;"
+        "INSERT INTO CUPTI_ACTIVITY_KIND_KERNEL(launchId, kernelId, deviceId, streamId, start, end,"
+        "  gridX, gridY, gridZ, blockX, blockY, blockZ, probeStatus) VALUES"
+        "  (5, 1, 0, 1, -9223372036854775807, 9223372036854775807, 2, 1, 1, 32, 1, 1, 'probed'),"
+        "  (6, 1, 0, 1, 9223372036854775807, 9223372036854775807, 2, 1, 1, 32, 1, 1, 'probed');"
+        "INSERT INTO PROBE_S VALUES (5, 0, 0, 0, 0, 9223372036854775807, 9223372036854775807, 1),"
+        "  (5, 1, 0, 0, 0, 1, 9223372036854775807, 1), (5, 0, 0, 1, 0, 0, 5, 2),"
+        "  (6, 0, 0, 0, 0, 4611686018427387904, 9223372036854775807, 0);"
+        "INSERT INTO PROBE_MT VALUES (5, 0, 0, 0, 1, -9223372036854775807),"
+        "  (5, 0, 0, 1, -1, 9223372036854775807);"
+        "INSERT INTO CUPTI_ACTIVITY_KIND_MEMCPY(start, end, streamId, bytes) VALUES"
+        "  (-9223372036854775807, 9223372036854775807, 1, 1);", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(s);
+    rep_db *db = rt_open(p);
+    rep_opts o = REP_OPTS_INIT;
+    nt_err e = {0};
+    FILE *m = fopen("/dev/null", "w");
+    rep_tl_stats st;
+    assert_int_equal(rep_summary(db, &o, m, &e), 0);
+    assert_int_equal(rep_timeline(db, &o, m, &st, &e), 0);
+    assert_int_equal(rep_html(db, &o, m, &e), 0);
+    fclose(m);
+    rep_close(db);
+}
+
 static void truncated_file_is_an_error(void **state)
 {
     const char *p = rt_path("trunc.db");
@@ -119,6 +153,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(odd_contents_never_crash),
+        cmocka_unit_test(extreme_times_saturate),
         cmocka_unit_test(truncated_file_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, rt_teardown);
