@@ -269,7 +269,9 @@ int cmd_doctor(int argc, char **argv)
     if (cli_paths_get(&paths) < 0) return cli_fail(CLI_FAIL, "doctor", "cannot locate the ntrace executable");
     doctor_problems = 0;
     printf("ntrace %s\n", NT_VERSION);
-    char drv[8192], inj[8192], tmpdir[] = "/tmp/ntrace-doctor-XXXXXX", tmpdb[64];
+    char drv[8192], inj[8192], tmpdir[4096], tmpdb[4200];
+    const char *tmpbase = getenv("TMPDIR");
+    snprintf(tmpdir, sizeof tmpdir, "%s/ntrace-doctor-XXXXXX", tmpbase && *tmpbase ? tmpbase : "/tmp");
     snprintf(inj, sizeof inj, "%s/libntrace_inject.so", paths.lib_dir);
     if (emulate) snprintf(drv, sizeof drv, "%s/libcuda.so.1", paths.emu_dir);
     else snprintf(drv, sizeof drv, "libcuda.so.1");
@@ -300,7 +302,7 @@ int cmd_doctor(int argc, char **argv)
     doctor_cache();
     if (have_tmp) {
         glob_t g;
-        char pat[128];
+        char pat[4200];
         snprintf(pat, sizeof pat, "%s/*", tmpdir);
         if (glob(pat, 0, NULL, &g) == 0) {
             for (size_t i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);

@@ -21,10 +21,12 @@ done
 echo "$out" | grep -q "cupti .*API version [0-9]" || fail "doctor cupti version: $out"
 # On the emulator everything is there, and the injector's canary says the
 # launch swap works; the scratch database is removed.
-out=$("$NT" doctor --emulate) || fail "doctor --emulate must pass: $out"
+dtmp=$(mktemp -d)
+out=$(TMPDIR=$dtmp "$NT" doctor --emulate) || fail "doctor --emulate must pass: $out"
 echo "$out" | grep -q "^  launch swap *works" || fail "doctor --emulate canary: $out"
 echo "$out" | grep -q "^  cupti subscriber *none" || fail "doctor --emulate subscriber: $out"
-ls /tmp/ntrace-doctor-* >/dev/null 2>&1 && fail "doctor left its scratch database"
+[ -z "$(ls -A "$dtmp")" ] || fail "doctor left its scratch database: $(ls -A "$dtmp")"
+rmdir "$dtmp"
 # The cache location follows NTRACE_CACHE_DIR, and its size is counted.
 tmp=$(mktemp -d)
 printf 'abcd' > "$tmp/x.ptx"
