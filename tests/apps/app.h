@@ -72,6 +72,24 @@ static inline CUmodule app_module(int argc, char **argv, const char *name)
     return m;
 }
 
+/* Every synchronous device-to-host copy is also appended, byte for byte,
+ * to the file $NT_APP_DUMP when it is set: the tests compare a probed run's
+ * dump with an unprobed run's, so "instrumentation preserves semantics"
+ * means bit-identical outputs, not just results within tolerance. */
+static inline CUresult app_dtoh(void *dst, CUdeviceptr src, size_t n)
+{
+    CUresult r = cuMemcpyDtoH_v2(dst, src, n);
+    const char *path = getenv("NT_APP_DUMP");
+    if (r == CUDA_SUCCESS && path && *path) {
+        FILE *f = fopen(path, "ab");
+        if (!f || fwrite(dst, 1, n, f) != n) { perror(path); exit(1); }
+        fclose(f);
+    }
+    return r;
+}
+#undef cuMemcpyDtoH
+#define cuMemcpyDtoH(dst, src, n) app_dtoh((dst), (src), (n))
+
 /* Deterministic pseudo-random numbers (xorshift). */
 static inline unsigned app_rand(unsigned *s)
 {
