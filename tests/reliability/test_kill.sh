@@ -23,7 +23,8 @@ nt=$!
 # Wait (at most 30 s) until some launches and records are committed.
 i=0
 while :; do
-    n=$(q "select count(*) from PROBE_BLOCK_SCHED_REC" 2>/dev/null)
+    # (Only once the injector made the file: sqlite3 would create it.)
+    n=0; [ -s "$db" ] && n=$(sqlite3 -readonly "$db" "select count(*) from PROBE_BLOCK_SCHED_REC" 2>/dev/null)
     [ "${n:-0}" -gt 0 ] && break
     kill -0 $nt 2>/dev/null || { cat "$tmp/out"; fail "the run ended before the kill"; }
     i=$((i + 1))
@@ -37,6 +38,9 @@ kill -KILL "$(cat "$tmp/pid")" || fail "could not kill the app"
 wait $nt; rc=$?
 [ $rc -eq 137 ] || { cat "$tmp/out"; fail "ntrace run exit $rc, want 137"; }
 grep -q "killed by signal 9" "$tmp/out" || { cat "$tmp/out"; fail "the signal is not reported"; }
+# ntrace run's summary read the killed run's database.
+grep -q "^ntrace: 1 kernels seen, 1 instrumented; [0-9]* launches, [0-9]* probed" "$tmp/out" \
+    || { cat "$tmp/out"; fail "no summary of the killed run"; }
 
 # The database: sound, and everything seen committed before the kill is there.
 [ "$(q "pragma integrity_check")" = ok ] || fail "integrity_check: $(q "pragma integrity_check")"

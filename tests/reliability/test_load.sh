@@ -9,6 +9,7 @@ BUILD=${BUILD:-build}
 ROOT=$(pwd)
 NT=$ROOT/$BUILD/bin/ntrace
 APP=$ROOT/$BUILD/bench/launchloop_app
+. tests/reliability/lib.sh
 fail() { echo "FAIL: $*"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -43,19 +44,13 @@ grep -q "20000 launches from 4 threads: ok" "$tmp/out" || { cat "$tmp/out"; fail
 account "$tmp/four.db" 20000 "four threads"
 
 # Leak check: the injector inside the app, 300 probed launches.
-inj() {
-    env CUDA_INJECTION64_PATH="$ROOT/$BUILD/lib/libntrace_inject.so" \
-        LD_LIBRARY_PATH="$ROOT/$BUILD/emu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-        NTRACE_EMULATE=1 NTRACE_LUA_DIR="$ROOT/lua" NTRACE_CACHE_DIR=off \
-        NTRACE_PROBES="$ROOT/probes/block_sched.lua" NTRACE_OUTPUT="$tmp/leak.db" "$@"
-}
 if nm -D "$ROOT/$BUILD/lib/libntrace_inject.so" 2>/dev/null | grep -q __asan_init; then
     # SAN=1: LeakSanitizer at exit (the app frees what it allocated).
-    ASAN_OPTIONS=${asan0:+$asan0:}detect_leaks=1 inj "$APP" 300 > "$tmp/out" 2>&1 \
+    ASAN_OPTIONS=${asan0:+$asan0:}detect_leaks=1 inject_emu "$tmp/leak.db" "$APP" 300 > "$tmp/out" 2>&1 \
         || { tail -40 "$tmp/out"; fail "LeakSanitizer: leaks (or a failure) in a probed run"; }
     echo "leak check: LeakSanitizer clean"
 elif command -v valgrind > /dev/null 2>&1; then
-    inj valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+    inject_emu "$tmp/leak.db" valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
         "$APP" 300 > "$tmp/out" 2>&1 || { tail -40 "$tmp/out"; fail "valgrind: errors or leaks in a probed run"; }
     echo "leak check: valgrind clean"
 else

@@ -11,22 +11,16 @@
 BUILD=${BUILD:-build}
 ROOT=$(pwd)
 KDIR=$ROOT/$BUILD/fixtures/kernels
+. tests/reliability/lib.sh
 fail() { echo "FAIL: $*"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 
-inject() { # output app args...
-    out=$1; shift
-    env CUDA_INJECTION64_PATH="$ROOT/$BUILD/lib/libntrace_inject.so" \
-        LD_LIBRARY_PATH="$ROOT/$BUILD/emu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-        NTRACE_EMULATE=1 NTRACE_LUA_DIR="$ROOT/lua" NTRACE_CACHE_DIR=off \
-        NTRACE_PROBES="$ROOT/probes/block_sched.lua" NTRACE_OUTPUT="$out" "$@"
-}
 
 # 1. The output is a directory.
 mkdir "$tmp/adir"
-inject "$tmp/adir" "$ROOT/$BUILD/apps/vecadd" "$KDIR" > "$tmp/out" 2> "$tmp/err" \
+inject_emu "$tmp/adir" "$ROOT/$BUILD/apps/vecadd" "$KDIR" > "$tmp/out" 2> "$tmp/err" \
     || { cat "$tmp/out" "$tmp/err"; fail "vecadd failed when the output is a directory"; }
 grep -q "^vecadd: ok" "$tmp/out" || fail "vecadd's results: $(cat "$tmp/out")"
 grep -q "collector: .*$tmp/adir.*everything it records is counted as lost" "$tmp/err" \
@@ -37,7 +31,7 @@ grep -q "lost [1-9][0-9]* probe records" "$tmp/err" \
 
 # 2. The output lies under a regular file.
 : > "$tmp/afile"
-inject "$tmp/afile/x.db" "$ROOT/$BUILD/apps/matmul" "$KDIR" > "$tmp/out" 2> "$tmp/err" \
+inject_emu "$tmp/afile/x.db" "$ROOT/$BUILD/apps/matmul" "$KDIR" > "$tmp/out" 2> "$tmp/err" \
     || { cat "$tmp/out" "$tmp/err"; fail "matmul failed when the output is under a file"; }
 grep -q "^matmul: ok" "$tmp/out" || fail "matmul's results: $(cat "$tmp/out")"
 grep -q "counted as lost" "$tmp/err" || { cat "$tmp/err"; fail "no 'counted as lost' message"; }
@@ -46,7 +40,7 @@ grep -q "counted as lost" "$tmp/err" || { cat "$tmp/err"; fail "no 'counted as l
 # 3. The database stops growing mid-run (ulimit -f 1024: 512 KiB or 1 MiB, by the shell):
 #    what was committed stays readable, the rest is counted as lost.
 db=$tmp/full.db
-( trap '' XFSZ; ulimit -f 1024; inject "$db" "$ROOT/$BUILD/bench/launchloop_app" 3000 ) \
+( trap '' XFSZ; ulimit -f 1024; inject_emu "$db" "$ROOT/$BUILD/bench/launchloop_app" 3000 ) \
     > "$tmp/out" 2> "$tmp/err" || { cat "$tmp/out" "$tmp/err"; fail "launchloop failed on a full database"; }
 grep -q "^launchloop: first_launch_us" "$tmp/out" || fail "launchloop's results: $(cat "$tmp/out")"
 grep -q "collector: .*the run goes on, everything from here on is counted as lost" "$tmp/err" \
