@@ -1,45 +1,48 @@
 #!/bin/sh
-# make demo: the first thing a newcomer runs.  It shows what this build of
-# ntrace does today, step by step, on real inputs; each step says what it
-# does.  Steps whose parts have not landed yet say so instead of pretending.
+# make demo: the first thing a newcomer runs.  Two realistic programs (a
+# tiled matrix multiply and a reduction) run under ntrace with three
+# probes; the result is one database, a text report, an HTML report and a
+# Perfetto timeline under demo/.  On a machine with a working GPU the
+# programs run on it; elsewhere on ntrace's PTX emulator.
 BUILD=${BUILD:-build}
-CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
-NT=$BUILD/bin/ntrace
+ROOT=$(pwd)
+NT=$ROOT/$BUILD/bin/ntrace
+KDIR=$ROOT/$BUILD/fixtures/kernels
+APPS="'$ROOT/$BUILD/apps/matmul' '$KDIR' && '$ROOT/$BUILD/apps/reduce' '$KDIR'"
+OUT=$ROOT/demo
 step() { printf '\n== %s\n' "$*"; }
-has_cmd() { "$NT" "$1" --help >/dev/null 2>&1; }
+set -e
+mkdir -p "$OUT"
 
-step "ntrace doctor: what this machine offers (driver, GPUs, CUPTI, emulator)"
-"$NT" doctor
-if "$NT" doctor --emulate >/dev/null 2>&1; then
-    step "ntrace doctor --emulate: the emulator's driver"
+if "$NT" doctor >/dev/null 2>&1; then
+    where="the GPU"; emulate=""
+    step "ntrace doctor: this machine has a GPU"
+    "$NT" doctor
+else
+    where="ntrace's PTX emulator (no usable GPU here)"; emulate="--emulate"
+    step "ntrace doctor --emulate: no GPU here, so the demo runs on the emulator"
     "$NT" doctor --emulate
 fi
 
-if has_cmd inspect; then
-    lib=$CUDA_HOME/lib64/libcublas.so
-    [ -e "$lib" ] || lib=$(ls "$CUDA_HOME"/lib64/*.so 2>/dev/null | head -1)
-    step "ntrace inspect $lib: fatbins, entries and kernels in a real CUDA library"
-    "$NT" inspect "$lib" | head -n 40
-    echo "   (first 40 lines; 'ntrace inspect --json' for scripts)"
-else
-    step "ntrace inspect: not built yet (issue 3)"
-fi
+for p in block_sched gmem_bytes barrier_wait; do
+    step "ntrace run $emulate -p $p -- matmul && reduce   (on $where)"
+    "$NT" run $emulate -f -p "$p" -o "$OUT/$p.db" -- sh -c "$APPS"
+done
 
-if has_cmd ptx && [ -d "$BUILD/fixtures" ]; then
-    ptx=$(find "$BUILD/fixtures" -name '*.ptx' | head -1)
-    if [ -n "$ptx" ]; then
-        step "ntrace ptx check $ptx: parse a PTX module"
-        "$NT" ptx check "$ptx"
-    fi
-else
-    step "ntrace ptx: not built yet (issue 4)"
-fi
+step "ntrace merge: one database for the three runs"
+"$NT" merge -f "$OUT/demo.db" "$OUT/block_sched.db" "$OUT/gmem_bytes.db" "$OUT/barrier_wait.db"
 
-if has_cmd run && [ -x "$BUILD/tests/apps/vecadd" ]; then
-    step "ntrace run --emulate -p block_sched: probe a real program on the emulator"
-    "$NT" run --emulate -p block_sched -o "$BUILD/demo.db" -- "$BUILD/tests/apps/vecadd" \
-        && "$NT" report "$BUILD/demo.db"
-else
-    step "ntrace run: probing programs needs the emulator, probes, injector and collector (issues 5-8)"
-fi
-echo
+step "ntrace report demo/demo.db"
+"$NT" report "$OUT/demo.db"
+
+step "ntrace report --html demo/report.html --timeline demo/trace.json"
+"$NT" report "$OUT/demo.db" --html "$OUT/report.html" --timeline "$OUT/trace.json"
+
+cat <<MSG
+
+Open these:
+  demo/report.html   in any browser (self-contained: overview, kernels, SM x warp
+                     timelines, stall breakdown)
+  demo/trace.json    in https://ui.perfetto.dev or chrome://tracing
+  demo/demo.db       with sqlite3 (docs/schema.md has example queries)
+MSG

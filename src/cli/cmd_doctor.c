@@ -8,6 +8,7 @@
 #include <cupti_result.h>
 #include <dirent.h>
 #include <dlfcn.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,7 +269,7 @@ int cmd_doctor(int argc, char **argv)
     if (cli_paths_get(&paths) < 0) return cli_fail(CLI_FAIL, "doctor", "cannot locate the ntrace executable");
     doctor_problems = 0;
     printf("ntrace %s\n", NT_VERSION);
-    char drv[8192], inj[8192], tmpdb[] = "/tmp/ntrace-doctor-XXXXXX";
+    char drv[8192], inj[8192], tmpdir[] = "/tmp/ntrace-doctor-XXXXXX", tmpdb[64];
     snprintf(inj, sizeof inj, "%s/libntrace_inject.so", paths.lib_dir);
     if (emulate) snprintf(drv, sizeof drv, "%s/libcuda.so.1", paths.emu_dir);
     else snprintf(drv, sizeof drv, "libcuda.so.1");
@@ -277,10 +278,11 @@ int cmd_doctor(int argc, char **argv)
     if (!h) snprintf(dl_error, sizeof dl_error, "%s", dlerror());
     void *cupti = doctor_cupti(emulate ? paths.emu_dir : NULL);
     if (cupti && h) doctor_cupti_free(cupti);
-    /* The injector comes in with cuInit; its database is a scratch file. */
-    int fd = mkstemp(tmpdb);
-    bool with_inj = fd >= 0 && access(inj, R_OK) == 0;
-    if (fd >= 0) close(fd);
+    /* The injector comes in with cuInit; its database goes to a scratch
+     * directory, removed at the end. */
+    bool have_tmp = mkdtemp(tmpdir) != NULL;
+    snprintf(tmpdb, sizeof tmpdb, "%s/doctor.db", tmpdir);
+    bool with_inj = have_tmp && access(inj, R_OK) == 0;
     if (with_inj) {
         setenv("CUDA_INJECTION64_PATH", inj, 1);
         setenv("NTRACE_OUTPUT", tmpdb, 1);
@@ -296,13 +298,15 @@ int cmd_doctor(int argc, char **argv)
     doctor_file("injector", paths.lib_dir, "libntrace_inject.so");
     doctor_file("emulator", paths.emu_dir, "libcuda.so.1");
     doctor_cache();
-    if (fd >= 0) {
-        unlink(tmpdb);
-        char side[8300];
-        snprintf(side, sizeof side, "%s-wal", tmpdb);
-        unlink(side);
-        snprintf(side, sizeof side, "%s-shm", tmpdb);
-        unlink(side);
+    if (have_tmp) {
+        glob_t g;
+        char pat[128];
+        snprintf(pat, sizeof pat, "%s/*", tmpdir);
+        if (glob(pat, 0, NULL, &g) == 0) {
+            for (size_t i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);
+            globfree(&g);
+        }
+        rmdir(tmpdir);
     }
     printf("%s\n", doctor_problems ? "some parts are missing (see above)" : "everything ntrace needs is here");
     return doctor_problems ? CLI_FAIL : CLI_OK;

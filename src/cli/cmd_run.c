@@ -6,8 +6,10 @@
  * ntrace, and prints where the results went. */
 #include "cli/cli.h"
 #include "inject/inject.h"
+#include "collector/collector.h"
 
 #include <errno.h>
+#include <glob.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -198,6 +200,65 @@ static int run_setenv(const run_opts *o, const cli_paths *paths, const char *out
     return 0;
 }
 
+/* The databases of the program's other processes: OUT.<pid>.db, merged
+ * into OUT.db (the parts are removed once merged). */
+static void run_parts_pattern(const char *output, nt_sb *pat)
+{
+    size_t n = strlen(output);
+    bool dotdb = n > 3 && !strcmp(output + n - 3, ".db");
+    nt_sb_printf(pat, "%.*s.[0-9]*.db", (int)(dotdb ? n - 3 : n), output);
+}
+
+/* Before the program starts: per-process files of an earlier run with the
+ * same name would be taken for this run's. */
+static void run_remove_parts(const char *output)
+{
+    nt_sb pat = {0};
+    run_parts_pattern(output, &pat);
+    glob_t g;
+    if (glob(nt_sb_str(&pat), 0, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            fprintf(stderr, "ntrace run: removing %s, left by an earlier run\n", g.gl_pathv[i]);
+            unlink(g.gl_pathv[i]);
+        }
+        globfree(&g);
+    }
+    nt_sb_free(&pat);
+}
+
+static void run_merge_parts(const char *output)
+{
+    nt_sb pat = {0};
+    run_parts_pattern(output, &pat);
+    glob_t g;
+    if (glob(nt_sb_str(&pat), 0, NULL, &g) != 0) {
+        nt_sb_free(&pat);
+        return;
+    }
+    NT_VEC(const char *) ins = {0};
+    bool have_main = access(output, F_OK) == 0;
+    if (have_main) nt_vec_push(&ins, output);
+    for (size_t i = 0; i < g.gl_pathc; i++) nt_vec_push(&ins, g.gl_pathv[i]);
+    nt_sb tmp = {0};
+    nt_sb_printf(&tmp, "%s.merging", output);
+    col_merge_totals t;
+    nt_err e = {0};
+    if (col_merge(nt_sb_str(&tmp), ins.v, ins.n, true, &t, &e) == 0 &&
+        rename(nt_sb_str(&tmp), output) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);
+        fprintf(stderr, "ntrace: merged the databases of %zu processes into %s\n", ins.n, output);
+    } else {
+        fprintf(stderr, "ntrace run: cannot merge the per-process databases (%s); they are "
+                        "kept as %s (ntrace merge combines them)\n",
+                e.set ? e.msg : strerror(errno), nt_sb_str(&pat));
+        unlink(nt_sb_str(&tmp));
+    }
+    nt_vec_free(&ins);
+    globfree(&g);
+    nt_sb_free(&pat);
+    nt_sb_free(&tmp);
+}
+
 static volatile sig_atomic_t run_child;
 
 static void run_forward(int sig)
@@ -223,6 +284,7 @@ int cmd_run(int argc, char **argv)
     if (run_check_output(output, o.force, &e) < 0) goto out;
     if (run_setenv(&o, &paths, output, &e) < 0) goto out;
     if (o.force) unlink(output);
+    run_remove_parts(output);
 
     /* SIGINT and SIGQUIT from the terminal reach the whole process group,
      * the program included: ntrace only waits for it.  Signals sent to
@@ -255,6 +317,7 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "ntrace run: %s was killed by signal %d (%s)\n", o.argv[0], sig, strsignal(sig));
         rc = 128 + sig;
     }
+    run_merge_parts(output);
     if (access(output, F_OK) == 0) {
         cli_run_summary(output, stderr);
         fprintf(stderr, "ntrace: results in %s\n  next: ntrace report %s\n", output, output);

@@ -13,10 +13,12 @@ typedef struct cli_cmd {
 /* Subcommands in the order `ntrace --help` lists them. */
 static const cli_cmd cli_cmds[] = {
     {"run",     cmd_run,     "run a program with its kernels probed, into a database"},
+    {"report",  cmd_report,  "summaries, timelines and HTML reports from a database"},
     {"inspect", cmd_inspect, "what GPU code a binary holds: fatbins, entries, kernels, PTX"},
-    {"doctor",  cmd_doctor,  "what this machine offers: driver, CUDA, CUPTI, emulator"},
     {"probe",   cmd_probe,   "list, check or compile probes (instrument a PTX kernel)"},
     {"ptx",     cmd_ptx,     "check, print or slice a PTX module"},
+    {"merge",   cmd_merge,   "combine the per-process databases of one run"},
+    {"doctor",  cmd_doctor,  "what this machine offers: driver, CUDA, CUPTI, emulator"},
     {"version", cmd_version, "print the version"},
 };
 

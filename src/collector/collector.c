@@ -3,6 +3,7 @@
 #include "collector/collector_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,10 +43,13 @@ static int64_t enqueue_new_row(col *c, col_item *it, atomic_llong *counter)
 }
 
 /* ---- open ------------------------------------------------------------------ */
-static void unlink_db(const char *path)
+/* Removes the database and its side files (all of them, or with
+ * side_only those of a file this process just claimed: a stale WAL there
+ * would be replayed into the new database). */
+static void unlink_db(const char *path, bool side_only)
 {
     static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < NT_ARRAY_LEN(sfx); i++) {
+    for (size_t i = side_only ? 1 : 0; i < NT_ARRAY_LEN(sfx); i++) {
         char p[4200];
         snprintf(p, sizeof p, "%s%s", path, sfx[i]);
         unlink(p);
@@ -70,20 +74,65 @@ static void open_db(col *c, const col_config *cfg)
              e.msg);
 }
 
+char *col_process_path(const char *path, int64_t pid, unsigned n)
+{
+    size_t len = strlen(path);
+    bool ext = len > 3 && !strcmp(path + len - 3, ".db");
+    nt_sb b = {0};
+    nt_sb_put(&b, path, ext ? len - 3 : len);
+    nt_sb_printf(&b, ".%lld", (long long)pid);
+    if (n > 1) nt_sb_printf(&b, ".%u", n);
+    if (ext) nt_sb_puts(&b, ".db");
+    return nt_sb_take(&b);
+}
+
+/* Claims a file name atomically for this process (see per_process);
+ * returns it (caller frees), or NULL with e. */
+static char *claim_path(const char *path, int64_t pid, nt_err *e)
+{
+    for (unsigned n = 0; n < 1000; n++) {
+        char *p = n == 0 ? nt_xstrdup(path) : col_process_path(path, pid, n);
+        int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
+        if (fd >= 0) {
+            close(fd);          /* an empty file is a valid empty database */
+            unlink_db(p, true);
+            return p;
+        }
+        int err = errno;
+        free(p);
+        if (err != EEXIST) {
+            /* Not a name clash: let col_open report the real problem. */
+            return n == 0 ? nt_xstrdup(path) : col_process_path(path, pid, n);
+        }
+    }
+    nt_err_set(e, "%s: no free per-process file name next to it", path);
+    return NULL;
+}
+
+const char *col_path(const col *c)
+{
+    return c->path;
+}
+
 col *col_open(const char *path, const col_config *cfg_in, nt_err *e)
 {
     if (!path || !*path) return nt_err_set(e, "collector: no database path given"), NULL;
     col_config cfg = cfg_in ? *cfg_in : (col_config){0};
-    if (!cfg.overwrite && access(path, F_OK) == 0)
+    if (!cfg.pid) cfg.pid = getpid();
+    char *claimed = NULL;
+    if (cfg.per_process) {
+        if (!(claimed = claim_path(path, cfg.pid, e))) return NULL;
+        path = claimed;
+        cfg.overwrite = false;
+    } else if (!cfg.overwrite && access(path, F_OK) == 0)
         return nt_err_set(e, "%s: the database exists; remove it or ask to overwrite it", path),
                NULL;
-    if (cfg.overwrite) unlink_db(path);
+    if (cfg.overwrite) unlink_db(path, false);
     char host[256] = "";
     if (!cfg.host) {
         gethostname(host, sizeof host - 1);
         cfg.host = host;
     }
-    if (!cfg.pid) cfg.pid = getpid();
     if (!cfg.start_ns) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -94,7 +143,7 @@ col *col_open(const char *path, const col_config *cfg_in, nt_err *e)
     if (!cfg.batch_rows) cfg.batch_rows = 100000;
 
     col *c = nt_xcalloc(1, sizeof *c);
-    c->path = nt_xstrdup(path);
+    c->path = claimed ? claimed : nt_xstrdup(path);
     c->cfg = cfg;
     atomic_init(&c->next_module, 1);
     atomic_init(&c->next_kernel, 1);
@@ -425,11 +474,15 @@ static int finish_db(col *c, const col_totals *t, nt_err *e)
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
         return col_sql_err(c, SQLITE_ERROR, "committing the run's totals", e);
     }
+    uint64_t t0 = nt_now_ns();
     if (col_schema_indexes(c, e)) return -1;
     /* Fold the WAL into the database: one file to hand over. */
+    uint64_t t1 = nt_now_ns();
     int log = 0, done = 0;
     rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
     if (rc != SQLITE_OK) return col_sql_err(c, rc, "checkpointing at the end", e);
+    nt_debug("collector: end of run: indexes %.2f s, final checkpoint of %d WAL pages %.2f s",
+             (t1 - t0) / 1e9, log, (nt_now_ns() - t1) / 1e9);
     return 0;
 }
 

@@ -6,7 +6,9 @@
  * Every col_* function below except col_open, col_flush and col_close only
  * copies its arguments into a queue item and returns: producers (CUPTI
  * callbacks, stream host functions) never wait for the disk.  All of them
- * may be called from any number of threads at once.
+ * may be called from any number of threads at once.  Producers stop before
+ * col_close: what arrives while it runs is dropped (bulk items counted),
+ * and calling anything after it returned is a use after free.
  *
  * The queue.  Bulk items (probe buffers, activity records, PC samples) are
  * bounded by count and bytes (col_config); when the queue is full the new
@@ -59,6 +61,13 @@ typedef struct col_config {
     uint32_t    batch_rows;     /* rows per transaction; 0: 100000 */
     uint64_t    max_db_bytes;   /* database size limit; 0: none */
     bool        overwrite;      /* replace an existing database file */
+    /* Several processes of one program (a launcher and its workers, MPI
+     * ranks) each write their own file: the first to claim `path` gets it,
+     * the others `out.<pid>.db` (then `out.<pid>.2.db`, ...) next to it.
+     * Claims are atomic (O_EXCL), so files are never shared; stale files of
+     * an earlier run must be removed before the program starts (`ntrace
+     * run` does).  Ignores `overwrite`.  `ntrace merge` combines them. */
+    bool        per_process;
 } col_config;
 
 /* Opens a run: creates the database at path with the schema and the run
@@ -68,6 +77,14 @@ typedef struct col_config {
  * everything, and col_close reports it (see "Failure" above).  cfg may be
  * NULL (all defaults). */
 col *col_open(const char *path, const col_config *cfg, nt_err *e);
+
+/* The database file this collector writes (per_process may have chosen
+ * another name than the one asked for). */
+const char *col_path(const col *c);
+
+/* "out.db" + pid 1234 + n -> "out.1234.db" (n <= 1) or "out.1234.<n>.db";
+ * a path without ".db" gets ".1234" appended.  Caller frees. */
+char *col_process_path(const char *path, int64_t pid, unsigned n);
 
 /* ---- registration (never dropped) -------------------------------------- */
 typedef struct col_device_info {
@@ -254,6 +271,22 @@ int col_close(col *c, col_totals *t, nt_err *e);
 /* One line for the user: "1200 launches, 3 probe buffers, 4500 records
  * saved, 12 dropped on the device (cap), nothing lost". */
 void col_totals_format(const col_totals *t, nt_sb *out);
+
+/* ---- merging ------------------------------------------------------------ */
+typedef struct col_merge_totals {
+    uint64_t inputs, launches, records;
+} col_merge_totals;
+
+/* Combines the ntrace databases ins[0..n) (e.g. out.db and out.<pid>.db of
+ * one run) into a new database `out`: one NTRACE_RUN row per input, ids
+ * renumbered (strings, modules, kernels, probes, launches) so that every
+ * reference stays right, devices and stall reasons shared, each PROBE_*
+ * table appended to the output table of the same name when the columns are
+ * the same (else to a new table, named in NTRACE_PROBE_MAPS).  Inputs are
+ * checked first (col_db_check).  `out` must not exist unless overwrite.
+ * -1 with e naming the input and the cause. */
+int col_merge(const char *out, const char *const *ins, size_t n, bool overwrite,
+              col_merge_totals *t, nt_err *e);
 
 /* ---- reading ------------------------------------------------------------- */
 struct sqlite3;

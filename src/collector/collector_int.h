@@ -86,6 +86,7 @@ typedef struct col_launch_rec {
     int64_t  probe_id;
     uint32_t grid[3], block[3];
     uint8_t  seen;
+    uint8_t  stored;          /* its buffer is in the map tables */
 } col_launch_rec;
 
 struct col {
@@ -103,6 +104,7 @@ struct col {
     uint64_t        enq_seq;    /* items queued so far */
     uint64_t        done_seq;   /* items committed (or lost) so far */
     bool            closing;
+    bool            writer_waiting;    /* in col_take's wait: signal it */
     uint64_t        qdrop[COL_NKINDS];
     uint64_t        qdrop_bytes;
     bool            qdrop_warned[COL_NKINDS];
@@ -163,6 +165,8 @@ void col_retire(col *c, uint64_t n, size_t bulk_items, size_t bulk_bytes);
 int  col_schema_create(col *c, nt_err *e);
 int  col_schema_prepare(col *c, nt_err *e);
 int  col_schema_indexes(col *c, nt_err *e);
+/* Appends the CREATE INDEX of a PROBE_* table to sql. */
+void col_map_index_sql(nt_sb *sql, const char *table);
 int  col_schema_map_table(col *c, col_probe_rec *p, unsigned m, nt_err *e);
 /* Identifier rule of probe, map and field names. */
 bool col_ident_ok(const char *s);

@@ -44,7 +44,8 @@ static void bind_id(sqlite3_stmt *st, int i, int64_t id)
  * record the injector did not see launched. */
 typedef struct launch_row {
     int64_t id, kernel_id, probe_id;
-    const char *status, *mangled;
+    const char *status;
+    bool has_times;
     int64_t demangled_sid, short_sid, mangled_sid;
     uint64_t start, end;
     uint32_t device, corr;
@@ -57,7 +58,7 @@ static int insert_launch(col *c, const launch_row *r, nt_err *e)
 {
     sqlite3_stmt *st = c->st[ST_LAUNCH];
     sqlite3_bind_int64(st, 1, r->id);
-    if (r->end) {
+    if (r->has_times) {
         sqlite3_bind_int64(st, 2, (int64_t)r->start);
         sqlite3_bind_int64(st, 3, (int64_t)r->end);
     } else {
@@ -187,7 +188,7 @@ static int do_kact(col *c, col_item *it, nt_err *e)
     if (ms < 0 || ss < 0) return -1;
     launch_row r = {
         .id = atomic_fetch_add(&c->next_launch, 1), .mangled_sid = ms, .demangled_sid = ms,
-        .short_sid = ss, .start = k->start, .end = k->end ? k->end : 1,
+        .short_sid = ss, .start = k->start, .end = k->end, .has_times = true,
         .device = k->device_id, .corr = k->correlation_id, .ctx = k->context_id,
         .stream = k->stream_id, .grid = k->grid, .block = k->block, .regs = k->registers,
         .sshared = k->static_shared, .dshared = k->dynamic_shared,
@@ -197,13 +198,17 @@ static int do_kact(col *c, col_item *it, nt_err *e)
 
 /* ---- probe buffers ------------------------------------------------------ */
 /* Validates the buffer against its launch and probe.  0: usable; 1:
- * rejected (reason in *why); the view is filled when usable. */
+ * rejected (reason in *why); 2: rejected as a second buffer of a launch
+ * whose first is stored (its status stays); the view is filled when usable. */
 static int buffer_check(col *c, col_item *it, buf_view *v, col_probe_rec **pp, nt_err *why)
 {
     const col_launch_rec *lr = (it->id > 0 && (size_t)it->id < c->launches.n)
                                    ? &c->launches.v[it->id] : NULL;
     if (!lr || !lr->seen)
         return nt_err_set(why, "no launch %lld was recorded", (long long)it->id), 1;
+    /* A second buffer would repeat the map tables' keys. */
+    if (lr->stored)
+        return nt_err_set(why, "launch %lld already has its buffer stored", (long long)it->id), 2;
     if (lr->probe_id <= 0 || (size_t)lr->probe_id >= c->probes.n || !c->probes.v[lr->probe_id])
         return nt_err_set(why, "launch %lld has no registered probe", (long long)it->id), 1;
     col_probe_rec *p = c->probes.v[lr->probe_id];
@@ -282,10 +287,11 @@ static int do_buffer(col *c, col_item *it, nt_err *e)
     buf_view v;
     col_probe_rec *p = NULL;
     nt_err why = {0};
-    if (buffer_check(c, it, &v, &p, &why)) {
+    int bad = buffer_check(c, it, &v, &p, &why);
+    if (bad) {
         c->txn_rejected++;
         nt_warn("collector: probe buffer of launch %lld rejected: %s", (long long)it->id, why.msg);
-        if (it->id > 0 && (size_t)it->id < c->launches.n && c->launches.v[it->id].seen)
+        if (bad == 1 && it->id > 0 && (size_t)it->id < c->launches.n && c->launches.v[it->id].seen)
             return set_status(c, it->id, "buffer rejected: ", why.msg, e);
         return 0;
     }
@@ -295,6 +301,7 @@ static int do_buffer(col *c, col_item *it, nt_err *e)
         saved += v.tot[m].saved;
         dropped += v.tot[m].dropped;
     }
+    c->launches.v[it->id].stored = 1;
     sqlite3_stmt *st = c->st[ST_LAUNCH_RECS];
     sqlite3_bind_int64(st, 1, it->id);
     sqlite3_bind_int64(st, 2, (int64_t)saved);
@@ -313,8 +320,10 @@ void col_count_lost(col *c, col_item *it)
         buf_view v;
         col_probe_rec *p;
         nt_err why = {0};
-        if (buffer_check(c, it, &v, &p, &why) == 0)
+        if (buffer_check(c, it, &v, &p, &why) == 0) {
             for (unsigned m = 0; m < v.hdr.nmaps; m++) c->tot.records_lost += v.tot[m].saved;
+            c->launches.v[it->id].stored = 1;
+        }
     } else if (it->kind == COL_PCS) {
         c->tot.rows_lost += it->u.pcs.n;
     } else if (it->kind != COL_PROBE) {

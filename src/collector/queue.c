@@ -30,6 +30,14 @@ bool col_enqueue(col *c, col_item *it)
 {
     bool bulk = COL_IS_BULK(it->kind);
     pthread_mutex_lock(&c->mu);
+    if (!bulk && c->closing) {
+        /* The writer may have taken its last items: nothing would write
+         * this one.  Producers are meant to stop before col_close. */
+        pthread_mutex_unlock(&c->mu);
+        nt_debug("collector: a registration after the run was closed: dropped");
+        col_item_free(it);
+        return false;
+    }
     if (bulk && (c->closing || c->q_items + 1 > c->cfg.queue_items ||
                  c->q_bytes + it->bytes > c->cfg.queue_bytes)) {
         bool warn = !c->qdrop_warned[it->kind];
@@ -67,7 +75,12 @@ bool col_enqueue(col *c, col_item *it)
     else c->head = it;
     c->tail = it;
     c->enq_seq++;
-    pthread_cond_signal(&c->wake);
+    /* Producers do not wake the writer for each item (a futex wake per
+     * item would cost more than the rest of the call): it polls, and is
+     * woken only when the queue fills up to a quarter of its bounds. */
+    if (c->writer_waiting && (c->q_items >= c->cfg.queue_items / 4 ||
+                              c->q_bytes >= c->cfg.queue_bytes / 4))
+        pthread_cond_signal(&c->wake);
     pthread_mutex_unlock(&c->mu);
     return true;
 }
@@ -81,8 +94,10 @@ col_item *col_take(col *c, int wait_ms, bool *closing)
         ts.tv_nsec += (long)wait_ms * 1000000L;
         ts.tv_sec += ts.tv_nsec / 1000000000L;
         ts.tv_nsec %= 1000000000L;
+        c->writer_waiting = true;
         while (!c->head && !c->closing)
             if (pthread_cond_timedwait(&c->wake, &c->mu, &ts) == ETIMEDOUT) break;
+        c->writer_waiting = false;
     }
     col_item *it = c->head;
     c->head = c->tail = NULL;

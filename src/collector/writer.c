@@ -76,19 +76,27 @@ static void txn_commit(col *c, uint64_t *pending)
     *pending = 0;
 }
 
+/* Polling interval of the writer while the queue is empty: short while
+ * items keep coming, doubling up to the maximum when the run is idle. */
+#define COL_POLL_MIN_MS 1
+#define COL_POLL_MAX_MS 100
+
 void *col_writer_main(void *arg)
 {
     col *c = arg;
     uint64_t pending = 0;      /* items ingested, not yet committed */
+    int poll_ms = COL_POLL_MIN_MS;
     for (;;) {
         bool closing;
         /* With a transaction open, an empty queue means: commit now. */
-        col_item *list = col_take(c, c->in_txn || pending ? 0 : 200, &closing);
+        col_item *list = col_take(c, c->in_txn || pending ? 0 : poll_ms, &closing);
         if (!list) {
-            txn_commit(c, &pending);
+            if (c->in_txn || pending) txn_commit(c, &pending);
+            else poll_ms = NT_MIN(poll_ms * 2, COL_POLL_MAX_MS);
             if (closing) break;
             continue;
         }
+        poll_ms = COL_POLL_MIN_MS;
         size_t bulk_items = 0, bulk_bytes = 0;
         for (col_item *it = list, *next; it; it = next) {
             next = it->next;

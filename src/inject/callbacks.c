@@ -210,6 +210,8 @@ static inj_kernel *kernel_get(CUfunction f, CUstream stream)
     k->name = nt_xstrdup(name ? name : "?");
     k->demangled = bin_demangle(k->name);
     k->mod = kernel_module(f, k->name);
+    cuFuncGetAttribute(&k->regs, CU_FUNC_ATTRIBUTE_NUM_REGS, f);
+    cuFuncGetAttribute(&k->static_smem, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, f);
     if (inj.canary < 0) kernel_reason(k, "the launch swap does not work on this driver (canary failed)");
     else if (!inj.nprobes) kernel_reason(k, inj.probe_error ? inj.probe_error : "no probe given");
     else if (!inj_config_matches(&inj.cfg, k->name, k->demangled)) kernel_reason(k, "filtered out by --kernel");
@@ -230,14 +232,11 @@ static inj_kernel *kernel_get(CUfunction f, CUstream stream)
 static int64_t launch_record(inj_kernel *k, const inj_launch *l, const CUpti_CallbackData *cb,
                              int64_t probe_id, const char *why)
 {
-    int regs = 0, ssmem = 0;
-    cuFuncGetAttribute(&regs, CU_FUNC_ATTRIBUTE_NUM_REGS, *l->fn);
-    cuFuncGetAttribute(&ssmem, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, *l->fn);
     col_launch_info li = {.kernel_id = k->col_id, .probe_id = probe_id, .not_probed = why,
                           .grid = {l->grid[0], l->grid[1], l->grid[2]},
                           .block = {l->block[0], l->block[1], l->block[2]},
-                          .static_shared = (uint32_t)ssmem, .dynamic_shared = l->shmem,
-                          .registers = (uint32_t)regs, .device_id = inj.device_id,
+                          .static_shared = (uint32_t)k->static_smem, .dynamic_shared = l->shmem,
+                          .registers = (uint32_t)k->regs, .device_id = inj.device_id,
                           .context_id = cb->contextUid,
                           .stream_id = (uint64_t)(uintptr_t)l->stream,
                           .correlation_id = cb->correlationId};

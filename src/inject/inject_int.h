@@ -178,6 +178,7 @@ typedef struct inj_kernel {
     uint64_t    launches;       /* launches seen */
     uint64_t    probed;         /* launches probed */
     unsigned    nparams;        /* of the original */
+    int         regs, static_smem;  /* of the original (fixed once loaded) */
     char       *reason;         /* non-NULL: not instrumentable, why */
     inj_twin   *twins;          /* [nprobes] */
 } inj_kernel;

@@ -91,8 +91,23 @@ static int inj_probe_load(inj_probe *ip, const char *path, nt_err *e)
         const prb_map *m = &p->maps.v[i];
         ip->specs[i] = (buf_map_spec){(uint16_t)p->level, (uint16_t)m->record_size, m->cap, i};
         fields[i] = nt_xcalloc(m->fields.n ? m->fields.n : 1, sizeof **fields);
-        for (size_t k = 0; k < m->fields.n; k++)
+        uint8_t types[BUF_MAX_FIELDS];
+        uint16_t offs[BUF_MAX_FIELDS], rsize = 0;
+        for (size_t k = 0; k < m->fields.n && k < BUF_MAX_FIELDS; k++) {
             fields[i][k] = (col_field){m->fields.v[k].name, (uint8_t)m->fields.v[k].type};
+            types[k] = (uint8_t)m->fields.v[k].type;
+        }
+        /* The device writes records as the probe laid them out; the
+         * collector reads them by buf_record_layout: they must agree. */
+        bool same = m->fields.n <= BUF_MAX_FIELDS &&
+                    buf_record_layout(types, (unsigned)m->fields.n, offs, &rsize, NULL) == 0 &&
+                    rsize == m->record_size;
+        for (size_t k = 0; same && k < m->fields.n; k++) same = offs[k] == m->fields.v[k].offset;
+        if (!same) {
+            for (unsigned j = 0; j <= i; j++) free(fields[j]);
+            return nt_err_set(e, "%s: map %s: the probe's record layout differs from the "
+                                 "buffer format's (an ntrace bug)", path, m->name);
+        }
         defs[i] = (col_map_def){m->name, (uint16_t)p->level, m->cap, (unsigned)m->fields.n, fields[i]};
     }
     col_probe_def def = {p->name, path, ip->src, ip->nmaps, defs};
@@ -108,7 +123,10 @@ int inj_start(nt_err *e)
     inj.fault_jit = fault && strstr(fault, "jit");
     inj.fault_devmem = fault && strstr(fault, "devmem");
     char *cmd = inj_cmdline(), *cfg = inj_config_json(&inj.cfg);
-    col_config cc = {.command_line = cmd, .config = cfg, .overwrite = true};
+    /* One database per process: the first process of the run to open
+     * claims OUT.db, any other (a child, a worker) OUT.<pid>.db; `ntrace
+     * run` merges them at the end. */
+    col_config cc = {.command_line = cmd, .config = cfg, .per_process = true};
     inj.col = col_open(inj.cfg.output, &cc, e);
     free(cmd);
     free(cfg);

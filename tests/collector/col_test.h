@@ -45,6 +45,29 @@ static inline void t_layout(buf_layout *l, const uint32_t g[3], const uint32_t b
 typedef struct t_sched { uint64_t start, stop; uint32_t sm, pad; } t_sched;
 typedef struct t_mem { uint64_t addr; int32_t bytes; float ratio; } t_mem;
 
+/* A buffer for launch `id` where warp slot w saves (w % 3) + 1 times
+ * (cap 2) and every thread slot once; returns it, *records = saved. */
+static inline uint8_t *fill_buffer(buf_layout *l, const uint32_t g[3], const uint32_t b[3],
+                            int64_t id, uint64_t *records)
+{
+    t_layout(l, g, b, id);
+    uint8_t *buf = t_buffer(l);
+    uint64_t n = 0;
+    for (uint32_t w = 0; w < l->map[0].nslots; w++)
+        for (uint32_t k = 0; k <= w % 3; k++) {
+            t_sched r = {(uint64_t)id, k, w, 0};
+            t_save(buf, l, 0, w, &r);
+            n += k < 2;
+        }
+    for (uint32_t t = 0; t < l->map[1].nslots; t++) {
+        t_mem m = {(uint64_t)t * 4, (int32_t)t, 1.0f, };
+        t_save(buf, l, 1, t, &m);
+        n++;
+    }
+    *records = n;
+    return buf;
+}
+
 /* One integer from a query (first column of the first row); -999 if none. */
 static inline int64_t q_int(sqlite3 *db, const char *sql)
 {

@@ -223,6 +223,7 @@ static void rejected_buffers_recorded(void **state)
     int64_t pr = col_probe(c, &T_PROBE, &e);
     col_launch_info li = {.probe_id = pr, .grid = {2, 2, 1}, .block = {64, 1, 1}};
     int64_t l1 = col_launch(c, &li), l2 = col_launch(c, &li), l3 = col_launch(c, &li);
+    int64_t l5 = col_launch(c, &li);
     li.probe_id = 0;
     int64_t l4 = col_launch(c, &li);
     buf_layout l;
@@ -240,13 +241,20 @@ static void rejected_buffers_recorded(void **state)
     b = t_buffer(&l);
     col_submit_buffer(c, l3, b, l.hdr.total_size, NULL, NULL);
     col_submit_buffer(c, l4, b, l.hdr.total_size, NULL, NULL);   /* no probe */
+    buf_layout_set_launch(&l, l5);
+    uint8_t *b5 = t_buffer(&l);
+    t_sched r5 = {1, 2, 3, 0};
+    t_save(b5, &l, 0, 0, &r5);
+    col_submit_buffer(c, l5, b5, l.hdr.total_size, NULL, NULL);
+    col_submit_buffer(c, l5, b5, l.hdr.total_size, NULL, NULL);  /* twice */
+    free(b5);
     col_submit_buffer(c, 99, b, l.hdr.total_size, NULL, NULL);   /* no such launch */
     free(b);
     col_launch_unprobed(c, l4, "buffer pool exhausted");
     col_totals t;
     assert_int_equal(col_close(c, &t, &e), 0);
-    assert_int_equal(t.buffers, 0);
-    assert_int_equal(t.buffers_rejected, 5);
+    assert_int_equal(t.buffers, 1);
+    assert_int_equal(t.buffers_rejected, 6);
     sqlite3 *db = open_read(path);
     assert_qs(db, "SELECT probeStatus FROM CUPTI_ACTIVITY_KIND_KERNEL WHERE launchId = 1",
               "buffer rejected: offset 0: magic 0x3142544f is not an ntrace probe buffer "
@@ -255,10 +263,12 @@ static void rejected_buffers_recorded(void **state)
               "buffer rejected: grid.x is 4, the launch's layout says 2");
     assert_qs(db, "SELECT probeStatus FROM CUPTI_ACTIVITY_KIND_KERNEL WHERE launchId = 3",
               "buffer rejected: launch id is 1, the launch's layout says 3");
-    assert_qs(db, "SELECT probeStatus FROM CUPTI_ACTIVITY_KIND_KERNEL WHERE launchId = 4",
+    assert_qs(db, "SELECT probeStatus FROM CUPTI_ACTIVITY_KIND_KERNEL WHERE launchId = 5",
               "not probed: buffer pool exhausted");
-    assert_q(db, "SELECT COUNT(*) FROM PROBE_BLOCK_SCHED_SCHED", 0);
-    assert_q(db, "SELECT buffersRejected FROM NTRACE_RUN", 5);
+    assert_q(db, "SELECT COUNT(*) FROM PROBE_BLOCK_SCHED_SCHED", 1);
+    assert_qs(db, "SELECT probeStatus || ' ' || recordsSaved FROM CUPTI_ACTIVITY_KIND_KERNEL "
+                  "WHERE launchId = 4", "probed 1");
+    assert_q(db, "SELECT buffersRejected FROM NTRACE_RUN", 6);
     sqlite3_close(db);
     t_rmdir(dir);
 }

@@ -109,6 +109,23 @@ q "$tmp/d.db" "select probeStatus from CUPTI_ACTIVITY_KIND_KERNEL" | grep -q "de
     > "$tmp/out" 2>&1 || { cat "$tmp/out"; fail "nosync app"; }
 [ "$(q "$tmp/n.db" "select count(*) from CUPTI_ACTIVITY_KIND_KERNEL where probeStatus = 'probed' and recordsSaved = 1")" = 50 ] \
     || fail "nosync: $(q "$tmp/n.db" "select count(*), sum(recordsSaved) from CUPTI_ACTIVITY_KIND_KERNEL")"
+# A run of several processes: each writes its own database, and ntrace run
+# merges them into the one the user named.
+"$NT" run --emulate -f -p block_sched -o "$tmp/mp.db" -- sh -c \
+    "'$ROOT/$BUILD/apps/matmul' '$KDIR' && '$ROOT/$BUILD/apps/reduce' '$KDIR'" > "$tmp/out" 2>&1 \
+    || { cat "$tmp/out"; fail "multi-process run"; }
+grep -q "merged the databases of 2 processes" "$tmp/out" || { cat "$tmp/out"; fail "no merge"; }
+ls "$tmp"/mp.*.db >/dev/null 2>&1 && fail "per-process databases left behind"
+[ "$(q "$tmp/mp.db" "select count(*) from NTRACE_RUN")" = 2 ] || fail "merged runs"
+[ "$(q "$tmp/mp.db" "select count(*) from CUPTI_ACTIVITY_KIND_KERNEL where probeStatus = 'probed'")" = 3 ] \
+    || fail "merged launches"
+
+# Merging a merged database again copies each map table's rows once.
+"$NT" merge -f "$tmp/mm.db" "$tmp/mp.db" "$tmp/vecadd-block_sched.db" > /dev/null || fail "merge of merged"
+want=$(( $(q "$tmp/mp.db" "select count(*) from PROBE_BLOCK_SCHED_REC") + \
+         $(q "$tmp/vecadd-block_sched.db" "select count(*) from PROBE_BLOCK_SCHED_REC") ))
+[ "$(q "$tmp/mm.db" "select count(*) from PROBE_BLOCK_SCHED_REC")" = "$want" ] || fail "merge duplicated records"
+
 # Four host threads launching at once, each on its own stream.
 "$NT" run --emulate -f -p block_sched -o "$tmp/t.db" -- "$ROOT/$BUILD/bench/launchloop_app" 200 threads \
     > "$tmp/out" 2>&1 || { cat "$tmp/out"; fail "threads app"; }

@@ -1,0 +1,224 @@
+/*
+ * report_int.h — private to src/report: the loaded metadata, result tables
+ * and the warp-interval analysis shared by the summary, timeline and HTML.
+ */
+#ifndef NT_REPORT_INT_H
+#define NT_REPORT_INT_H
+
+#include <sqlite3.h>
+#include <stdio.h>
+
+#include "report/report.h"
+
+typedef struct rep_device {
+    int64_t id;
+    const char *name;
+    int64_t sm_count, clock_khz, total_memory, cc_major, cc_minor;
+} rep_device;
+
+typedef struct rep_kernel {
+    int64_t id;
+    const char *name, *demangled, *reason;
+    int instrumentable;
+    bool selected;
+} rep_kernel;
+
+typedef struct rep_launch {
+    int64_t id, kernel_id, device_id, stream_id, start_ns, end_ns;
+    uint32_t grid[3], block[3];
+    int instrumented;       /* its probe records are in the database */
+    const char *reason;     /* the probe status when not instrumented */
+    const char *kname;      /* the launch row's own kernel name */
+    int64_t saved, dropped; /* probe records */
+    rep_kernel *k;          /* never NULL once loaded */
+    /* Sum of warp lifetimes (cycles) and warps with one, cached by
+     * rep_warps_load so the wait breakdown need not read block_sched again. */
+    double life;
+    uint64_t life_warps;
+    bool life_known;
+    rep_device *dev;        /* NULL when device_id names no device */
+    bool selected;
+} rep_launch;
+
+enum rep_coltype { REP_COL_INT, REP_COL_UINT, REP_COL_FLOAT };
+
+typedef struct rep_col {
+    const char *name, *type;
+    enum rep_coltype kind;
+} rep_col;
+
+typedef struct rep_map {
+    int64_t id;
+    const char *probe, *name, *table, *level;
+    int64_t cap;
+    rep_col *cols;
+    int ncols;
+    const char *qtable;     /* table name quoted for SQL */
+    const char *warp_expr;  /* SQL for the warp in its block ("0" for block maps) */
+    bool indexed;           /* an index starts with launchId (see schema.h) */
+} rep_map;
+
+/* Probe-side warp cycle accounting of one kernel over the selected launches
+ * (barrier_wait, mem_wait and the warp lifetimes of block_sched). */
+typedef struct rep_kwait {
+    rep_kernel *k;
+    uint64_t warps;            /* warps with a lifetime (block_sched) */
+    double life;               /* sum of warp lifetimes, cycles; 0: unknown */
+    double barrier, mem;       /* sums of wait cycles */
+    uint64_t nbar, nmem;       /* warps with a barrier / memory record */
+    double bar_max, mem_max;   /* largest per-warp sums */
+} rep_kwait;
+
+struct rep_db {
+    sqlite3 *db;
+    const char *path;
+    nt_arena a;
+    struct {
+        const char *command, *host, *version;
+        int64_t pid, start_ns, end_ns;
+        bool present;
+    } run;
+    NT_VEC(rep_device) devs;
+    NT_VEC(rep_kernel) kernels;
+    NT_VEC(rep_launch) launches;
+    NT_VEC(rep_map) maps;
+    bool has_memcpys, has_pc;
+    rep_kwait *kw;             /* rep_kwaits' cache, per selected kernel */
+    size_t nkw;
+    bool kw_done;
+};
+
+/* ---- db.c ---------------------------------------------------------------- */
+/* Prepares sql; on failure sets e with the database path and SQLite's words. */
+sqlite3_stmt *rep_prepare(rep_db *db, const char *sql, nt_err *e);
+bool rep_has_table(rep_db *db, const char *name);
+/* Step that turns SQLITE_ERROR into e; returns SQLITE_ROW, SQLITE_DONE or -1. */
+int rep_step(rep_db *db, sqlite3_stmt *st, nt_err *e);
+const char *rep_col_text(rep_db *db, sqlite3_stmt *st, int i);   /* arena copy */
+rep_launch *rep_launch_by_id(rep_db *db, int64_t id);
+rep_map *rep_map_find(rep_db *db, const char *probe, const char *map);
+int rep_map_col(const rep_map *m, const char *name);             /* -1: absent */
+/* The display name of a launch's kernel. */
+const char *rep_launch_kname(const rep_launch *l);
+/* Device clock in kHz for cycle conversions (falls back to 1 GHz). */
+double rep_clock_khz(const rep_launch *l);
+
+/* ---- table.c: result tables and their text/csv/json output --------------- */
+typedef struct rep_cell {
+    enum { REP_C_NULL, REP_C_STR, REP_C_INT, REP_C_NUM } t;
+    int64_t i;
+    double d;
+    const char *s;
+    int prec;          /* digits after the point for REP_C_NUM */
+} rep_cell;
+
+typedef struct rep_table {
+    const char *key, *title, *note;
+    int ncols;
+    const char **cols;
+    rep_cell *cells;   /* nrows * ncols */
+    size_t nrows, cap;
+    int filled;        /* cells of the last row written so far */
+    struct rep_table *next;
+} rep_table;
+
+typedef struct rep_doc {
+    nt_arena a;
+    rep_table *first, *last;
+} rep_doc;
+
+void rep_doc_init(rep_doc *d);
+void rep_doc_free(rep_doc *d);
+/* A new table; cols is a '|'-separated list of column titles. */
+rep_table *rep_table_new(rep_doc *d, const char *key, const char *title, const char *cols);
+rep_table *rep_doc_find(rep_doc *d, const char *key);
+void rep_row(rep_table *t);               /* starts a row */
+void rep_put_s(rep_doc *d, rep_table *t, const char *s);
+void rep_put_i(rep_table *t, int64_t v);
+void rep_put_f(rep_table *t, double v, int prec);
+void rep_put_null(rep_table *t);
+void rep_note(rep_doc *d, rep_table *t, const char *fmt, ...) NT_PRINTF(3, 4);
+const rep_cell *rep_cell_at(const rep_table *t, size_t row, int col);
+void rep_doc_write(const rep_doc *d, enum rep_format f, FILE *out);
+/* Formats a cell as text (no padding) into buf. */
+const char *rep_cell_str(const rep_cell *c, char *buf, size_t n);
+
+/* ---- summary sections (summary.c, probes.c, stalls.c) -------------------- */
+int rep_sum_overview(rep_db *db, rep_doc *d, nt_err *e);
+int rep_sum_kernels(rep_db *db, rep_doc *d, nt_err *e);
+int rep_sum_probes(rep_db *db, rep_doc *d, nt_err *e);
+int rep_sum_stalls(rep_db *db, rep_doc *d, nt_err *e);
+/* All of the above, in order. */
+int rep_build_summary(rep_db *db, rep_doc *d, nt_err *e);
+
+/* ---- warps.c: warp lifetimes of one launch from block_sched --------------- */
+typedef struct rep_warp {
+    uint64_t slot;       /* warp index in the grid */
+    uint64_t start, stop;/* clock64 cycles (SM-local) */
+    int64_t  t0, t1;     /* aligned times, ns since the epoch of start_ns */
+    uint32_t sm;
+    uint32_t lane;       /* warp slot on its SM (timeline track) */
+} rep_warp;
+
+typedef struct rep_warps {
+    rep_warp *w;         /* sorted by (sm, t0) */
+    size_t n;
+    uint32_t nsm;        /* 1 + highest sm seen */
+    uint32_t max_lanes;  /* most warps resident on one SM at once */
+    bool anchored;       /* %globaltimer anchors used */
+} rep_warps;
+
+/* True when the database has a usable block_sched map. */
+rep_map *rep_block_sched(rep_db *db);
+/* Loads, aligns and assigns lanes for launch l; empty when no records. */
+int  rep_warps_load(rep_db *db, rep_launch *l, rep_warps *ws, nt_err *e);
+void rep_warps_free(rep_warps *ws);
+
+/* Per-launch scheduling figures derived from the warps. */
+typedef struct rep_sched {
+    uint64_t warps, blocks;
+    uint32_t sms_used;
+    int64_t  span_ns;          /* first warp start .. last warp stop */
+    double   busy_frac;        /* sum of per-SM busy time / (sms_used * span) */
+    int64_t  idle_gap_ns;      /* total idle time inside SM busy ranges */
+    int64_t  max_gap_ns;
+    double   tail_frac;        /* (last stop - first SM's last stop) / span */
+    uint64_t blocks_min, blocks_max;   /* blocks per SM */
+    double   blocks_mean;
+} rep_sched;
+void rep_sched_of(const rep_warps *ws, const rep_launch *l, rep_sched *s);
+
+/* ---- waits.c: per-kernel wait accounting (cached in db) ------------------ */
+int rep_kwaits(rep_db *db, const rep_kwait **kw, size_t *n, nt_err *e);
+/* The barrier_wait / mem_wait map: a probe or map of that name with a
+ * `cycles` field; NULL when absent. */
+rep_map *rep_wait_map(rep_db *db, const char *probe);
+/* Generic per-launch aggregation of one numeric column of a map. */
+typedef struct rep_agg {
+    uint64_t n;
+    double min, max, sum;
+} rep_agg;
+int rep_map_agg(rep_db *db, const rep_map *m, int col, int64_t launch, rep_agg *a, nt_err *e);
+
+/* ---- stalls.c: stall shares per kernel for the HTML bars ------------------ */
+typedef struct rep_stall_row {
+    const char *kernel, *source;     /* source: "pc sampling" or "probes" */
+    int n;
+    const char *names[32];
+    double share[32];                /* fractions summing to 1 */
+} rep_stall_row;
+/* Fills rows (caller frees *rows); strings live in db's arena. */
+int rep_stall_rows(rep_db *db, rep_stall_row **rows, size_t *n, nt_err *e);
+
+/* ---- json.c: streaming JSON helpers ---------------------------------------- */
+void rep_json_str(FILE *out, const char *s);
+/* Fast unsigned/signed decimal into buf; returns length. */
+int rep_fmt_u64(char *buf, uint64_t v);
+int rep_fmt_i64(char *buf, int64_t v);
+/* Nanoseconds as microseconds with 3 decimals ("12.345"). */
+int rep_fmt_us(char *buf, int64_t ns);
+
+/* Sorting helpers */
+void rep_html_escape(FILE *out, const char *s);
+
+#endif
