@@ -2,9 +2,9 @@
 # The database cannot be written.  The injector is loaded by hand (the
 # environment `ntrace run` would set, but with an output `ntrace run` would
 # refuse), so the collector meets the failure inside the app:
-#  - the output path is a directory, or lies under a regular file: the
-#    database cannot be created;
-#  - the file size limit (ulimit -f, SIGXFSZ ignored) stops the database
+#  - the output's directory is missing, or the output lies under a
+#    regular file: the database cannot be created;
+#  - a file size limit (prlimit --fsize, SIGXFSZ ignored) stops the database
 #    growing mid-run: writes fail as on a full disk.
 # Each time the app runs to the end with correct results (it checks them
 # itself), and stderr says the data is lost and how much.
@@ -18,16 +18,17 @@ trap 'rm -rf "$tmp"' EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 
 
-# 1. The output is a directory.
-mkdir "$tmp/adir"
-inject_emu "$tmp/adir" "$ROOT/$BUILD/apps/vecadd" "$KDIR" > "$tmp/out" 2> "$tmp/err" \
-    || { cat "$tmp/out" "$tmp/err"; fail "vecadd failed when the output is a directory"; }
+# 1. The output's directory does not exist.  (An output that is a
+#    directory is a name clash to the per-process claim: the data goes to
+#    OUT.<pid> next to it, nothing is lost.)
+inject_emu "$tmp/nodir/x.db" "$ROOT/$BUILD/apps/vecadd" "$KDIR" > "$tmp/out" 2> "$tmp/err" \
+    || { cat "$tmp/out" "$tmp/err"; fail "vecadd failed when the output directory is missing"; }
 grep -q "^vecadd: ok" "$tmp/out" || fail "vecadd's results: $(cat "$tmp/out")"
-grep -q "collector: .*$tmp/adir.*everything it records is counted as lost" "$tmp/err" \
+grep -q "collector: .*$tmp/nodir/x.db.*everything it records is counted as lost" "$tmp/err" \
     || { cat "$tmp/err"; fail "no 'counted as lost' message naming the path"; }
 grep -q "lost [1-9][0-9]* probe records" "$tmp/err" \
     || { cat "$tmp/err"; fail "the records lost are not counted"; }
-[ -z "$(ls "$tmp/adir")" ] || fail "something was written into the directory: $(ls "$tmp/adir")"
+[ -e "$tmp/nodir" ] && fail "the missing directory was created"
 
 # 2. The output lies under a regular file.
 : > "$tmp/afile"
@@ -37,10 +38,11 @@ grep -q "^matmul: ok" "$tmp/out" || fail "matmul's results: $(cat "$tmp/out")"
 grep -q "counted as lost" "$tmp/err" || { cat "$tmp/err"; fail "no 'counted as lost' message"; }
 [ -s "$tmp/afile" ] && fail "the regular file was written"
 
-# 3. The database stops growing mid-run (ulimit -f 1024: 512 KiB or 1 MiB, by the shell):
+# 3. The database stops growing mid-run (a file size limit of 4 MiB):
 #    what was committed stays readable, the rest is counted as lost.
 db=$tmp/full.db
-( trap '' XFSZ; ulimit -f 1024; inject_emu "$db" "$ROOT/$BUILD/bench/launchloop_app" 3000 ) \
+command -v prlimit > /dev/null || { echo "unwritable: ok (no prlimit: the full-disk case skipped)"; exit 0; }
+( trap '' XFSZ; inject_emu "$db" prlimit --fsize=4194304 "$ROOT/$BUILD/bench/launchloop_app" 3000 ) \
     > "$tmp/out" 2> "$tmp/err" || { cat "$tmp/out" "$tmp/err"; fail "launchloop failed on a full database"; }
 grep -q "^launchloop: first_launch_us" "$tmp/out" || fail "launchloop's results: $(cat "$tmp/out")"
 grep -q "collector: .*the run goes on, everything from here on is counted as lost" "$tmp/err" \
@@ -50,5 +52,5 @@ lost=$(sed -n 's/.*lost \([0-9]*\) probe records.*/\1/p' "$tmp/err" | tail -1)
 # What was committed before the failure is sound and adds up with what was lost.
 [ "$(sqlite3 "$db" "pragma integrity_check")" = ok ] || fail "integrity_check after a full disk"
 kept=$(sqlite3 "$db" "select count(*) from PROBE_BLOCK_SCHED_REC")
-[ $((kept + lost)) -eq 3000 ] || fail "records: $kept kept + $lost lost != 3000 launches"
+[ -n "$kept" ] && [ $((kept + lost)) -eq 3000 ] || fail "records: $kept kept + $lost lost != 3000 launches"
 echo "unwritable: ok ($kept records kept, $lost counted as lost)"
