@@ -13,6 +13,7 @@
 #include "collector/collector.h"
 #include "probe/probe.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,13 +399,14 @@ static void canary_run(void)
     CUstream s;
     CUdeviceptr buf = 0;
     unsigned got[2] = {0, 0};
-    inj.canary = -1;
+    int res = -1;   /* published at the end: other threads wait for it */
     CUresult lr = cuModuleLoadData(&m, canary_ptx);
     if (lr != CUDA_SUCCESS) {
         const char *es = NULL;
         cuGetErrorName(lr, &es);
         fprintf(stderr, "ntrace: the launch-swap canary cannot load (%s); tracing launches only, "
                         "no probes\n", es ? es : "?");
+        __atomic_store_n(&inj.canary, res, __ATOMIC_RELEASE);
         return;
     }
     if (cuModuleGetFunction(&a, m, "nt_canary_a") == CUDA_SUCCESS &&
@@ -421,17 +423,30 @@ static void canary_run(void)
             canary_swap.on = false;
             if (r == CUDA_SUCCESS && cuMemcpyDtoHAsync(got, buf, 8, s) == CUDA_SUCCESS &&
                 cuStreamSynchronize(s) == CUDA_SUCCESS && got[0] == 2 && got[1] == 2)
-                inj.canary = 1;
+                res = 1;
             cuMemFree(buf);
         }
         cuStreamDestroy(s);
     }
     cuModuleUnload(m);
-    if (inj.canary < 0)
+    __atomic_store_n(&inj.canary, res, __ATOMIC_RELEASE);
+    if (res < 0)
         fprintf(stderr, "ntrace: the launch swap does not take effect on this driver "
                         "(canary: %u %u); tracing launches only, no probes\n", got[0], got[1]);
     else
         nt_debug("canary: the launch swap works");
+}
+
+/* The canary runs once; threads launching meanwhile wait for its verdict
+ * (before, they read "in progress" as "failed" and left their kernels
+ * unprobed for the whole run: found by tests/reliability/test_load.sh). */
+static pthread_mutex_t canary_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void canary_once(void)
+{
+    pthread_mutex_lock(&canary_mu);
+    if (!__atomic_load_n(&inj.canary, __ATOMIC_ACQUIRE)) canary_run();
+    pthread_mutex_unlock(&canary_mu);
 }
 
 /* ---- dispatch ---- */
@@ -463,7 +478,7 @@ void CUPTIAPI inj_callback(void *ud, CUpti_CallbackDomain dom, CUpti_CallbackId 
         const CUpti_CallbackData *cb = data;
         if (cb->callbackSite == CUPTI_API_ENTER) {
             if (is_launch(cbid)) {
-                if (!inj.canary) canary_run();
+                if (!__atomic_load_n(&inj.canary, __ATOMIC_ACQUIRE)) canary_once();
                 on_launch_enter(cbid, cb);
             } else if (cbid == CUPTI_DRIVER_TRACE_CBID_cuModuleUnload ||
                        cbid == CUPTI_DRIVER_TRACE_CBID_cuLibraryUnload) {
