@@ -27,7 +27,7 @@ account() { # db launches label
     probed=$(q "select count(*) from CUPTI_ACTIVITY_KIND_KERNEL where probeStatus = 'probed' and recordsSaved = 1")
     dropped=$(q "select count(*) from CUPTI_ACTIVITY_KIND_KERNEL where probeStatus = 'buffer dropped: collector queue full'")
     [ $((probed + dropped)) -eq "$n" ] \
-        || fail "$3: $probed probed + $dropped dropped != $n: $(q "select probeStatus, count(*) from CUPTI_ACTIVITY_KIND_KERNEL group by 1")"
+        || fail "$3: $probed probed + $dropped dropped != $n: $(q "select probeStatus, count(*) from CUPTI_ACTIVITY_KIND_KERNEL group by 1"); kernels: $(q "select reason from NTRACE_KERNELS")"
     [ "$(q "select queueDroppedBuffers from NTRACE_RUN")" = "$dropped" ] || fail "$3: drops not counted in the run row"
     [ "$(q "select count(*) from PROBE_BLOCK_SCHED_REC")" = "$probed" ] || fail "$3: records != probed launches"
     [ "$(q "select count(distinct launchId) from CUPTI_ACTIVITY_KIND_KERNEL")" = "$n" ] || fail "$3: launch ids not distinct"
