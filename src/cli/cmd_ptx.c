@@ -90,6 +90,11 @@ int cmd_ptx(int argc, char **argv)
         } else if (is_print) {
             ptx_print(m, &sb);
             rc = write_out(&sb);
+        } else if (!m->ver_major && !m->ver_minor) {
+            /* Empty, or a NUL first (the parser stops at a NUL): a PTX
+             * module must begin with .version. */
+            rc = cli_fail(CLI_FAIL, "ptx", "%s:1:1: not a PTX module: no .version directive",
+                          path);
         } else {
             size_t nf = 0, ne = 0, nv = 0;
             ptx_block_foreach(&m->items, s) {

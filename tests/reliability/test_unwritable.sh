@@ -1,0 +1,56 @@
+#!/bin/sh
+# The database cannot be written.  The injector is loaded by hand (the
+# environment `ntrace run` would set, but with an output `ntrace run` would
+# refuse), so the collector meets the failure inside the app:
+#  - the output's directory is missing, or the output lies under a
+#    regular file: the database cannot be created;
+#  - a file size limit (prlimit --fsize, SIGXFSZ ignored) stops the database
+#    growing mid-run: writes fail as on a full disk.
+# Each time the app runs to the end with correct results (it checks them
+# itself), and stderr says the data is lost and how much.
+BUILD=${BUILD:-build}
+ROOT=$(pwd)
+KDIR=$ROOT/$BUILD/fixtures/kernels
+. tests/reliability/lib.sh
+fail() { echo "FAIL: $*"; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+
+
+# 1. The output's directory does not exist.  (An output that is a
+#    directory is a name clash to the per-process claim: the data goes to
+#    OUT.<pid> next to it, nothing is lost.)
+inject_emu "$tmp/nodir/x.db" "$ROOT/$BUILD/apps/vecadd" "$KDIR" > "$tmp/out" 2> "$tmp/err" \
+    || { cat "$tmp/out" "$tmp/err"; fail "vecadd failed when the output directory is missing"; }
+grep -q "^vecadd: ok" "$tmp/out" || fail "vecadd's results: $(cat "$tmp/out")"
+grep -q "collector: .*$tmp/nodir/x.db.*everything it records is counted as lost" "$tmp/err" \
+    || { cat "$tmp/err"; fail "no 'counted as lost' message naming the path"; }
+grep -q "lost [1-9][0-9]* probe records" "$tmp/err" \
+    || { cat "$tmp/err"; fail "the records lost are not counted"; }
+[ -e "$tmp/nodir" ] && fail "the missing directory was created"
+
+# 2. The output lies under a regular file.
+: > "$tmp/afile"
+inject_emu "$tmp/afile/x.db" "$ROOT/$BUILD/apps/matmul" "$KDIR" > "$tmp/out" 2> "$tmp/err" \
+    || { cat "$tmp/out" "$tmp/err"; fail "matmul failed when the output is under a file"; }
+grep -q "^matmul: ok" "$tmp/out" || fail "matmul's results: $(cat "$tmp/out")"
+grep -q "counted as lost" "$tmp/err" || { cat "$tmp/err"; fail "no 'counted as lost' message"; }
+[ -s "$tmp/afile" ] && fail "the regular file was written"
+
+# 3. The database stops growing mid-run (a file size limit of 4 MiB):
+#    what was committed stays readable, the rest is counted as lost.
+db=$tmp/full.db
+command -v prlimit > /dev/null || { echo "unwritable: ok (no prlimit: the full-disk case skipped)"; exit 0; }
+( trap '' XFSZ; inject_emu "$db" prlimit --fsize=4194304 "$ROOT/$BUILD/bench/launchloop_app" 3000 ) \
+    > "$tmp/out" 2> "$tmp/err" || { cat "$tmp/out" "$tmp/err"; fail "launchloop failed on a full database"; }
+grep -q "^launchloop: first_launch_us" "$tmp/out" || fail "launchloop's results: $(cat "$tmp/out")"
+grep -q "collector: .*the run goes on, everything from here on is counted as lost" "$tmp/err" \
+    || { cat "$tmp/err"; fail "no mid-run 'counted as lost' message"; }
+lost=$(sed -n 's/.*lost \([0-9]*\) probe records.*/\1/p' "$tmp/err" | tail -1)
+[ "${lost:-0}" -gt 0 ] || { cat "$tmp/err"; fail "records lost not counted"; }
+# What was committed before the failure is sound and adds up with what was lost.
+[ "$(sqlite3 "$db" "pragma integrity_check")" = ok ] || fail "integrity_check after a full disk"
+kept=$(sqlite3 "$db" "select count(*) from PROBE_BLOCK_SCHED_REC")
+[ -n "$kept" ] && [ $((kept + lost)) -eq 3000 ] || fail "records: $kept kept + $lost lost != 3000 launches"
+echo "unwritable: ok ($kept records kept, $lost counted as lost)"
