@@ -207,6 +207,8 @@ install: all
 	  install -m 644 $$f $(DESTDIR)$(PREFIX)/share/ntrace/lua/; done
 	for f in $(wildcard probes/*.lua); do \
 	  install -m 644 $$f $(DESTDIR)$(PREFIX)/share/ntrace/probes/; done
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 docs/man/ntrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/ntrace.1
 
 # The GPU suite: build here, carry build/ to the GPU machine, run there.
 gpu-build: all $(TEST_BINS) $(TEST_DEPS) $(BENCH_BINS) $(BENCH_DEPS)

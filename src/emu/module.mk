@@ -16,7 +16,7 @@ $(EMU_DIR)/libcuda.so.1: $(EMU_SO_ARCHIVES) src/emu/libcuda.map src/emu/module.m
 	  -Wl,--whole-archive $(BUILD)/lib/libnt_emu.a -Wl,--no-whole-archive \
 	  $(BUILD)/lib/libnt_ptx.a $(BUILD)/lib/libnt_binary.a $(BUILD)/lib/libnt_common.a \
 	  -Wl,-Bstatic -lzstd -llz4 -lz -Wl,-Bdynamic -lelf -lm -ldl -lpthread -Wl,-Bsymbolic \
-	  -Wl,-rpath,'$$ORIGIN/../lib' \
+	  -Wl,-rpath,'$$ORIGIN/../lib' -Wl,-rpath,'$$ORIGIN/..' \
 	  -Wl,-z,defs -Wl,-soname,libcuda.so.1 -Wl,--version-script=src/emu/libcuda.map
 	ln -sf libcuda.so.1 $(EMU_DIR)/libcuda.so
 

@@ -38,5 +38,14 @@ inst=$tmp/root/opt/ntrace/bin/ntrace
 [ -x "$inst" ] || fail "installed ntrace missing"
 "$inst" --version | grep -q '^ntrace' || fail "installed ntrace runs"
 "$inst" doctor | grep -q "injector .*$tmp/root/opt/ntrace/lib/ntrace" || fail "installed doctor looks under PREFIX/lib/ntrace"
+# The installed tree runs a probed program by itself: shipped probe by
+# name, Lua modules, injector and emulator all from PREFIX.
+[ -f "$tmp/root/opt/ntrace/share/man/man1/ntrace.1" ] || fail "man page not installed"
+if [ -x "$BUILD/apps/vecadd" ]; then
+    (cd "$tmp" && "$inst" run --emulate -p block_sched -o "$tmp/inst.db" -- \
+        "$OLDPWD/$BUILD/apps/vecadd" "$OLDPWD/$BUILD/fixtures/kernels") > "$tmp/inst.out" 2>&1 \
+        || { cat "$tmp/inst.out"; fail "installed ntrace run"; }
+    grep -q "1 launches, 1 probed; 320 records saved" "$tmp/inst.out" || { cat "$tmp/inst.out"; fail "installed run probed nothing"; }
+fi
 rm -rf "$tmp"
 echo "cli: ok"
