@@ -180,6 +180,8 @@ static int do_kact(col *c, col_item *it, nt_err *e)
         sqlite3_bind_int64(st, 4, k->device_id);
         sqlite3_bind_int64(st, 5, (int64_t)k->context_id);
         sqlite3_bind_int64(st, 6, (int64_t)k->stream_id);
+        /* One kernel record per correlation id: the entry is done with. */
+        nt_imap_del(&c->corr, k->correlation_id);
         return step(c, st, "updating CUPTI_ACTIVITY_KIND_KERNEL", e);
     }
     char *shortn = k->name ? col_short_name(k->name) : NULL;
