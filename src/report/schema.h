@@ -61,9 +61,12 @@
     "coalesce(e.label, 'copy') FROM CUPTI_ACTIVITY_KIND_MEMCPY m " \
     "LEFT JOIN ENUM_CUDA_MEMCPY_OPER e ON e.id = m.copyKind " \
     "WHERE m.start IS NOT NULL ORDER BY m.start"
+/* One row per map table: a merged database has a probe row per process,
+ * all writing the same table, which is summarized once. */
 #define SCH_Q_MAPS \
     "SELECT m.probeId * 65536 + m.mapId, p.name, m.name, m.tableName, m.level, m.cap " \
     "FROM NTRACE_PROBE_MAPS m JOIN NTRACE_PROBES p ON p.id = m.probeId " \
+    "WHERE m.rowid IN (SELECT min(rowid) FROM NTRACE_PROBE_MAPS GROUP BY tableName) " \
     "ORDER BY m.probeId, m.mapId"
 #define SCH_Q_MAP_COLUMNS \
     "SELECT name, type FROM NTRACE_PROBE_FIELDS WHERE probeId * 65536 + mapId = ?1 " \
