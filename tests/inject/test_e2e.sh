@@ -138,6 +138,17 @@ want=$(( $(q "$tmp/mp.db" "select count(*) from PROBE_BLOCK_SCHED_REC") + \
          $(q "$tmp/vecadd-block_sched.db" "select count(*) from PROBE_BLOCK_SCHED_REC") ))
 [ "$(q "$tmp/mm.db" "select count(*) from PROBE_BLOCK_SCHED_REC")" = "$want" ] || fail "merge duplicated records"
 
+# The report of a merged database: lifetimes from one run (block_sched)
+# and barrier cycles from another (barrier_wait) meet per kernel name:
+# reduce_sum waits at barriers, vecadd has none.
+"$NT" merge -f "$tmp/rb.db" "$tmp/reduce-block_sched.db" "$tmp/reduce-barrier_wait.db" > /dev/null \
+    || fail "merge for the report"
+"$NT" report "$tmp/rb.db" --format csv > "$tmp/rb.csv" || fail "report of a merged database"
+share=$(sed -n '/^# warp_cycles/,/^#/p' "$tmp/rb.csv" | awk -F, '$1 == "reduce_sum" {print $4}')
+[ -n "$share" ] && awk "BEGIN { exit !($share > 0 && $share < 100) }" \
+    || fail "reduce_sum barrier share in a merged database: '$share'"
+[ "$(grep -c '^# block_sched' "$tmp/rb.csv")" = 1 ] || fail "a map summarized more than once"
+
 # Four host threads launching at once, each on its own stream.
 "$NT" run --emulate -f -p block_sched -o "$tmp/t.db" -- "$ROOT/$BUILD/bench/launchloop_app" 200 threads \
     > "$tmp/out" 2>&1 || { cat "$tmp/out"; fail "threads app"; }
