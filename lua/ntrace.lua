@@ -1,4 +1,4 @@
--- ntrace.lua — the probe language (docs/probes.md is its reference).
+-- ntrace.lua — the probe language (docs/probe-language.md is its reference).
 --
 -- A probe script returns nt.probe "name" { spec..., handlers... }.  This
 -- module builds the description; the C side (ntrace.core) runs each

@@ -1,5 +1,5 @@
 /* cmd_probe.c — ntrace probe list|check|compile: probes from the command
- * line (docs/probes.md is the language reference). */
+ * line (docs/probe-language.md is the language reference). */
 #include "cli/cli.h"
 #include "probe/probe.h"
 
@@ -149,7 +149,10 @@ int cmd_probe(int argc, char **argv)
     bool verbose = false;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "-v")) verbose = true;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (!strcmp(a, "-v")) verbose = true;
         else if ((!strcmp(a, "--ptx") || !strcmp(a, "--kernel") || !strcmp(a, "-o"))) {
             if (i + 1 >= argc) return cli_fail(CLI_USAGE, "probe", "%s needs a value", a);
             const char *v = argv[++i];

@@ -7,7 +7,7 @@
  * assignment on them append operations to the probe IR below (staged
  * code).  After compilation the IR is plain C data, independent of Lua:
  * codegen turns it into PTX instruction text, and the rewriter inserts that
- * text into a kernel (docs/probes.md is the language reference).
+ * text into a kernel (docs/probe-language.md is the language reference).
  *
  * Memory: a prb_probe owns an nt_arena; everything reachable from it lives
  * there and is freed by prb_free().

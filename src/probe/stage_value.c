@@ -1,6 +1,6 @@
 /*
  * stage_value.c — symbolic values: the Lua userdata whose operators append
- * probe IR, with the typing rules of the language (docs/probes.md):
+ * probe IR, with the typing rules of the language (docs/probe-language.md):
  *   - both operands of an operator have one type; a Lua number takes the
  *     type of the other operand (and must fit it);
  *   - lossless widening is implicit (u32->u64, u32->s64, s32->s64,
