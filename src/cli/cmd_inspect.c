@@ -367,7 +367,7 @@ int cmd_inspect(int argc, char **argv)
     insp in = {0};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+jsx:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "jsx:h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': in.json = true; break;
         case 's': in.summary = true; break;
