@@ -211,60 +211,72 @@ static int run_setenv(const run_opts *o, const cli_paths *paths, const char *out
 
 /* The databases of the program's other processes: OUT.<pid>.db, merged
  * into OUT.db (the parts are removed once merged). */
-static void run_parts_pattern(const char *output, nt_sb *pat)
+/* The per-process databases next to output (col_process_glob), without
+ * SQLite's side files.  Returns how many; *g is to be freed with globfree. */
+typedef NT_VEC(const char *) run_names;
+
+static size_t run_parts(const char *output, glob_t *g, run_names *parts)
 {
-    size_t n = strlen(output);
-    bool dotdb = n > 3 && !strcmp(output + n - 3, ".db");
-    nt_sb_printf(pat, "%.*s.[0-9]*.db", (int)(dotdb ? n - 3 : n), output);
+    char *pat = col_process_glob(output);
+    int rc = glob(pat, 0, NULL, g);
+    free(pat);
+    if (rc != 0) {
+        memset(g, 0, sizeof *g);
+        return 0;
+    }
+    for (size_t i = 0; i < g->gl_pathc; i++) {
+        const char *p = g->gl_pathv[i];
+        size_t n = strlen(p);
+        if (n > 4 && (!strcmp(p + n - 4, "-wal") || !strcmp(p + n - 4, "-shm"))) continue;
+        nt_vec_push(parts, p);
+    }
+    return parts->n;
 }
 
 /* Before the program starts: per-process files of an earlier run with the
  * same name would be taken for this run's. */
 static void run_remove_parts(const char *output)
 {
-    nt_sb pat = {0};
-    run_parts_pattern(output, &pat);
     glob_t g;
-    if (glob(nt_sb_str(&pat), 0, NULL, &g) == 0) {
-        for (size_t i = 0; i < g.gl_pathc; i++) {
-            fprintf(stderr, "ntrace run: removing %s, left by an earlier run\n", g.gl_pathv[i]);
-            unlink(g.gl_pathv[i]);
-        }
-        globfree(&g);
+    run_names parts = {0};
+    run_parts(output, &g, &parts);
+    for (size_t i = 0; i < parts.n; i++) {
+        fprintf(stderr, "ntrace run: removing %s, left by an earlier run\n", parts.v[i]);
+        unlink(parts.v[i]);
     }
-    nt_sb_free(&pat);
+    nt_vec_free(&parts);
+    globfree(&g);
 }
 
 static void run_merge_parts(const char *output)
 {
-    nt_sb pat = {0};
-    run_parts_pattern(output, &pat);
     glob_t g;
-    if (glob(nt_sb_str(&pat), 0, NULL, &g) != 0) {
-        nt_sb_free(&pat);
+    run_names parts = {0};
+    if (run_parts(output, &g, &parts) == 0) {
+        globfree(&g);
         return;
     }
-    NT_VEC(const char *) ins = {0};
+    run_names ins = {0};
     bool have_main = access(output, F_OK) == 0;
     if (have_main) nt_vec_push(&ins, output);
-    for (size_t i = 0; i < g.gl_pathc; i++) nt_vec_push(&ins, g.gl_pathv[i]);
+    for (size_t i = 0; i < parts.n; i++) nt_vec_push(&ins, parts.v[i]);
     nt_sb tmp = {0};
     nt_sb_printf(&tmp, "%s.merging", output);
     col_merge_totals t;
     nt_err e = {0};
     if (col_merge(nt_sb_str(&tmp), ins.v, ins.n, true, &t, &e) == 0 &&
         rename(nt_sb_str(&tmp), output) == 0) {
-        for (size_t i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);
+        for (size_t i = 0; i < parts.n; i++) unlink(parts.v[i]);
         fprintf(stderr, "ntrace: merged the databases of %zu processes into %s\n", ins.n, output);
     } else {
         fprintf(stderr, "ntrace run: cannot merge the per-process databases (%s); they are "
-                        "kept as %s (ntrace merge combines them)\n",
-                e.set ? e.msg : strerror(errno), nt_sb_str(&pat));
+                        "kept next to %s (ntrace merge combines them)\n",
+                e.set ? e.msg : strerror(errno), output);
         unlink(nt_sb_str(&tmp));
     }
     nt_vec_free(&ins);
+    nt_vec_free(&parts);
     globfree(&g);
-    nt_sb_free(&pat);
     nt_sb_free(&tmp);
 }
 

@@ -74,16 +74,30 @@ static void open_db(col *c, const col_config *cfg)
              e.msg);
 }
 
-char *col_process_path(const char *path, int64_t pid, unsigned n)
+/* The one naming rule of per-process files: the pid (and a counter) go
+ * before a ".db" extension, or at the end of a name without one. */
+static char *process_name(const char *path, const char *middle)
 {
     size_t len = strlen(path);
     bool ext = len > 3 && !strcmp(path + len - 3, ".db");
     nt_sb b = {0};
     nt_sb_put(&b, path, ext ? len - 3 : len);
-    nt_sb_printf(&b, ".%lld", (long long)pid);
-    if (n > 1) nt_sb_printf(&b, ".%u", n);
+    nt_sb_puts(&b, middle);
     if (ext) nt_sb_puts(&b, ".db");
     return nt_sb_take(&b);
+}
+
+char *col_process_path(const char *path, int64_t pid, unsigned n)
+{
+    char mid[64];
+    if (n > 1) snprintf(mid, sizeof mid, ".%lld.%u", (long long)pid, n);
+    else snprintf(mid, sizeof mid, ".%lld", (long long)pid);
+    return process_name(path, mid);
+}
+
+char *col_process_glob(const char *path)
+{
+    return process_name(path, ".[0-9]*");
 }
 
 /* Claims a file name atomically for this process (see per_process);

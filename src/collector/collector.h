@@ -85,6 +85,10 @@ const char *col_path(const col *c);
 /* "out.db" + pid 1234 + n -> "out.1234.db" (n <= 1) or "out.1234.<n>.db";
  * a path without ".db" gets ".1234" appended.  Caller frees. */
 char *col_process_path(const char *path, int64_t pid, unsigned n);
+/* A glob(3) pattern matching every col_process_path of path (it may also
+ * match SQLite's -wal/-shm side files of a name without ".db").  Caller
+ * frees. */
+char *col_process_glob(const char *path);
 
 /* ---- registration (never dropped) -------------------------------------- */
 typedef struct col_device_info {

@@ -132,6 +132,13 @@ ls "$tmp"/mp.*.db >/dev/null 2>&1 && fail "per-process databases left behind"
 [ "$(q "$tmp/mp.db" "select count(*) from CUPTI_ACTIVITY_KIND_KERNEL where probeStatus = 'probed'")" = 3 ] \
     || fail "merged launches"
 
+# The same with an output name without ".db": the parts are NAME.<pid>.
+"$NT" run --emulate -f -p block_sched -o "$tmp/mpx" -- sh -c \
+    "'$ROOT/$BUILD/apps/matmul' '$KDIR' && '$ROOT/$BUILD/apps/reduce' '$KDIR'" > "$tmp/out" 2>&1 \
+    || { cat "$tmp/out"; fail "multi-process run, no extension"; }
+grep -q "merged the databases of 2 processes" "$tmp/out" || { cat "$tmp/out"; fail "no merge without .db"; }
+ls "$tmp"/mpx.[0-9]* >/dev/null 2>&1 && fail "per-process databases left behind (no .db)"
+
 # Merging a merged database again copies each map table's rows once.
 "$NT" merge -f "$tmp/mm.db" "$tmp/mp.db" "$tmp/vecadd-block_sched.db" > /dev/null || fail "merge of merged"
 want=$(( $(q "$tmp/mp.db" "select count(*) from PROBE_BLOCK_SCHED_REC") + \
