@@ -3,6 +3,7 @@
  * Everything is probed at run time with dlopen, so doctor works (and says
  * what is missing) on machines without a driver, a GPU or CUPTI. */
 #include "cli/cli.h"
+#include "inject/inject.h"
 
 #include <cuda.h>
 #include <cupti_result.h>
@@ -225,14 +226,16 @@ static uint64_t doctor_dir_bytes(const char *dir, int *files)
 
 static void doctor_cache(void)
 {
-    char dir[4096];
-    const char *c = getenv("NTRACE_CACHE_DIR"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
-    if (c && *c) snprintf(dir, sizeof dir, "%s", c);
-    else if (x && *x) snprintf(dir, sizeof dir, "%s/ntrace", x);
-    else snprintf(dir, sizeof dir, "%s/.cache/ntrace", h ? h : "/tmp");
+    /* The injector's own rule, so doctor shows the directory it uses. */
+    char *dir = inj_cache_dir();
+    if (!dir) {
+        doctor_line("jit cache", "off (NTRACE_CACHE_DIR=off, or no home directory)");
+        return;
+    }
     int files = 0;
     uint64_t bytes = doctor_dir_bytes(dir, &files);
     doctor_line("jit cache", "%s (%d files, %.1f MB)", dir, files, bytes / 1e6);
+    free(dir);
 }
 
 static void doctor_file(const char *what, const char *dir, const char *name)

@@ -54,11 +54,13 @@ static char *inj_env(const char *name)
     return v && *v ? nt_xstrdup(v) : NULL;
 }
 
-static char *inj_default_cache(void)
+char *inj_cache_dir(void)
 {
-    const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+    const char *c = getenv("NTRACE_CACHE_DIR"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+    if (c && !strcmp(c, "off")) return NULL;
     nt_sb b = {0};
-    if (x && *x) nt_sb_printf(&b, "%s/ntrace", x);
+    if (c && *c) nt_sb_puts(&b, c);
+    else if (x && *x) nt_sb_printf(&b, "%s/ntrace", x);
     else if (h && *h) nt_sb_printf(&b, "%s/.cache/ntrace", h);
     else return NULL;
     return nt_sb_take(&b);
@@ -103,9 +105,7 @@ int inj_config_from_env(inj_config *c, nt_err *e)
         inj_config_free(c);
         return -1;
     }
-    const char *cd = getenv("NTRACE_CACHE_DIR");
-    if (cd && !strcmp(cd, "off")) c->cache_dir = NULL;
-    else c->cache_dir = cd && *cd ? nt_xstrdup(cd) : inj_default_cache();
+    c->cache_dir = inj_cache_dir();
     c->lua_dir = inj_env("NTRACE_LUA_DIR");
     const char *em = getenv("NTRACE_EMULATE"), *pc = getenv("NTRACE_PC_SAMPLING");
     c->emulate = em && !strcmp(em, "1");

@@ -56,6 +56,10 @@ int  inj_parse_launches(const char *s, enum inj_sample *mode, uint64_t *n, nt_er
 /* "64M", "1G", "4096" -> bytes. */
 int  inj_parse_bytes(const char *s, uint64_t *bytes, nt_err *e);
 
+/* The cache directory NTRACE_CACHE_DIR / XDG_CACHE_HOME / HOME give
+ * (caller frees), or NULL when the cache is off or no home is known. */
+char *inj_cache_dir(void);
+
 /* Whether launch number `nth` (0-based, per kernel) is probed. */
 bool inj_config_samples(const inj_config *c, uint64_t nth);
 /* Whether a kernel matches the filter (no filter: everything matches). */
