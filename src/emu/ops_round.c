@@ -24,55 +24,37 @@ static int fe_mode(const ptx_instr *in)
     return -1;
 }
 
-static int round_f32(XARGS)
-{
-    uint64_t *D = XREG(in->d[0]);
-    const uint64_t *A = XREG(in->a);
-    const uint64_t *B = in->b != XNOREG ? XREG(in->b) : A, *C = in->c != XNOREG ? XREG(in->c) : A;
-    int saved = fegetround();
-    fesetround((int)in->off);
-    LANES({
-        volatile float a = b2f(A[l]), b = b2f(B[l]), c = b2f(C[l]);
-        float r;
-        switch (in->mode) {
-        case OP_ADD: r = a + b; break;
-        case OP_SUB: r = a - b; break;
-        case OP_MUL: r = a * b; break;
-        case OP_FMA: r = fmaf(a, b, c); break;
-        case OP_DIV: r = a / b; break;
-        case OP_SQRT: r = sqrtf(a); break;
-        default: r = 1.0f / a; break;
-        }
-        D[l] = f2b(r);
-    });
-    fesetround(saved);
-    return 0; (void)x;
-}
+/* One body for both widths: T is the C type, FROM/TO convert register
+ * bits, FMA/SQRT are libm's functions of that width. */
+#define ROUND_FN(name, T, FROM, TO, FMA, SQRT)                               \
+    static int name(XARGS)                                                    \
+    {                                                                         \
+        uint64_t *D = XREG(in->d[0]);                                         \
+        const uint64_t *A = XREG(in->a);                                      \
+        const uint64_t *B = in->b != XNOREG ? XREG(in->b) : A;                \
+        const uint64_t *C = in->c != XNOREG ? XREG(in->c) : A;                \
+        int saved = fegetround();                                             \
+        fesetround((int)in->off);                                             \
+        LANES({                                                               \
+            volatile T a = FROM(A[l]), b = FROM(B[l]), c = FROM(C[l]);        \
+            T r;                                                              \
+            switch (in->mode) {                                               \
+            case OP_ADD: r = a + b; break;                                    \
+            case OP_SUB: r = a - b; break;                                    \
+            case OP_MUL: r = a * b; break;                                    \
+            case OP_FMA: r = FMA(a, b, c); break;                             \
+            case OP_DIV: r = a / b; break;                                    \
+            case OP_SQRT: r = SQRT(a); break;                                 \
+            default: r = (T)1 / a; break;                                     \
+            }                                                                 \
+            D[l] = TO(r);                                                     \
+        });                                                                   \
+        fesetround(saved);                                                    \
+        return 0; (void)x;                                                    \
+    }
 
-static int round_f64(XARGS)
-{
-    uint64_t *D = XREG(in->d[0]);
-    const uint64_t *A = XREG(in->a);
-    const uint64_t *B = in->b != XNOREG ? XREG(in->b) : A, *C = in->c != XNOREG ? XREG(in->c) : A;
-    int saved = fegetround();
-    fesetround((int)in->off);
-    LANES({
-        volatile double a = b2d(A[l]), b = b2d(B[l]), c = b2d(C[l]);
-        double r;
-        switch (in->mode) {
-        case OP_ADD: r = a + b; break;
-        case OP_SUB: r = a - b; break;
-        case OP_MUL: r = a * b; break;
-        case OP_FMA: r = fma(a, b, c); break;
-        case OP_DIV: r = a / b; break;
-        case OP_SQRT: r = sqrt(a); break;
-        default: r = 1.0 / a; break;
-        }
-        D[l] = d2b(r);
-    });
-    fesetround(saved);
-    return 0; (void)x;
-}
+ROUND_FN(round_f32, float, b2f, f2b, fmaf, sqrtf)
+ROUND_FN(round_f64, double, b2d, d2b, fma, sqrt)
 
 xfn ops_pick_round(const ptx_instr *in, xins *x);
 xfn ops_pick_round(const ptx_instr *in, xins *x)

@@ -99,6 +99,100 @@ static void check(emu_module *m, float a, float b, float c)
     emu_mem_free(out);
 }
 
+/* Directed roundings (.rm/.rp/.rz), which nvcc's math library expansions
+ * use: each op's three results bracket the exact value one ulp apart. */
+static const char *ptx_dir = PTX_HEAD
+".visible .entry fdir(.param .u64 out, .param .f32 pa, .param .f32 pb, .param .f32 pc)\n"
+"{\n"
+"  .reg .f32 %f<8>; .reg .f64 %fd<8>; .reg .b64 %rd<4>;\n"
+"  ld.param.u64 %rd1, [out];\n"
+"  ld.param.f32 %f1, [pa]; ld.param.f32 %f2, [pb]; ld.param.f32 %f3, [pc];\n"
+"  div.rn.f32 %f5, %f1, %f2;\n"
+"  div.rm.f32 %f4, %f1, %f2;  st.global.f32 [%rd1+0], %f4;\n"
+"  div.rp.f32 %f4, %f1, %f2;  st.global.f32 [%rd1+4], %f4;\n"
+"  div.rz.f32 %f4, %f1, %f2;  st.global.f32 [%rd1+8], %f4;\n"
+"  add.rm.f32 %f4, %f1, %f3;  st.global.f32 [%rd1+12], %f4;\n"
+"  add.rp.f32 %f4, %f1, %f3;  st.global.f32 [%rd1+16], %f4;\n"
+"  add.rz.f32 %f4, %f1, %f3;  st.global.f32 [%rd1+20], %f4;\n"
+"  sub.rm.f32 %f4, %f3, %f1;  st.global.f32 [%rd1+24], %f4;\n"
+"  sub.rp.f32 %f4, %f3, %f1;  st.global.f32 [%rd1+28], %f4;\n"
+"  sub.rz.f32 %f4, %f3, %f1;  st.global.f32 [%rd1+32], %f4;\n"
+"  mul.rm.f32 %f4, %f5, %f2;  st.global.f32 [%rd1+36], %f4;\n"
+"  mul.rp.f32 %f4, %f5, %f2;  st.global.f32 [%rd1+40], %f4;\n"
+"  mul.rz.f32 %f4, %f5, %f2;  st.global.f32 [%rd1+44], %f4;\n"
+"  fma.rm.f32 %f4, %f2, %f2, %f3;  st.global.f32 [%rd1+48], %f4;\n"
+"  fma.rp.f32 %f4, %f2, %f2, %f3;  st.global.f32 [%rd1+52], %f4;\n"
+"  fma.rz.f32 %f4, %f2, %f2, %f3;  st.global.f32 [%rd1+56], %f4;\n"
+"  sqrt.rm.f32 %f4, %f2;      st.global.f32 [%rd1+60], %f4;\n"
+"  sqrt.rp.f32 %f4, %f2;      st.global.f32 [%rd1+64], %f4;\n"
+"  sqrt.rz.f32 %f4, %f2;      st.global.f32 [%rd1+68], %f4;\n"
+"  rcp.rm.f32 %f4, %f2;       st.global.f32 [%rd1+72], %f4;\n"
+"  rcp.rp.f32 %f4, %f2;       st.global.f32 [%rd1+76], %f4;\n"
+"  rcp.rz.f32 %f4, %f2;       st.global.f32 [%rd1+80], %f4;\n"
+"  cvt.f64.f32 %fd1, %f1; cvt.f64.f32 %fd2, %f2; cvt.f64.f32 %fd3, %f3;\n"
+"  div.rm.f64 %fd4, %fd1, %fd2;  st.global.f64 [%rd1+88], %fd4;\n"
+"  div.rp.f64 %fd4, %fd1, %fd2;  st.global.f64 [%rd1+96], %fd4;\n"
+"  div.rz.f64 %fd4, %fd1, %fd2;  st.global.f64 [%rd1+104], %fd4;\n"
+"  add.rm.f64 %fd4, %fd1, %fd3;  st.global.f64 [%rd1+112], %fd4;\n"
+"  add.rp.f64 %fd4, %fd1, %fd3;  st.global.f64 [%rd1+120], %fd4;\n"
+"  add.rz.f64 %fd4, %fd1, %fd3;  st.global.f64 [%rd1+128], %fd4;\n"
+"  sub.rm.f64 %fd4, %fd3, %fd1;  st.global.f64 [%rd1+136], %fd4;\n"
+"  sub.rp.f64 %fd4, %fd3, %fd1;  st.global.f64 [%rd1+144], %fd4;\n"
+"  sub.rz.f64 %fd4, %fd3, %fd1;  st.global.f64 [%rd1+152], %fd4;\n"
+"  sqrt.rm.f64 %fd4, %fd2;       st.global.f64 [%rd1+160], %fd4;\n"
+"  sqrt.rp.f64 %fd4, %fd2;       st.global.f64 [%rd1+168], %fd4;\n"
+"  sqrt.rz.f64 %fd4, %fd2;       st.global.f64 [%rd1+176], %fd4;\n"
+"  rcp.rm.f64 %fd4, %fd2;        st.global.f64 [%rd1+184], %fd4;\n"
+"  rcp.rp.f64 %fd4, %fd2;        st.global.f64 [%rd1+192], %fd4;\n"
+"  rcp.rz.f64 %fd4, %fd2;        st.global.f64 [%rd1+200], %fd4;\n"
+"  ret;\n"
+"}\n";
+
+/* rm and rp are adjacent floats around the (inexact) exact value, rn one
+ * of them, and rz the one nearer zero. */
+static void bracket32(const uint8_t *o, int off, float rn)
+{
+    float rm = F(o, off), rp = F(o, off + 4), rz = F(o, off + 8);
+    assert_true(rm < rp);
+    assert_int_equal(fbits(rp), fbits(nextafterf(rm, INFINITY)));
+    assert_true(rn == rm || rn == rp);
+    assert_int_equal(fbits(rz), fbits(rm >= 0 ? rm : rp));
+}
+
+static void bracket64(const uint8_t *o, int off, double rn)
+{
+    double rm = D(o, off), rp = D(o, off + 8), rz = D(o, off + 16);
+    assert_true(rm < rp);
+    assert_true(rp == nextafter(rm, INFINITY));
+    assert_true(rn == rm || rn == rp);
+    assert_true(rz == (rm >= 0 ? rm : rp));
+}
+
+static void directed_rounding_brackets(void **state)
+{
+    emu_module *m = et_load(ptx_dir);
+    volatile float a = 1.0f, b = 3.0f, c = 1e-10f;
+    uint64_t out = et_alloc(256);
+    ET_RUN(m, "fdir", 1, 1, out, f2u(a), f2u(b), f2u(c));
+    const uint8_t *o = et_host(out, 256);
+    float third = a / b;
+    bracket32(o, 0, third);
+    bracket32(o, 12, a + c);
+    bracket32(o, 24, c - a);
+    bracket32(o, 36, third * b);
+    bracket32(o, 48, fmaf(b, b, c));
+    bracket32(o, 60, sqrtf(b));
+    bracket32(o, 72, 1.0f / b);
+    double da = a, db = b, dc = c;
+    bracket64(o, 88, da / db);
+    bracket64(o, 112, da + dc);
+    bracket64(o, 136, dc - da);
+    bracket64(o, 160, sqrt(db));
+    bracket64(o, 184, 1.0 / db);
+    emu_mem_free(out);
+    emu_module_free(m);
+}
+
 static void float_ops_match_host(void **state)
 {
     emu_module *m = et_load(ptx);
@@ -116,6 +210,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(float_ops_match_host),
+        cmocka_unit_test(directed_rounding_brackets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
