@@ -315,12 +315,12 @@ int bin_lines_parse(const uint8_t *sec, size_t size, const bin_line_reloc *reloc
      * every offset has at most one row. */
     size_t w = 0;
     for (size_t i = 0; i < k; i++) {
-        bin_line *r = &out->rows[i];
-        if (w && !strcmp(out->rows[w - 1].function, r->function) && out->rows[w - 1].end > r->offset) {
-            out->rows[w - 1].end = r->offset;
+        bin_line *row = &out->rows[i];
+        if (w && !strcmp(out->rows[w - 1].function, row->function) && out->rows[w - 1].end > row->offset) {
+            out->rows[w - 1].end = row->offset;
             if (out->rows[w - 1].end <= out->rows[w - 1].offset) w--;
         }
-        out->rows[w++] = *r;
+        out->rows[w++] = *row;
     }
     out->n = w;
     out->unattributed = skipped;
