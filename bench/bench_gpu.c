@@ -24,6 +24,9 @@
  * but every step and the output format are exercised).
  *
  *   bench_gpu [--emulate|--gpu] [-n N] [-w W] [--small] [-k KERNEL] [-p PROBE]
+ *             [-t SECONDS] [--probes DIR] [--kernels DIR]
+ * -t: stop starting new measurements after that long (the summary of what
+ * was measured is still printed): the GPU suite's time is bounded.
  *
  * Output: one "bench gpu_overhead KERNEL/PROBE: X %" line per pair (with
  * times, registers, first/cached launch and "outputs identical"), then per
@@ -359,6 +362,7 @@ typedef struct probe_ent {
 typedef struct opts {
     bool emulate, need_gpu, small;
     int  iters, warm;
+    double seconds;               /* -t: time budget, 0 none */
     const char *kernel, *probe, *probe_dir, *kdir;
 } opts;
 
@@ -372,7 +376,19 @@ typedef struct run {
     int        failures;
     void      *host;              /* scratch for fills */
     size_t     host_size;
+    uint64_t   deadline_ns;       /* 0: none */
+    bool       out_of_time;
 } run;
+
+/* True (once said) when the -t budget is spent. */
+static bool over_time(run *R, const char *next)
+{
+    if (R->out_of_time) return true;
+    if (!R->deadline_ns || nt_now_ns() < R->deadline_ns) return false;
+    printf("bench gpu: the time budget (-t %g) is spent; stopping before %s\n", R->o.seconds, next);
+    R->out_of_time = true;
+    return true;
+}
 
 /* The goal of each probe the issue names; 0 for the others. */
 static double goal_pct(const char *probe)
@@ -513,8 +529,12 @@ static void bench_kernel(run *R, const bk *k)
         goto out;
     printf("bench gpu_base %s: %.2f us (regs %d, grid %ux%u, block %ux%u, n %u)\n", where, base_us,
            regs, a.grid[0], a.grid[1], a.block[0], a.block[1], a.n);
-    for (size_t i = 0; i < R->nprobes; i++)
+    for (size_t i = 0; i < R->nprobes; i++) {
+        char next[160];
+        snprintf(next, sizeof next, "%s/%s", k->name, R->probes[i].name);
+        if (over_time(R, next)) break;
         bench_pair(R, &R->probes[i], &a, ptx, len, path, base_us, regs, ref, got);
+    }
     ok = 0;
 out:
     if (ok < 0) R->failures++;
@@ -588,7 +608,7 @@ static void summary(run *R)
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_gpu [--emulate|--gpu] [-n ITERS] [-w WARMUP] [--small] "
-                    "[-k KERNEL] [-p PROBE] [--probes DIR] [--kernels DIR]\n");
+                    "[-k KERNEL] [-p PROBE] [-t SECONDS] [--probes DIR] [--kernels DIR]\n");
     return 2;
 }
 
@@ -604,6 +624,7 @@ static int parse_opts(opts *o, int argc, char **argv)
         else if (!strcmp(s, "-w")) { o->warm = atoi(v); i++; }
         else if (!strcmp(s, "-k")) { o->kernel = v; i++; }
         else if (!strcmp(s, "-p")) { o->probe = v; i++; }
+        else if (!strcmp(s, "-t")) { o->seconds = atof(v); i++; if (o->seconds <= 0) return -1; }
         else if (!strcmp(s, "--probes")) { o->probe_dir = v; i++; }
         else if (!strcmp(s, "--kernels")) { o->kdir = v; i++; }
         else return -1;
@@ -665,6 +686,7 @@ int main(int argc, char **argv)
     printf("bench gpu device: %s (sm_%u, driver %d%s), %d launches after %d warm-up, %s sizes\n", name,
            R.sm, drv, R.o.emulate ? ", emulator" : "", R.o.iters, R.o.warm, R.o.small ? "small" : "full");
     if (load_probes(&R) < 0) return 1;
+    if (R.o.seconds > 0) R.deadline_ns = nt_now_ns() + (uint64_t)(R.o.seconds * 1e9);
     R.host_size = 0;
     for (size_t i = 0; i < NKERNELS; i++) {
         const bk *k = &kernels[i];
@@ -676,6 +698,7 @@ int main(int argc, char **argv)
     size_t ran = 0;
     for (size_t i = 0; i < NKERNELS; i++) {
         if (R.o.kernel && strcmp(R.o.kernel, kernels[i].name)) continue;
+        if (over_time(&R, kernels[i].name)) break;
         bench_kernel(&R, &kernels[i]);
         ran++;
         fflush(stdout);
@@ -686,7 +709,7 @@ int main(int argc, char **argv)
             break;
         }
     }
-    if (!ran) { fprintf(stderr, "bench_gpu: no kernel named %s\n", R.o.kernel); R.failures++; }
+    if (!ran && !R.out_of_time) { fprintf(stderr, "bench_gpu: no kernel named %s\n", R.o.kernel); R.failures++; }
     summary(&R);
     for (size_t i = 0; i < R.nprobes; i++) {
         prb_free(R.probes[i].p);

@@ -34,6 +34,13 @@ grep -q "^bench gpu_overhead vecadd/block_sched: .* 32 records, outputs identica
 "$B" --emulate -n 1 -w 0 -k matmul -p block_sched > "$tmp/out" 2>&1 || fail "matmul block_sched"
 grep -q "^bench gpu_overhead matmul/block_sched: .* 32 records, outputs identical)$" "$tmp/out" || fail "matmul block_sched: 32 records"
 
+# A time budget stops new measurements, and what was measured is summed up.
+"$B" --emulate -n 1 -w 0 -t 0.001 > "$tmp/out" 2>&1 || fail "-t: exit $?"
+grep -q "^bench gpu: the time budget (-t 0.001) is spent; stopping before " "$tmp/out" || fail "-t: no stop line"
+grep -q "^bench gpu_first_launch: " "$tmp/out" || fail "-t: no summary"
+[ "$(grep -c '^bench gpu_base ' "$tmp/out")" -lt 11 ] || fail "-t: every kernel ran"
+"$B" -t 0 > "$tmp/out" 2>&1; [ $? -eq 2 ] || fail "-t 0 should be a usage error"
+
 # Usage errors and a missing kernel are reported, not run.
 "$B" -n 0 > "$tmp/out" 2>&1; [ $? -eq 2 ] || fail "-n 0 should be a usage error"
 grep -q "^usage: bench_gpu" "$tmp/out" || fail "usage line"
