@@ -94,7 +94,15 @@ if [ "$gpu" = 0 ]; then
     rm -rf "$WORK"
     exit 0
 fi
-[ -x "$NT" ] || { log "gpu-check: $NT missing (run make gpu-build)"; exit 1; }
+# What the suite needs from build/ (the paths to carry to the GPU machine:
+# bin lib apps fixtures bench/bench_gpu bench/launchloop_app).  A missing
+# command or injector ends the suite now; anything else is said once and
+# its steps fail or are skipped.
+[ -x "$NT" ] && [ -f "$B/lib/libntrace_inject.so" ] ||
+    { log "gpu-check: $NT or $B/lib/libntrace_inject.so missing (make gpu-build, and carry $BUILD/bin and $BUILD/lib)"; exit 1; }
+for f in apps/vecadd fixtures/kernels/vecadd.ptx fixtures/binary/lines/matmul.cubin bench/bench_gpu bench/launchloop_app; do
+    [ -e "$B/$f" ] || log "   (missing: $BUILD/$f)"
+done
 
 # 1. what the machine offers
 section 5
