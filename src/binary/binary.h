@@ -187,6 +187,41 @@ typedef struct bin_cubin {
  * NUL-terminated (copied into the arena when the section is not). */
 int bin_cubin_parse(const void *data, size_t size, nt_arena *a, bin_cubin *out, nt_err *e);
 
+/* ---- source lines (nvcc -lineinfo / -G) -------------------------------- */
+/* One row of a cubin's line table: the SASS bytes [offset, end) of
+ * `function` (offsets from the function's start, as CUPTI's PC sampling
+ * reports them) come from file:line:column.  Strings live in the arena
+ * (the cubin's data may go once the table is read). */
+typedef struct bin_line {
+    const char *function;       /* mangled, as in the symbol table */
+    uint64_t    offset, end;
+    const char *file;           /* "dir/name.cu" from the file table; "?" if unnamed */
+    unsigned    line, column;   /* column 0: not known */
+} bin_line;
+
+typedef struct bin_lines {
+    size_t    n;
+    bin_line *rows;             /* sorted by function, then offset; no overlaps */
+    uint64_t  unattributed;     /* sequences whose start names no function: left out */
+} bin_lines;
+
+/* The line table of a cubin: its .debug_line (DWARF line program, versions
+ * 2-4) with the set_address operands relocated by .rela.debug_line against
+ * function symbols.  A cubin without line info gives n = 0.  -1 with e
+ * (naming the offset in .debug_line) on a malformed program. */
+int bin_cubin_lines(const void *data, size_t size, nt_arena *a, bin_lines *out, nt_err *e);
+
+/* The same from a .debug_line section's bytes and its relocations (the
+ * section offset of each relocated set_address operand, the symbol it
+ * names, the addend): for tests and for callers that found the section
+ * themselves. */
+typedef struct bin_line_reloc { uint64_t offset; const char *symbol; uint64_t addend; } bin_line_reloc;
+int bin_lines_parse(const uint8_t *sec, size_t size, const bin_line_reloc *relocs, size_t nrelocs,
+                    nt_arena *a, bin_lines *out, nt_err *e);
+
+/* The row whose range holds offset in function, or NULL. */
+const bin_line *bin_line_find(const bin_lines *l, const char *function, uint64_t offset);
+
 /* ---- library directories ---------------------------------------------- */
 
 /* The regular files of dir whose names contain ".so", sorted by path

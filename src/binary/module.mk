@@ -68,3 +68,15 @@ $(BIN_FUZZ_SEEDED): $(BIN_FIXTURES)
 # (fuzz-run's own prerequisite list is read before module.mk files are.)
 fuzz-run: $(BIN_FUZZ_SEEDED)
 endif
+
+# Line tables: test kernels built with -lineinfo, as a cubin (.debug_line)
+# and as PTX (.loc directives, the reference the tests check against).
+BIN_LINES := vecadd matmul calls mathlib
+BIN_LINES_FIX := $(foreach k,$(BIN_LINES),$(BIN_FIX)/lines/$(k).cubin $(BIN_FIX)/lines/$(k).ptx)
+$(BIN_FIX)/lines/%.cubin: tests/kernels/%.cu
+	@mkdir -p $(@D)
+	$(NVCC) -O3 -lineinfo -arch=sm_90 -cubin -o $@ $<
+$(BIN_FIX)/lines/%.ptx: tests/kernels/%.cu
+	@mkdir -p $(@D)
+	$(NVCC) -O3 -lineinfo -arch=sm_90 -ptx -o $@ $<
+TEST_DEPS += $(BIN_LINES_FIX)

@@ -399,6 +399,23 @@ int col_pc_samples(col *c, const col_pc_sample *s, size_t n)
     return col_enqueue(c, it) ? 0 : -1;
 }
 
+int col_pc_lines(col *c, const col_pc_line *l, size_t n)
+{
+    size_t extra = n * sizeof *l;
+    for (size_t i = 0; i < n; i++) extra += slen(l[i].function) + slen(l[i].file);
+    col_item *it = item_new(COL_PCLINES, extra);
+    col_pc_line *copy = (col_pc_line *)TAIL(it);
+    char *cur = (char *)(copy + n);
+    for (size_t i = 0; i < n; i++) {
+        copy[i] = l[i];
+        copy[i].function = pack(&cur, l[i].function);
+        copy[i].file = pack(&cur, l[i].file);
+    }
+    it->u.pcl.l = copy;
+    it->u.pcl.n = n;
+    return col_enqueue(c, it) ? 0 : -1;
+}
+
 /* ---- totals, flush, close ----------------------------------------------------- */
 static void add_queue_drops(col *c, col_totals *t)
 {

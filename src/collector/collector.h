@@ -243,6 +243,19 @@ typedef struct col_pc_sample {
 
 int col_pc_samples(col *c, const col_pc_sample *s, size_t n);
 
+/* Where a sampled PC comes from (cubins with line info, nvcc -lineinfo):
+ * one row per (cubin, function, PC offset), NTRACE_PC_LINES.  The caller
+ * sends each PC once; a row repeated is stored twice. */
+typedef struct col_pc_line {
+    const char *function;       /* as in col_pc_sample */
+    uint64_t    cubin_crc;
+    uint64_t    pc_offset;
+    const char *file;           /* source file path */
+    uint32_t    line, column;   /* column 0: not known */
+} col_pc_line;
+
+int col_pc_lines(col *c, const col_pc_line *l, size_t n);
+
 /* ---- totals, flush, close ------------------------------------------------ */
 typedef struct col_totals {
     uint64_t launches;          /* launch rows */

@@ -14,7 +14,7 @@ enum col_kind {
     /* registration: never dropped */
     COL_DEVICE, COL_MODULE, COL_KERNEL, COL_PROBE, COL_LAUNCH, COL_UNPROBED, COL_STALL,
     /* bulk: bounded */
-    COL_BUFFER, COL_KACT, COL_MEMCPY, COL_MEMSET, COL_PCS,
+    COL_BUFFER, COL_KACT, COL_MEMCPY, COL_MEMSET, COL_PCS, COL_PCLINES,
     COL_NKINDS
 };
 #define COL_IS_BULK(k) ((k) >= COL_BUFFER)
@@ -67,6 +67,10 @@ typedef struct col_item {
             col_pc_sample *s;
             size_t         n;
         } pcs;
+        struct {
+            col_pc_line   *l;
+            size_t         n;
+        } pcl;
     } u;
     uint32_t index;             /* STALL: the reason's index */
     /* strings (and copied buffers, PC samples) follow */
@@ -145,7 +149,7 @@ struct col {
 enum col_stmt {
     ST_STRING, ST_DEVICE, ST_MODULE, ST_KERNEL, ST_PROBE, ST_PMAP, ST_PFIELD,
     ST_LAUNCH, ST_UNPROBED, ST_STALL, ST_KACT_UPD, ST_KACT_INS, ST_MEMCPY, ST_MEMSET,
-    ST_PCS, ST_LAUNCH_RECS, ST_LAUNCH_REJECT, ST_NSTMT
+    ST_PCS, ST_LAUNCH_RECS, ST_LAUNCH_REJECT, ST_PCLINE, ST_NSTMT
 };
 
 /* collector.c */

@@ -328,6 +328,8 @@ void col_count_lost(col *c, col_item *it)
         }
     } else if (it->kind == COL_PCS) {
         c->tot.rows_lost += it->u.pcs.n;
+    } else if (it->kind == COL_PCLINES) {
+        c->tot.rows_lost += it->u.pcl.n;
     } else if (it->kind != COL_PROBE) {
         c->tot.rows_lost++;
     }
@@ -439,6 +441,21 @@ int col_ingest(col *c, col_item *it, nt_err *e)
             sqlite3_bind_int64(st, 5, s->stall_reason);
             sqlite3_bind_int64(st, 6, s->samples);
             if (step(c, st, "writing NTRACE_PC_SAMPLES", e)) return -1;
+        }
+        return 0;
+    case COL_PCLINES:
+        st = c->st[ST_PCLINE];
+        for (size_t i = 0; i < it->u.pcl.n; i++) {
+            const col_pc_line *l = &it->u.pcl.l[i];
+            int64_t fs = col_string(c, l->function, e), ff = fs < 0 ? -1 : col_string(c, l->file, e);
+            if (fs < 0 || ff < 0) return -1;
+            bind_id(st, 1, fs);
+            sqlite3_bind_int64(st, 2, (int64_t)l->cubin_crc);
+            sqlite3_bind_int64(st, 3, (int64_t)l->pc_offset);
+            bind_id(st, 4, ff);
+            sqlite3_bind_int64(st, 5, l->line);
+            sqlite3_bind_int64(st, 6, l->column);
+            if (step(c, st, "writing NTRACE_PC_LINES", e)) return -1;
         }
         return 0;
     default:

@@ -39,6 +39,8 @@ static const struct {
     {"NTRACE_STALL_REASONS", "*", "INSERT OR IGNORE"},
     {"NTRACE_PC_SAMPLES", "correlationId, functionName+%S, cubinCrc, pcOffset, stallReason,"
                           " samples", NULL},
+    /* Optional: databases written before it existed lack it. */
+    {"NTRACE_PC_LINES", "functionName+%S, cubinCrc, pcOffset, fileName+%S, line, \"column\"", NULL},
 };
 
 static int sql_exec(sqlite3 *db, const char *sql, nt_err *e)
@@ -211,6 +213,18 @@ static int merge_maps(sqlite3 *db, size_t input, const int64_t off[NOFF], nt_err
     return rc;
 }
 
+/* False only for an optional table the input lacks (NTRACE_PC_LINES came
+ * after schema version 1 was first written; every other table is always
+ * there, and a missing one fails the copy with SQLite's message). */
+static bool table_in_src(sqlite3 *db, const char *table)
+{
+    if (strcmp(table, "NTRACE_PC_LINES")) return true;
+    char *ddl = table_sql(db, "src", table);
+    bool have = ddl != NULL;
+    free(ddl);
+    return have;
+}
+
 static int merge_one(sqlite3 *db, const char *in, size_t input, nt_err *e)
 {
     int64_t off[NOFF] = {
@@ -228,6 +242,7 @@ static int merge_one(sqlite3 *db, const char *in, size_t input, nt_err *e)
     if (rc) return -1;
     rc = sql_exec(db, "BEGIN", e);
     for (size_t i = 0; !rc && i < NT_ARRAY_LEN(merge_tables); i++) {
+        if (!table_in_src(db, merge_tables[i].table)) continue;
         nt_sb sql = {0};
         nt_sb_printf(&sql, "%s INTO main.%s SELECT ",
                      merge_tables[i].verb ? merge_tables[i].verb : "INSERT", merge_tables[i].table);

@@ -15,6 +15,7 @@ static const char *const kind_what[COL_NKINDS] = {
     [COL_MEMCPY] = "memcpy activity record",
     [COL_MEMSET] = "memset activity record",
     [COL_PCS]    = "PC-sample batch",
+    [COL_PCLINES] = "PC source-line batch",
 };
 
 void col_item_free(col_item *it)

@@ -57,6 +57,8 @@ static const char schema_sql[] =
     "CREATE TABLE NTRACE_STALL_REASONS (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
     "CREATE TABLE NTRACE_PC_SAMPLES (correlationId INTEGER, functionName INTEGER,\n"
     "  cubinCrc INTEGER, pcOffset INTEGER, stallReason INTEGER, samples INTEGER);\n"
+    "CREATE TABLE NTRACE_PC_LINES (functionName INTEGER, cubinCrc INTEGER, pcOffset INTEGER,\n"
+    "  fileName INTEGER, line INTEGER, \"column\" INTEGER);\n"
     /* CUpti_ActivityMemcpyKind and CUpti_ActivityMemoryKind (cupti_activity.h) */
     "INSERT INTO ENUM_CUDA_MEMCPY_OPER VALUES (0,'CUDA_MEMCPY_KIND_UNKNOWN','Unknown'),\n"
     "  (1,'CUDA_MEMCPY_KIND_HTOD','Host-to-Device'),(2,'CUDA_MEMCPY_KIND_DTOH','Device-to-Host'),\n"
@@ -90,6 +92,7 @@ static const char *const stmt_sql[ST_NSTMT] = {
     [ST_MEMSET] = "INSERT INTO CUPTI_ACTIVITY_KIND_MEMSET VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
                   "?10)",
     [ST_PCS]    = "INSERT INTO NTRACE_PC_SAMPLES VALUES (?1,?2,?3,?4,?5,?6)",
+    [ST_PCLINE] = "INSERT INTO NTRACE_PC_LINES VALUES (?1,?2,?3,?4,?5,?6)",
     [ST_LAUNCH_RECS] = "UPDATE CUPTI_ACTIVITY_KIND_KERNEL SET recordsSaved = recordsSaved + ?2,"
                        " recordsDropped = recordsDropped + ?3, bufferBytes = ?4,"
                        " probeStatus = 'probed' WHERE launchId = ?1",

@@ -32,6 +32,13 @@ static void flush_rows(struct col *c, col_pc_sample *rows, size_t *n, inj_pcs_st
     *n = 0;
 }
 
+static void flush_lines(struct col *c, col_pc_line *rows, size_t *n, inj_pcs_stats *st)
+{
+    if (!*n) return;
+    if (col_pc_lines(c, rows, *n) < 0) st->rows_lost += *n;
+    *n = 0;
+}
+
 size_t inj_pcs_convert(struct col *c, const CUpti_PCSamplingData *d, size_t max_reasons,
                        inj_pcs_stats *st)
 {
@@ -50,10 +57,19 @@ size_t inj_pcs_convert(struct col *c, const CUpti_PCSamplingData *d, size_t max_
         return 0;
     }
     col_pc_sample rows[PCS_BATCH];
-    size_t n = 0, total = 0;
+    col_pc_line lrows[PCS_BATCH];
+    size_t n = 0, nl = 0, total = 0;
     for (size_t i = 0; i < npcs; i++) {
         const CUpti_PCSamplingPCData *pc = &d->pPcData[i];
         st->pcs++;
+        inj_pcl_line where;
+        if (inj_pcl_lookup(pc->cubinCrc, pc->functionName, pc->pcOffset, &where) == 1) {
+            lrows[nl++] = (col_pc_line){.function = pc->functionName, .cubin_crc = pc->cubinCrc,
+                                        .pc_offset = pc->pcOffset, .file = where.file,
+                                        .line = where.line, .column = where.column};
+            st->lines++;
+            if (nl == PCS_BATCH) flush_lines(c, lrows, &nl, st);
+        }
         size_t nr = pc->stallReasonCount;
         if (max_reasons && nr > max_reasons) {
             nr = max_reasons;
@@ -78,6 +94,7 @@ size_t inj_pcs_convert(struct col *c, const CUpti_PCSamplingData *d, size_t max_
         }
     }
     flush_rows(c, rows, &n, st);
+    flush_lines(c, lrows, &nl, st);
     st->rows += total;
     return total;
 }
@@ -177,6 +194,7 @@ static int lookup_api(inj_pcs_api *a)
     a->get_data = lookup(h, "cuptiPCSamplingGetData");
     a->disable = lookup(h, "cuptiPCSamplingDisable");
     a->result_string = lookup(h, "cuptiGetResultString");
+    a->register_crc = lookup(h, "cuptiRegisterComputeCrcCallback");
     if (h) dlclose(h);
     return a->get_num_stall_reasons && a->get_stall_reasons && a->set_config && a->enable &&
            a->start && a->stop && a->get_data && a->disable ? 0 : -1;
@@ -219,6 +237,10 @@ int inj_pcs_init(struct col *c, const inj_pcs_api *api, nt_err *e)
         say_off("%s", le.msg);
         nt_err_set(e, "%s", le.msg);
     }
+    /* Before the app loads its modules, so that CUPTI asks us for the CRC
+     * of each and we can read its line table. */
+    if (!rc && pcs.api.register_crc && pcs.api.register_crc(inj_pcl_cubin_crc) != CUPTI_SUCCESS)
+        nt_warn("PC sampling: cuptiRegisterComputeCrcCallback failed; no source lines");
     __atomic_store_n(&pcs.on, rc == 0, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&pcs.mu);
     return rc;
@@ -471,15 +493,21 @@ void inj_pcs_stop_all(void)
     memset(&pcs.names, 0, sizeof pcs.names);
     if (running()) {
         const inj_pcs_stats *s = &pcs.st;
+        uint64_t cubins, with_lines;
+        inj_pcl_counts(&cubins, &with_lines);
         nt_info("PC sampling: %llu samples in %llu rows (%llu PCs); CUPTI counted %llu, "
-                "%llu dropped by the hardware, %llu in non-user kernels",
+                "%llu dropped by the hardware, %llu in non-user kernels; source lines for "
+                "%llu PCs (%llu of %llu cubins have line info)",
                 (unsigned long long)s->samples, (unsigned long long)s->rows,
                 (unsigned long long)s->pcs, (unsigned long long)s->total_samples,
-                (unsigned long long)s->dropped_samples, (unsigned long long)s->non_user_samples);
+                (unsigned long long)s->dropped_samples, (unsigned long long)s->non_user_samples,
+                (unsigned long long)s->lines, (unsigned long long)with_lines,
+                (unsigned long long)cubins);
         if (s->dropped_samples || s->buffer_full)
             nt_warn("PC sampling lost samples (%llu dropped, hardware buffer full %llu times)",
                     (unsigned long long)s->dropped_samples, (unsigned long long)s->buffer_full);
     }
+    inj_pcl_reset();
     __atomic_store_n(&pcs.on, false, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&pcs.mu);
 }

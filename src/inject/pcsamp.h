@@ -57,11 +57,14 @@ typedef struct inj_pcs_stats {
     uint64_t buffer_full;       /* drains that found the hardware buffer full */
     uint64_t malformed;         /* inconsistent counts that were clamped or skipped */
     uint64_t rows_lost;         /* rows the collector refused (queue full) */
+    uint64_t lines;             /* PCs given a source line (NTRACE_PC_LINES rows) */
 } inj_pcs_stats;
 
 /* ---- conversion ---------------------------------------------------------- */
 /* Hands every (PC, stall reason) of d with a non-zero sample count to c as
- * col_pc_sample rows, and adds to st.  Reads d->pPcData[0 .. n) with
+ * col_pc_sample rows, and adds to st.  A PC whose cubin's line table is
+ * known (inj_pcl_cubin_crc saw it) also gets one col_pc_line row, the
+ * first time it is seen in the run.  Reads d->pPcData[0 .. n) with
  * n = min(totalNumPcs, collectNumPcs), and at most max_reasons stall
  * reasons per PC (0: no limit beyond stallReasonCount): counts larger than
  * what the buffer holds are clamped and counted in st->malformed, never
@@ -89,6 +92,8 @@ typedef struct inj_pcs_api {
     CUptiResult (*get_data)(CUpti_PCSamplingGetDataParams *);
     CUptiResult (*disable)(CUpti_PCSamplingDisableParams *);
     CUptiResult (*result_string)(CUptiResult, const char **);   /* may be NULL */
+    /* cuptiRegisterComputeCrcCallback; may be NULL (no source lines). */
+    CUptiResult (*register_crc)(CUpti_ComputeCrcCallbackFunc);
 } inj_pcs_api;
 
 /* Turns PC sampling on for the run: api NULL looks CUPTI's entry points up
@@ -110,6 +115,21 @@ void inj_pcs_context_end(CUcontext ctx);
 /* Ends every context, frees everything, logs the totals.  Afterwards
  * inj_pcs_init may be called again. */
 void inj_pcs_stop_all(void);
+
+/* ---- source lines (pclines.c) ------------------------------------------------ */
+/* The CRC callback registered with CUPTI: *crc = a 64-bit hash of the
+ * cubin; the cubin's line table (nvcc -lineinfo) is read and kept. */
+void CUPTIAPI inj_pcl_cubin_crc(const void *cubin, size_t size, uint64_t *crc);
+
+typedef struct inj_pcl_line { const char *file; unsigned line, column; } inj_pcl_line;
+/* The source line of (crc, function, pc): 0 none, 1 found for the first
+ * time in the run, 2 found again.  out->file stays valid until
+ * inj_pcl_reset. */
+int  inj_pcl_lookup(uint64_t crc, const char *function, uint64_t pc, inj_pcl_line *out);
+/* Cubins seen by the callback, and those with a line table. */
+void inj_pcl_counts(uint64_t *cubins, uint64_t *with_lines);
+/* Forgets every table and every PC sent (inj_pcs_stop_all calls it). */
+void inj_pcl_reset(void);
 
 /* NULL while PC sampling works (or was never asked for); otherwise the one
  * line that says why it is off (the last such reason). */

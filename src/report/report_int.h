@@ -168,6 +168,11 @@ int rep_sum_overview(rep_db *db, rep_doc *d, nt_err *e);
 int rep_sum_kernels(rep_db *db, rep_doc *d, nt_err *e);
 int rep_sum_probes(rep_db *db, rep_doc *d, nt_err *e);
 int rep_sum_stalls(rep_db *db, rep_doc *d, nt_err *e);
+/* The hottest source lines of PC sampling (stall_lines.c); nothing when
+ * the database has no NTRACE_PC_LINES rows. */
+int rep_sum_stall_lines(rep_db *db, rep_doc *d, nt_err *e);
+/* A CUPTI stall-reason name without its long common prefix. */
+const char *rep_stall_short_name(const char *s);
 /* All of the above, in order. */
 int rep_build_summary(rep_db *db, rep_doc *d, nt_err *e);
 

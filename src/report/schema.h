@@ -27,6 +27,7 @@
  *       index <tableName>_launch on (launchId, blockId) made at run end
  *   NTRACE_STALL_REASONS(id, name)             CUPTI's stall-reason names
  *   NTRACE_PC_SAMPLES(correlationId, pcOffset, stallReason, samples, ...)
+ *   NTRACE_PC_LINES(functionName, cubinCrc, pcOffset, fileName, line, column)
  */
 #ifndef NT_REPORT_SCHEMA_H
 #define NT_REPORT_SCHEMA_H
@@ -92,6 +93,26 @@
     "                  WHERE l.correlationId = s.correlationId) " \
     "GROUP BY k.id, r.name ORDER BY k.id, r.name"
 
+/* PC samples per source line and reason (NTRACE_PC_LINES: cubins with line
+ * info).  Joined by names, not string ids, so a merged database (ids per
+ * input) counts each sample once; DISTINCT drops the same PC's line
+ * stored by several processes. */
+#define SCH_T_PC_LINES "NTRACE_PC_LINES"
+#define SCH_Q_PC_LINES \
+    "SELECT f.value, l.file, l.line, r.name, sum(s.samples) FROM NTRACE_PC_SAMPLES s " \
+    "JOIN StringIds f ON f.id = s.functionName " \
+    "JOIN (SELECT DISTINCT fn.value AS fn, p.cubinCrc AS crc, p.pcOffset AS pc, " \
+    "      fi.value AS file, p.line AS line FROM NTRACE_PC_LINES p " \
+    "      JOIN StringIds fn ON fn.id = p.functionName " \
+    "      JOIN StringIds fi ON fi.id = p.fileName) l " \
+    "  ON l.fn = f.value AND l.crc = s.cubinCrc AND l.pc = s.pcOffset " \
+    "JOIN NTRACE_STALL_REASONS r ON r.id = s.stallReason " \
+    "GROUP BY f.value, l.file, l.line, r.name ORDER BY f.value, l.file, l.line, r.name"
+/* All samples per function name: the share's denominator. */
+#define SCH_Q_PC_FN_TOTALS \
+    "SELECT f.value, sum(s.samples) FROM NTRACE_PC_SAMPLES s " \
+    "JOIN StringIds f ON f.id = s.functionName GROUP BY f.value"
+
 /* ---- the writer's side, for synthetic databases (synth.c) ------------------ */
 #define SCH_DDL \
     "CREATE TABLE StringIds (id INTEGER PRIMARY KEY, value TEXT NOT NULL);" \
@@ -137,7 +158,9 @@
     "  (2,'CUDA_MEMCPY_KIND_DTOH','Device-to-Host');" \
     "CREATE TABLE NTRACE_STALL_REASONS (id INTEGER PRIMARY KEY, name TEXT NOT NULL);" \
     "CREATE TABLE NTRACE_PC_SAMPLES (correlationId INTEGER, functionName INTEGER," \
-    "  cubinCrc INTEGER, pcOffset INTEGER, stallReason INTEGER, samples INTEGER);"
+    "  cubinCrc INTEGER, pcOffset INTEGER, stallReason INTEGER, samples INTEGER);" \
+    "CREATE TABLE NTRACE_PC_LINES (functionName INTEGER, cubinCrc INTEGER, pcOffset INTEGER," \
+    "  fileName INTEGER, line INTEGER, \"column\" INTEGER);"
 #define SCH_PRAGMAS_FMT  "PRAGMA application_id = %d; PRAGMA user_version = %d;"
 #define SCH_INS_STRING   "INSERT INTO StringIds VALUES(?1, ?2)"
 #define SCH_INS_RUN \

@@ -12,7 +12,7 @@
 #define MAX_REASONS 32
 
 /* CUPTI's names carry a long common prefix; the rest is what users know. */
-static const char *short_name(const char *s)
+const char *rep_stall_short_name(const char *s)
 {
     static const char *const pre[] = {"smsp__pcsamp_warps_issue_stalled_",
                                       "CUPTI_ACTIVITY_PC_SAMPLING_STALL_"};
@@ -50,7 +50,7 @@ typedef struct pcacc {
 
 static void add_sample(rep_db *db, pcacc *a, rep_kernel *kern, const char *reason, double v)
 {
-    const char *r = short_name(reason ? reason : "?");
+    const char *r = rep_stall_short_name(reason ? reason : "?");
     int ri = 0;
     while (ri < a->nr && strcmp(a->names[ri], r)) ri++;
     if (ri == a->nr) {
@@ -202,5 +202,5 @@ int rep_sum_stalls(rep_db *db, rep_doc *d, nt_err *e)
     rep_note(d, side, "PC sampling reasons are folded into classes: barrier (barrier, membar), "
              "memory (long/short scoreboard, lg/mio/tex throttle, drain, imc miss), other");
     free(r);
-    return 0;
+    return rep_sum_stall_lines(db, d, e);
 }

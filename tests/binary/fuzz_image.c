@@ -26,6 +26,13 @@ static void parse_cubin(const uint8_t *d, size_t n)
         if (c.ptx && strlen(c.ptx) != c.ptx_len) abort();
         (void)sink;
     }
+    bin_lines l;
+    if (bin_cubin_lines(d, n, &a, &l, NULL) == 0)
+        for (size_t i = 0; i < l.n; i++) {
+            /* Rows are sorted, non-empty, and each is found by its own start. */
+            if (l.rows[i].end <= l.rows[i].offset || !l.rows[i].file) abort();
+            if (bin_line_find(&l, l.rows[i].function, l.rows[i].offset) != &l.rows[i]) abort();
+        }
     nt_arena_free(&a);
 }
 

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "collector/col_test.h"
+#include "binary/binary.h"
 #include "inject/pcsamp.h"
 
 #include <pthread.h>
@@ -362,8 +363,16 @@ static CUptiResult f_str(CUptiResult r, const char **s)
 
 static void fake_reset(void) { memset(&F, 0, sizeof F); }
 
+static CUpti_ComputeCrcCallbackFunc registered_crc;
+static CUptiResult f_register_crc(CUpti_ComputeCrcCallbackFunc f)
+{
+    call("crc");
+    registered_crc = f;
+    return CUPTI_SUCCESS;
+}
+
 static const inj_pcs_api API = {f_num, f_reasons, f_config, f_enable, f_start, f_stop, f_getdata,
-                                f_disable, f_str};
+                                f_disable, f_str, f_register_crc};
 #define CTX ((CUcontext)(uintptr_t)0x1000)
 
 /* PC sampling on, with the fake CUPTI, into this test's collector. */
@@ -385,7 +394,7 @@ static void drive_lifecycle(void **state)
     assert_int_equal(inj_pcs_init(c, &API, &e), 0);
     assert_null(inj_pcs_status());
     assert_int_equal(inj_pcs_context_start(CTX), 0);
-    assert_string_equal(F.calls, "enable nreasons reasons config start");
+    assert_string_equal(F.calls, "crc enable nreasons reasons config start");
     assert_int_equal(F.period, 9);
     assert_int_equal(F.mode, CUPTI_PC_SAMPLING_COLLECTION_MODE_CONTINUOUS);
     assert_int_equal(F.format, CUPTI_PC_SAMPLING_OUTPUT_DATA_FORMAT_PARSED);
@@ -437,7 +446,7 @@ static void drive_first_launch(void **state)
 {
     tdb *t = started(state);
     inj_pcs_on_launch(CTX);
-    assert_string_equal(F.calls, "enable nreasons reasons config start getdata");
+    assert_string_equal(F.calls, "crc enable nreasons reasons config start getdata");
     assert_int_equal(F.period, INJ_PCS_PERIOD_DEFAULT);
     F.calls[0] = 0;
     F.pending = 4;
@@ -473,7 +482,7 @@ static void drive_not_permitted(void **state)
     tdb *t = started(state);
     F.fail_enable = CUPTI_ERROR_INSUFFICIENT_PRIVILEGES;
     assert_int_equal(inj_pcs_context_start(CTX), -1);
-    assert_string_equal(F.calls, "enable");
+    assert_string_equal(F.calls, "crc enable");
     assert_non_null(inj_pcs_status());
     assert_non_null(strstr(inj_pcs_status(), "PC sampling not permitted (needs root or "
                                              "NVreg_RestrictProfilingToAdminUsers=0)"));
@@ -482,7 +491,7 @@ static void drive_not_permitted(void **state)
     inj_pcs_drain(CTX);
     inj_pcs_context_end(CTX);
     inj_pcs_stop_all();
-    assert_string_equal(F.calls, "enable");
+    assert_string_equal(F.calls, "crc enable");
     sqlite3 *db = done(t);
     assert_q(db, "SELECT COUNT(*) FROM NTRACE_PC_SAMPLES", 0);
 }
@@ -494,7 +503,7 @@ static void drive_not_supported(void **state)
     F.fail_attr = 2;
     assert_int_equal(inj_pcs_context_start(CTX), -1);
     /* Enabled, so disabled again. */
-    assert_string_equal(F.calls, "enable nreasons reasons config disable");
+    assert_string_equal(F.calls, "crc enable nreasons reasons config disable");
     assert_false(F.enabled);
     assert_string_equal(inj_pcs_status(), "PC sampling not supported here "
                                           "(cuptiPCSamplingSetConfigurationAttribute (hardware "
@@ -610,6 +619,98 @@ static void init_errors(void **state)
     assert_string_equal(F.calls, "");
 }
 
+/* Source lines: the CRC callback registered with CUPTI reads the line
+ * table of each cubin (here: the -lineinfo build of tests/kernels/vecadd.cu)
+ * and the conversion adds one NTRACE_PC_LINES row per PC, once; merging
+ * keeps them. */
+static void map_file(nt_file *f, const char *name)
+{
+    const char *b = getenv("BUILD");
+    char path[512];
+    snprintf(path, sizeof path, "%s/fixtures/binary/%s", b ? b : "build", name);
+    nt_err e = {0};
+    if (nt_file_open(f, path, &e)) fail_msg("%s", e.msg);
+}
+
+static void convert_lines(void **state)
+{
+    tdb *t = started(state);
+    assert_ptr_equal(registered_crc, inj_pcl_cubin_crc);
+    nt_file li, plain;
+    map_file(&li, "lines/vecadd.cubin");
+    map_file(&plain, "kernels.cubin");
+    uint64_t crc = 0, crc2 = 0, again = 0;
+    registered_crc(li.data, li.size, &crc);
+    registered_crc(plain.data, plain.size, &crc2);
+    registered_crc(li.data, li.size, &again);          /* the same module loaded twice */
+    assert_true(crc != 0 && crc2 != 0 && crc != crc2);
+    assert_int_equal(again, crc);
+    uint64_t cubins, with_lines;
+    inj_pcl_counts(&cubins, &with_lines);
+    assert_int_equal(cubins, 3);
+    assert_int_equal(with_lines, 1);
+    /* The expected lines, from the table itself. */
+    nt_arena a;
+    nt_arena_init(&a, 0);
+    bin_lines tab;
+    assert_int_equal(bin_cubin_lines(li.data, li.size, &a, &tab, NULL), 0);
+    const bin_line *l0 = bin_line_find(&tab, "vecadd", 0x0), *l1 = bin_line_find(&tab, "saxpy", 0x90);
+    assert_non_null(l0);
+    assert_non_null(l1);
+    uint64_t end = 0;
+    for (size_t i = 0; i < tab.n; i++)
+        if (!strcmp(tab.rows[i].function, "vecadd") && tab.rows[i].end > end) end = tab.rows[i].end;
+    const t_pc T[] = {
+        {"vecadd", crc, 0x0, 0, 1, {{1, 5}}},
+        {"saxpy", crc, 0x90, 0, 2, {{1, 2}, {3, 1}}},
+        {"vecadd", crc, end, 0, 1, {{1, 1}}},              /* past the code: no line */
+        {"vecadd", crc2, 0x0, 0, 1, {{1, 1}}},             /* cubin without line info */
+        {NULL, crc, 0x0, 0, 1, {{1, 1}}},                  /* no function name */
+        {"vecadd", 0x1234, 0x0, 0, 1, {{1, 1}}},           /* a cubin never seen */
+    };
+    CUpti_PCSamplingData d;
+    CUpti_PCSamplingPCData pc[6];
+    CUpti_PCSamplingStallReason sr[6][4];
+    fill(&d, pc, sr, T, 6, 6);
+    inj_pcs_stats st = {0};
+    assert_int_equal(inj_pcs_convert(t->c, &d, 4, &st), 7);
+    assert_int_equal(st.lines, 2);
+    assert_int_equal(inj_pcs_convert(t->c, &d, 4, &st), 7);   /* the same PCs again */
+    assert_int_equal(st.lines, 2);
+    char want[512];
+    snprintf(want, sizeof want, "saxpy|90|%s|%u vecadd|0|%s|%u", l1->file, l1->line, l0->file, l0->line);
+    assert_non_null(strstr(l0->file, "vecadd.cu"));
+    inj_pcs_stop_all();
+    sqlite3 *db = done(t);
+    const char *q = "SELECT group_concat(r, ' ') FROM (SELECT f.value || '|' || printf('%x', l.pcOffset)"
+                    " || '|' || fi.value || '|' || l.line AS r FROM NTRACE_PC_LINES l"
+                    " JOIN StringIds f ON f.id = l.functionName JOIN StringIds fi ON fi.id = l.fileName"
+                    " ORDER BY f.value)";
+    assert_qs(db, q, want);
+    char crcq[160];
+    snprintf(crcq, sizeof crcq, "SELECT COUNT(*) FROM NTRACE_PC_LINES WHERE cubinCrc = %lld", (long long)crc);
+    assert_q(db, crcq, 2);
+    /* Samples per source line, as docs/schema.md shows it. */
+    assert_q(db, "SELECT SUM(p.samples) FROM NTRACE_PC_SAMPLES p JOIN NTRACE_PC_LINES l"
+                 " ON l.cubinCrc = p.cubinCrc AND l.functionName = p.functionName"
+                 " AND l.pcOffset = p.pcOffset", 2 * (5 + 2 + 1));
+    /* A merge keeps the lines, names remapped. */
+    char out[600];
+    snprintf(out, sizeof out, "%s/merged.db", t->dir);
+    const char *ins[] = {t->path, t->path};
+    col_merge_totals mt;
+    nt_err e = {0};
+    if (col_merge(out, ins, 2, false, &mt, &e)) fail_msg("col_merge: %s", e.msg);
+    sqlite3 *m;
+    assert_int_equal(col_db_open(out, &m, &e), 0);
+    assert_q(m, "SELECT COUNT(*) FROM NTRACE_PC_LINES l JOIN StringIds f ON f.id = l.functionName"
+                " WHERE f.value = 'vecadd'", 2);
+    sqlite3_close(m);
+    nt_arena_free(&a);
+    nt_file_close(&li);
+    nt_file_close(&plain);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -617,7 +718,7 @@ int main(void)
         T(convert_rows), T(convert_clamps), T(convert_many), T(period_parse), T(drive_lifecycle),
         T(drive_first_launch), T(drive_disable_fills_cfg), T(drive_not_permitted),
         T(drive_not_supported), T(drive_buffer_full), T(drive_interval), T(drive_shared_names),
-        T(drive_threads), T(init_errors),
+        T(drive_threads), T(init_errors), T(convert_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

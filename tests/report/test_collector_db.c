@@ -96,6 +96,14 @@ static const char *make_db(void)
                             {.correlation_id = 11, .function = "_Z2kAv", .pc_offset = 32,
                              .stall_reason = 2, .samples = 75}};
     assert_int_equal(col_pc_samples(c, pcs, 2), 0);
+    /* Source lines (a -lineinfo cubin): both PCs on one line, a third PC
+     * without one; the line's share counts all the kernel's samples. */
+    col_pc_sample more = {.correlation_id = 11, .function = "_Z2kAv", .pc_offset = 48,
+                          .stall_reason = 2, .samples = 100};
+    assert_int_equal(col_pc_samples(c, &more, 1), 0);
+    col_pc_line lines[2] = {{"_Z2kAv", 0, 16, "/src/dir/kA.cu", 14, 5},
+                            {"_Z2kAv", 0, 32, "/src/dir/kA.cu", 14, 9}};
+    assert_int_equal(col_pc_lines(c, lines, 2), 0);
     col_totals t;
     assert_int_equal(col_close(c, &t, &e), 0);
     assert_int_equal(t.records_saved, 9);
@@ -124,8 +132,13 @@ static void summary_of_a_collector_database(void **state)
     assert_non_null(st);
     char b[64];
     assert_string_equal(rep_cell_str(rep_cell_at(st, 0, 1), b, sizeof b), "pc sampling");
-    assert_string_equal(rep_cell_str(rep_cell_at(st, 0, 2), b, sizeof b), "25.0");
-    assert_string_equal(rep_cell_str(rep_cell_at(st, 0, 3), b, sizeof b), "75.0");
+    assert_string_equal(rep_cell_str(rep_cell_at(st, 0, 2), b, sizeof b), "12.5");
+    assert_string_equal(rep_cell_str(rep_cell_at(st, 0, 3), b, sizeof b), "87.5");
+    assert_string_equal(rt_cell(&d, "stalls_lines", "kA.cu:14", "kernel"), "kA()");
+    assert_string_equal(rt_cell(&d, "stalls_lines", "kA.cu:14", "samples"), "100");
+    assert_string_equal(rt_cell(&d, "stalls_lines", "kA.cu:14", "share %"), "50.0");
+    assert_string_equal(rt_cell(&d, "stalls_lines", "kA.cu:14", "top reason"), "long_scoreboard");
+    assert_int_equal(rep_doc_find(&d, "stalls_lines")->nrows, 1);
     rep_doc_free(&d);
 
     /* The timeline and the page come out of the same file. */

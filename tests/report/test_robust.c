@@ -49,7 +49,11 @@ static const char odd_sql[] =
     "INSERT INTO PROBE_BW VALUES (1, 0, 0, 0, -7), (1, 0, 0, 1, 1e300), (4, 2, 0, 0, NULL);"
     "INSERT INTO NTRACE_STALL_REASONS VALUES (1, '');"
     "INSERT INTO NTRACE_PC_SAMPLES(correlationId, stallReason, samples) VALUES (0, 1, 5),"
-    "  (NULL, 9, -3);";
+    "  (NULL, 9, -3);"
+    "INSERT INTO NTRACE_PC_SAMPLES VALUES (0, 1, 7, 16, 1, 4), (0, 1, 7, 32, 1, NULL),"
+    "  (0, 99, 7, 16, 1, 2), (0, 2, NULL, 0, 1, 1e300);"
+    "INSERT INTO NTRACE_PC_LINES VALUES (1, 7, 16, 1, -3, 0), (1, 7, 32, 2, NULL, 'x'),"
+    "  (99, 7, 16, 1, 4, 0), (2, NULL, 0, 99, 1, 1), (1, 7, 16, 1, -3, 0);";
 
 /* Every report over every selection finishes, and its output is sane. */
 static void odd_contents_never_crash(void **state)
