@@ -211,7 +211,10 @@ install: all
 	install -m 644 docs/man/ntrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/ntrace.1
 
 # The GPU suite: build here, carry build/ to the GPU machine, run there.
-gpu-build: all $(TEST_BINS) $(TEST_DEPS) $(BENCH_BINS) $(BENCH_DEPS)
+# gpu-build leaves build/ with only what gpu-check uses (mk/gpu-prune.sh), so
+# the whole folder can be carried to a GPU machine; the next make rebuilds the rest.
+gpu-build: all $(TEST_DEPS) $(BENCH_BINS) $(BENCH_DEPS)
+	@sh mk/gpu-prune.sh $(BUILD)
 
 gpu-check:
 	@if [ -f tests/gpu/run.sh ]; then BUILD=$(BUILD) sh tests/gpu/run.sh; \
