@@ -326,6 +326,8 @@ void rep_close(rep_db *db)
     nt_vec_free(&db->kernels);
     nt_vec_free(&db->launches);
     nt_vec_free(&db->maps);
+    nt_vec_free(&db->rids);
+    nt_vec_free(&db->rnames);
     free(db->kw);
     nt_arena_free(&db->a);
     free(db);

@@ -134,7 +134,7 @@ static int sum_waits(rep_db *db, rep_doc *d, nt_err *e)
 
 static bool known(rep_db *db, const rep_map *m)
 {
-    return m == rep_block_sched(db) || m == rep_wait_map(db, "barrier_wait") ||
+    return rep_is_life_map(m) || m == rep_region_map(db) || m == rep_wait_map(db, "barrier_wait") ||
            m == rep_wait_map(db, "mem_wait") ||
            is_gmem(m);
 }
@@ -203,6 +203,7 @@ int rep_sum_probes(rep_db *db, rep_doc *d, nt_err *e)
     }
     if ((rep_wait_map(db, "barrier_wait") || rep_wait_map(db, "mem_wait")) && sum_waits(db, d, e))
         return -1;
+    if (rep_sum_regions(db, d, e)) return -1;
     for (size_t i = 0; i < db->maps.n; i++)
         if (!known(db, &db->maps.v[i]) && sum_generic(db, d, &db->maps.v[i], e)) return -1;
     return sum_drops(db, d, e);

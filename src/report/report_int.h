@@ -69,6 +69,11 @@ typedef struct rep_kwait {
     double bar_max, mem_max;   /* largest per-warp sums */
 } rep_kwait;
 
+typedef struct rep_rname {
+    uint32_t id;
+    const char *name;
+} rep_rname;
+
 struct rep_db {
     sqlite3 *db;
     const char *path;
@@ -83,6 +88,10 @@ struct rep_db {
     NT_VEC(rep_launch) launches;
     NT_VEC(rep_map) maps;
     bool has_memcpys, has_pc;
+    /* regions.c's names: the region ids of the file, and their names */
+    NT_VEC(uint32_t) rids;
+    NT_VEC(rep_rname) rnames;
+    bool rnames_done;
     rep_kwait *kw;             /* rep_kwaits' cache, per selected kernel */
     size_t nkw;
     bool kw_done;
@@ -188,9 +197,13 @@ typedef struct rep_warps {
     bool anchored;       /* %globaltimer anchors used */
 } rep_warps;
 
-/* True when the database has a usable block_sched map. */
+/* The preferred map of warp lifetimes (block_sched; else another warp-level
+ * map with start, stop and sm, as probes/regions.lua has); NULL: none. */
 rep_map *rep_block_sched(rep_db *db);
-/* Loads, aligns and assigns lanes for launch l; empty when no records. */
+bool rep_is_life_map(const rep_map *m);
+/* Loads, aligns and assigns lanes for launch l; empty when no records.
+ * The lifetimes come from rep_block_sched's map, or else from the first
+ * other lifetime map with records for l (each launch carries one probe). */
 int  rep_warps_load(rep_db *db, rep_launch *l, rep_warps *ws, nt_err *e);
 void rep_warps_free(rep_warps *ws);
 
@@ -207,6 +220,30 @@ typedef struct rep_sched {
     double   blocks_mean;
 } rep_sched;
 void rep_sched_of(const rep_warps *ws, const rep_launch *l, rep_sched *s);
+
+/* ---- regions.c: user regions (probes/regions.lua) ------------------------ */
+typedef struct rep_region {
+    uint32_t id;             /* prb_region_id of its name */
+    size_t   warp;           /* index of its warp in the launch's rep_warps */
+    uint64_t cycles;         /* stop - start as recorded */
+    int64_t  t0, t1;         /* aligned ns, inside the warp's lifetime, nested */
+} rep_region;
+
+typedef struct rep_regions {
+    rep_region *r;           /* sorted by (warp, t0, longest first) */
+    size_t n;
+} rep_regions;
+
+/* The user-region map: a warp or thread level map with region, start and
+ * stop fields (probe "regions" first); NULL: none. */
+rep_map *rep_region_map(rep_db *db);
+/* The regions of launch l whose warp has a lifetime in ws. */
+int  rep_regions_load(rep_db *db, const rep_launch *l, const rep_warps *ws, rep_regions *rs,
+                      nt_err *e);
+void rep_regions_free(rep_regions *rs);
+/* The region's name, or "region#<id in hex>" when the file does not hold it. */
+const char *rep_region_name(rep_db *db, uint32_t id);
+int rep_sum_regions(rep_db *db, rep_doc *d, nt_err *e);
 
 /* ---- waits.c: per-kernel wait accounting (cached in db) ------------------ */
 int rep_kwaits(rep_db *db, const rep_kwait **kw, size_t *n, nt_err *e);

@@ -76,6 +76,9 @@
 #define SCH_MAP_BLOCK  "blockId"
 #define SCH_MAP_WARP   "warpId"      /* warp and thread level maps only */
 #define SCH_LEVEL_BLOCK "block"
+/* Strings a region name may be among (regions.c hashes them). */
+#define SCH_Q_STRINGS "SELECT value FROM StringIds"
+#define SCH_Q_PROBE_SOURCES "SELECT source FROM NTRACE_PROBES"
 /* PC samples per launch and reason (summed over PCs). */
 #define SCH_T_PC_SAMPLES "NTRACE_PC_SAMPLES"
 #define SCH_Q_PC_STALLS \
