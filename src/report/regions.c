@@ -256,13 +256,13 @@ int rep_sum_regions(rep_db *db, rep_doc *d, nt_err *e)
     }
     if (v.n) qsort(v.v, v.n, sizeof *v.v, by_cycles);
     rep_table *t = rep_table_new(d, "regions", "user regions: time per warp in each region",
-        "region|records|total Mcycles|mean cycles|max cycles|total us|mean us|max us");
+        "region|records|total cycles|mean cycles|max cycles|total us|mean us|max us");
     for (size_t k = 0; k < v.n; k++) {
         const rsum *s = &v.v[k];
         rep_row(t);
         rep_put_s(d, t, rep_region_name(db, s->id));
         rep_put_i(t, (int64_t)s->n);
-        rep_put_f(t, s->cycles / 1e6, 3);
+        rep_put_f(t, s->cycles, 0);
         rep_put_f(t, s->cycles / (double)s->n, 1);
         rep_put_f(t, s->max_cycles, 0);
         rep_put_f(t, s->ns / 1e3, 3);

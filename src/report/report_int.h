@@ -16,11 +16,20 @@ typedef struct rep_device {
     int64_t sm_count, clock_khz, total_memory, cc_major, cc_minor;
 } rep_device;
 
+/* A kernel row.  A merged database has a row per run for the same
+ * kernel: rows with the same mangled name in modules of the same content
+ * hash (or, without a module row, the same name) are one kernel, `canon`
+ * (the first such row).  Only canonical kernels are ever selected, and a
+ * launch's `k` is always canonical, so every per-kernel figure adds up
+ * over the runs (docs/report.md says why this identity). */
 typedef struct rep_kernel {
     int64_t id;
     const char *name, *demangled, *reason;
-    int instrumentable;
+    int instrumentable;          /* canonical: any of its rows */
+    uint64_t module_hash;
+    bool has_module;
     bool selected;
+    struct rep_kernel *canon;
 } rep_kernel;
 
 typedef struct rep_launch {
