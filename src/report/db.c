@@ -395,6 +395,8 @@ int rep_select(rep_db *db, const rep_opts *o, nt_err *e)
         }
     }
     size_t nk = 0, nl = 0;
+    db->progress = o->progress;
+    db->progress_ctx = o->progress_ctx;
     free(db->kw);              /* the wait cache belongs to the old selection */
     db->kw = NULL;
     db->nkw = 0;

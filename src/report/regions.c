@@ -231,6 +231,7 @@ int rep_sum_regions(rep_db *db, rep_doc *d, nt_err *e)
     int rc = 0;
     for (size_t i = 0; i < db->launches.n && rc >= 0; i++) {
         rep_launch *l = &db->launches.v[i];
+        rep_tick(db, "regions", i);
         if (!l->selected) continue;
         double ns_per_cycle = 1e6 / rep_clock_khz(l);
         sqlite3_reset(st);

@@ -101,6 +101,8 @@ struct rep_db {
     NT_VEC(uint32_t) rids;
     NT_VEC(rep_rname) rnames;
     bool rnames_done;
+    void (*progress)(void *ctx, const char *phase, uint64_t done, uint64_t total);
+    void *progress_ctx;        /* rep_opts' progress, kept by rep_select */
     rep_kwait *kw;             /* rep_kwaits' cache, per selected kernel */
     size_t nkw;
     bool kw_done;
@@ -124,6 +126,12 @@ static inline int64_t rep_ns_add(int64_t a, int64_t b)   /* both within the rang
 {
     int64_t v = a + b;
     return v < -REP_NS_MAX ? -REP_NS_MAX : v > REP_NS_MAX ? REP_NS_MAX : v;
+}
+
+/* Reports progress of a per-launch loop (launch index i of the launches). */
+static inline void rep_tick(rep_db *db, const char *phase, size_t i)
+{
+    if (db->progress) db->progress(db->progress_ctx, phase, i, db->launches.n);
 }
 
 /* ---- db.c ---------------------------------------------------------------- */

@@ -175,6 +175,8 @@ int rep_summary(rep_db *db, const rep_opts *o, FILE *out, nt_err *e)
     rep_doc d;
     rep_doc_init(&d);
     int rc = rep_build_summary(db, &d, e);
+    /* phase NULL: the work is done, erase any progress line before output */
+    if (db->progress) db->progress(db->progress_ctx, NULL, 0, 0);
     if (!rc) rep_doc_write(&d, o->format, out);
     rep_doc_free(&d);
     return rc;

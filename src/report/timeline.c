@@ -298,6 +298,7 @@ int rep_timeline(rep_db *db, const rep_opts *o, FILE *out, rep_tl_stats *st, nt_
     size_t nsms = 0;
     for (size_t i = 0; i < db->launches.n && !rc; i++) {
         rep_launch *l = &db->launches.v[i];
+        rep_tick(db, "timeline", i);
         if (l->selected && l->instrumented) rc = warps(db, w, l, &sms, &nsms, e);
     }
     for (size_t i = 0; i < nsms; i++) nt_vec_free(&sms[i].end);

@@ -143,6 +143,7 @@ int rep_kwaits(rep_db *db, const rep_kwait **out, size_t *n, nt_err *e)
             if (db->kernels.v[i].selected) db->kw[db->nkw++].k = &db->kernels.v[i];
         for (size_t i = 0; i < db->launches.n; i++) {
             rep_launch *l = &db->launches.v[i];
+            rep_tick(db, "warp cycles", i);
             if (!l->selected || !l->instrumented) continue;
             rep_kwait *k = NULL;
             for (size_t j = 0; j < db->nkw && !k; j++) if (db->kw[j].k == l->k) k = &db->kw[j];
