@@ -261,7 +261,9 @@ static int warps_one(rep_db *db, rep_launch *l, FILE *out, nt_err *e)
         if (ws.w[i].t0 < t0) t0 = ws.w[i].t0;
         if (ws.w[i].t1 > t1) t1 = ws.w[i].t1;
     }
-    double row_h = fmin(22, fmax(4, 520.0 / rows));
+    /* A few SMs holding many warps each get taller rows, so every warp
+     * slot (and a region bar inside it) stays a few pixels high. */
+    double row_h = fmax(4, fmin(520.0 / rows, fmax(22, fmin(4.0 * ws.max_lanes, 120))));
     svg_open(out, rows * row_h, t0, t1);
     uint64_t threads = (uint64_t)l->block[0] * l->block[1] * l->block[2];
     uint64_t wpb = threads ? (threads + 31) / 32 : 1;

@@ -188,6 +188,8 @@ static void region_rects_on_the_page(void **state)
     for (const char *p = strstr(h, "class=\"h rg\""); p; p = strstr(p + 1, "class=\"h rg\"")) n++;
     assert_int_equal(n, 9);
     assert_non_null(strstr(h, "</i>region region#00003039</span>"));
+    /* the summary table is in the page's probe summaries */
+    assert_non_null(strstr(h, "user regions: time per warp in each region"));
     free(h);
     rep_close(db);
 }
