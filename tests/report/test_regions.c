@@ -194,12 +194,59 @@ static void region_rects_on_the_page(void **state)
     rep_close(db);
 }
 
+/* Hostile region records: NULLs, stop before start, a start before the
+ * warp's (as unsigned: huge), values past 2^63, a warp with no lifetime,
+ * more nesting than the stack keeps.  Nothing crashes, every slice stays
+ * inside its warp and the file stays valid JSON-shaped. */
+static void hostile_region_records(void **state)
+{
+    const char *p = make_regions_db();
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(p, &h), SQLITE_OK);
+    char sql[4096] =
+        "INSERT INTO PROBE_REGIONS_REC VALUES (1,0,0,3,NULL,NULL,NULL),"
+        "  (1,0,0,4,900,300,7),(1,0,0,5,50,120,7),(1,0,0,6,-5,9223372036854775807,7),"
+        "  (1,9,0,0,1,2,7),(1,0,1,3,'x','y',7)";
+    for (int i = 0; i < 80; i++) {      /* 80 nested regions in warp b1w0 */
+        size_t n = strlen(sql);
+        snprintf(sql + n, sizeof sql - n, ",(1,1,0,%d,%d,%d,8)", 10 + i, 1000 + i, 1500 - i);
+    }
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    rep_db *db = rt_open(p);
+    rep_tl_stats st;
+    char *j = timeline_of(db, &st, 0);
+    assert_int_equal(st.events, 2 + 5 + 9 + 5 + 80);    /* block 9 has no warp: left out */
+    /* every region slice lies in [its warp's ts, ts + dur] */
+    double w0[4][2] = {{1.0, 3.0}, {1.1, 2.6}, {1.0, 2.0}, {1.4, 1.8}};
+    for (const char *q = strstr(j, "\"cat\":\"region\""); q; q = strstr(q + 1, "\"cat\":\"region\"")) {
+        const char *b = q;
+        while (b > j && *b != '{') b--;
+        int pid, tid;
+        double ts, dur;
+        assert_int_equal(sscanf(b, "{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":%lf,\"dur\":%lf",
+                                &pid, &tid, &ts, &dur), 4);
+        const double *w = w0[(pid - 1000) * 2 + tid];
+        assert_true(ts >= w[0] - 1e-9 && ts + dur <= w[1] + 1e-9 && dur >= 0);
+    }
+    free(j);
+    rep_doc d;
+    nt_err e = {0};
+    rep_doc_init(&d);
+    assert_int_equal(rep_build_summary(db, &d, &e), 0);
+    assert_non_null(rep_doc_find(&d, "regions"));
+    rep_doc_free(&d);
+    free(rt_render(db, true, REP_TEXT));
+    rep_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(region_summary),
         cmocka_unit_test(region_slices_nest_in_warps),
         cmocka_unit_test(region_rects_on_the_page),
+        cmocka_unit_test(hostile_region_records),
     };
     return cmocka_run_group_tests(tests, NULL, rt_teardown);
 }
