@@ -62,6 +62,12 @@ static int run_child(const char *db, const char *out, int which, const char *nam
     printf("bench %s_cpu: %.2f s\n", name, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
            ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
     printf("bench %s_peak_rss: %.0f MB\n", name, ru.ru_maxrss / 1024.0);
+    /* Why wall time exceeds CPU time: major faults are reads from the disk
+     * (the database not in the page cache), involuntary switches are time
+     * given to other processes (a loaded machine). */
+    printf("bench %s_major_faults: %ld faults\n", name, ru.ru_majflt);
+    printf("bench %s_involuntary_switches: %ld switches\n", name, ru.ru_nivcsw);
+    printf("bench %s_voluntary_switches: %ld switches\n", name, ru.ru_nvcsw);
     return 0;
 }
 

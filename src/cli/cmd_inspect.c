@@ -23,7 +23,7 @@ typedef struct insp_totals {
 } insp_totals;
 
 typedef struct insp {
-    bool        json, summary, progress;
+    bool        json, summary;
     const char *extract_dir;
     const char *path;
     size_t      file_size;
@@ -35,7 +35,7 @@ typedef struct insp {
     bool        in_fatbin;
     insp_totals t;
     nt_err      err;                 /* first error met inside callbacks */
-    uint64_t    last_progress;
+    nt_progress progress;            /* on a terminal, for big files */
 } insp;
 
 /* ---- output helpers -------------------------------------------------------- */
@@ -52,12 +52,7 @@ static void json_str(const char *s)
 
 static void progress(insp *in, size_t off)
 {
-    if (!in->progress) return;
-    uint64_t now = nt_now_ns();
-    if (now - in->last_progress < 200000000ull) return;
-    in->last_progress = now;
-    fprintf(stderr, "\rinspect: %s: %3.0f%%", in->path,
-            100.0 * (double)off / (double)NT_MAX(in->fatbin_end, (size_t)1));
+    nt_progress_update(&in->progress, in->path, off, NT_MAX(in->fatbin_end, (size_t)1));
 }
 
 /* ---- PTX: which kernels a text defines ----------------------------------- */
@@ -293,10 +288,10 @@ static int inspect_file(insp *in, const char *path, bool first)
         return cli_fail(CLI_FAIL, "inspect", "%s", e.msg);
     }
     in->file_size = f.size;
-    in->progress = cli_stderr_tty() && f.size >= (64u << 20);
-    in->last_progress = 0;
+    memset(&in->progress, 0, sizeof in->progress);
+    if (f.size >= (64u << 20)) nt_progress_start(&in->progress, stderr, "inspect");
     in->fatbin_end = 0;
-    if (in->progress) {
+    if (in->progress.out) {
         /* A headers-only pass (no payload is touched) finds where the
          * fatbins end, so the percentage reaches 100. */
         bin_walk_ops ends = {.fatbin = on_fatbin_end};
@@ -321,7 +316,7 @@ static int inspect_file(insp *in, const char *path, bool first)
         in->t.ptx_bytes += n;
         extract_ptx(in, f.data, n, "text");
     }
-    if (in->progress) fputs("\r\033[K", stderr);     /* erase the progress line */
+    nt_progress_end(&in->progress);
     if (rc != 0 && !in->err.set) nt_err_set(&in->err, "%s", e.msg);
     print_totals(in);
     int status = CLI_OK;

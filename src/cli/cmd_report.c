@@ -57,6 +57,7 @@ static int write_to(rep_db *db, const rep_opts *o, const char *path, int what)
     nt_err e = {0};
     rep_tl_stats st = {0};
     int rc = what == 0 ? rep_timeline(db, o, f, &st, &e) : rep_html(db, o, f, &e);
+    if (o->progress) o->progress(o->progress_ctx, NULL, 0, 0);   /* before any message */
     if (close_out(f, path) && !rc) rc = nt_err_set(&e, "%s: %s", path, strerror(errno));
     if (rc) return cli_fail(CLI_FAIL, "report", "%s", e.msg);
     if (what == 0 && st.cut)
@@ -64,6 +65,13 @@ static int write_to(rep_db *db, const rep_opts *o, const char *path, int what)
                 "events left out of %s\n", (unsigned long long)st.events,
                 (unsigned long long)st.cut, path);
     return 0;
+}
+
+/* The progress line on stderr (a terminal only); cleared before output. */
+static void on_progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
+{
+    if (phase) nt_progress_update(ctx, phase, done, total);
+    else nt_progress_clear(ctx);
 }
 
 int cmd_report(int argc, char **argv)
@@ -125,11 +133,22 @@ int cmd_report(int argc, char **argv)
     rep_db *db = rep_open(db_path, &e);
     if (!db) return cli_fail(CLI_FAIL, "report", "%s", e.msg);
     int rc = CLI_OK;
+    /* Never next to csv/json (data for scripts, often read on the same
+     * terminal or with 2>&1): the progress line is for the text summary and
+     * the files. */
+    nt_progress prog;
+    memset(&prog, 0, sizeof prog);
+    if (!format_given || o.format == REP_TEXT) {
+        nt_progress_start(&prog, stderr, "ntrace report");
+        o.progress = on_progress;
+        o.progress_ctx = &prog;
+    }
     if (rep_select(db, &o, &e)) rc = cli_fail(CLI_FAIL, "report", "%s", e.msg);
     if (!rc && (format_given || (!timeline && !html && !script)) && rep_summary(db, &o, stdout, &e))
         rc = cli_fail(CLI_FAIL, "report", "%s", e.msg);
     if (!rc && timeline) rc = write_to(db, &o, timeline, 0);
     if (!rc && html) rc = write_to(db, &o, html, 1);
+    nt_progress_end(&prog);
     if (!rc && script && rep_script(db, script, NULL, stdout, &e))
         rc = cli_fail(CLI_FAIL, "report", "%s", e.msg);
     rep_close(db);

@@ -181,4 +181,28 @@ int  nt_file_write(const char *path, const void *data, size_t n, nt_err *e);
 /* ---- time ------------------------------------------------------------- */
 uint64_t nt_now_ns(void);          /* CLOCK_MONOTONIC */
 
+/* ---- progress line (progress.c) --------------------------------------
+ * One line on a terminal, rewritten in place ("\rwhat: 40%"), erased at
+ * the end; nothing at all when the stream is not a terminal, so logs and
+ * pipes stay clean.  Nothing is drawn before `delay_ns` (short work never
+ * flashes a line) nor more often than every `every_ns`.  NTRACE_PROGRESS=0
+ * turns it off, =1 forces it on (tests). */
+typedef struct nt_progress {
+    void    *out;           /* FILE *; NULL: off */
+    const char *what;
+    uint64_t t0, last, delay_ns, every_ns;
+    bool     shown;         /* a line is on the screen */
+} nt_progress;
+
+/* Starts: on when out is a terminal (or NTRACE_PROGRESS=1, then with no
+ * delay).  Defaults: delay 0.5 s, every 0.1 s (tests may set the fields
+ * after this call). */
+void nt_progress_start(nt_progress *p, void *out, const char *what);
+/* "what: phase done/total (pct%)"; phase may be NULL, total 0: no count. */
+void nt_progress_update(nt_progress *p, const char *phase, uint64_t done, uint64_t total);
+/* Erases the line (if one was drawn), before other output; stays on. */
+void nt_progress_clear(nt_progress *p);
+/* Erases the line (if one was drawn) and turns the progress off. */
+void nt_progress_end(nt_progress *p);
+
 #endif /* NT_COMMON_H */

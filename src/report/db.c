@@ -128,6 +128,50 @@ static int load_run_devices(rep_db *db, nt_err *e)
     return rc < 0 ? -1 : 0;
 }
 
+/* Sets every kernel's canon (see rep_kernel): the key is the module's
+ * content hash and the mangled name.  Canonical kernels whose display
+ * names clash (one name, several modules) get the module's hash appended. */
+static void same_kernels(rep_db *db)
+{
+    nt_map seen = {0}, names = {0};
+    for (size_t i = 0; i < db->kernels.n; i++) {
+        rep_kernel *k = &db->kernels.v[i];
+        char *key = nt_arena_alloc(&db->a, strlen(k->name) + 20);
+        int n = sprintf(key, "%c%016llx:%s", k->has_module ? 'm' : '-',
+                        (unsigned long long)k->module_hash, k->name);
+        uint64_t c;
+        if (nt_map_get(&seen, key, (size_t)n, &c)) {
+            k->canon = &db->kernels.v[c];
+            k->selected = false;
+            if (k->instrumentable && !k->canon->instrumentable) {
+                k->canon->instrumentable = 1;
+                k->canon->reason = k->reason;
+            }
+            continue;
+        }
+        nt_map_put(&seen, key, (size_t)n, i);
+        k->canon = k;
+        uint64_t other;
+        if (!nt_map_get(&names, k->demangled, strlen(k->demangled), &other))
+            nt_map_put(&names, k->demangled, strlen(k->demangled), i + 1);
+        else if (other)      /* a second module: both names say which */
+            nt_map_put(&names, k->demangled, strlen(k->demangled), 0);
+    }
+    for (size_t i = 0; i < db->kernels.n; i++) {
+        rep_kernel *k = &db->kernels.v[i];
+        uint64_t v;
+        if (k->canon == k && k->has_module &&
+            nt_map_get(&names, k->demangled, strlen(k->demangled), &v) && v == 0) {
+            char *nm = nt_arena_alloc(&db->a, strlen(k->demangled) + 32);
+            sprintf(nm, "%s [module %08llx]", k->demangled,
+                    (unsigned long long)(k->module_hash >> 32));
+            k->demangled = nm;
+        }
+    }
+    nt_map_free(&seen);
+    nt_map_free(&names);
+}
+
 static int load_kernels_launches(rep_db *db, nt_err *e)
 {
     sqlite3_stmt *st = rep_prepare(db, SCH_Q_KERNELS, e);
@@ -138,7 +182,8 @@ static int load_kernels_launches(rep_db *db, nt_err *e)
             .id = sqlite3_column_int64(st, 0), .name = rep_col_text(db, st, 1),
             .demangled = rep_col_text(db, st, 2),
             .instrumentable = sqlite3_column_int(st, 3), .reason = rep_col_text(db, st, 4),
-            .selected = true,
+            .module_hash = (uint64_t)sqlite3_column_int64(st, 5),
+            .has_module = sqlite3_column_type(st, 5) != SQLITE_NULL, .selected = true,
         };
         nt_vec_push(&db->kernels, k);
     }
@@ -185,13 +230,18 @@ static int load_kernels_launches(rep_db *db, nt_err *e)
         l->kernel_id = db->kernels.v[k].id;
     }
     /* Pointers are taken once both vectors stopped growing. */
+    same_kernels(db);
+    nt_imap by_id = {0};
+    for (size_t k = 0; k < db->kernels.n; k++)
+        nt_imap_put(&by_id, (uint64_t)db->kernels.v[k].id, k);
     for (size_t i = 0; i < db->launches.n; i++) {
         rep_launch *l = &db->launches.v[i];
-        for (size_t k = 0; k < db->kernels.n; k++)
-            if (db->kernels.v[k].id == l->kernel_id) { l->k = &db->kernels.v[k]; break; }
-        for (size_t k = 0; k < db->devs.n; k++)
-            if (db->devs.v[k].id == l->device_id) { l->dev = &db->devs.v[k]; break; }
+        uint64_t k;
+        if (nt_imap_get(&by_id, (uint64_t)l->kernel_id, &k)) l->k = db->kernels.v[k].canon;
+        for (size_t d = 0; d < db->devs.n; d++)
+            if (db->devs.v[d].id == l->device_id) { l->dev = &db->devs.v[d]; break; }
     }
+    nt_imap_free(&by_id);
     return 0;
 }
 
@@ -326,6 +376,8 @@ void rep_close(rep_db *db)
     nt_vec_free(&db->kernels);
     nt_vec_free(&db->launches);
     nt_vec_free(&db->maps);
+    nt_vec_free(&db->rids);
+    nt_vec_free(&db->rnames);
     free(db->kw);
     nt_arena_free(&db->a);
     free(db);
@@ -343,14 +395,16 @@ int rep_select(rep_db *db, const rep_opts *o, nt_err *e)
         }
     }
     size_t nk = 0, nl = 0;
+    db->progress = o->progress;
+    db->progress_ctx = o->progress_ctx;
     free(db->kw);              /* the wait cache belongs to the old selection */
     db->kw = NULL;
     db->nkw = 0;
     db->kw_done = false;
     for (size_t i = 0; i < db->kernels.n; i++) {
         rep_kernel *k = &db->kernels.v[i];
-        k->selected = !o->kernel_re || !regexec(&re, k->demangled, 0, NULL, 0) ||
-                      !regexec(&re, k->name, 0, NULL, 0);
+        k->selected = k->canon == k && (!o->kernel_re || !regexec(&re, k->demangled, 0, NULL, 0) ||
+                      !regexec(&re, k->name, 0, NULL, 0));
         nk += k->selected;
     }
     if (o->kernel_re) regfree(&re);

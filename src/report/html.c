@@ -152,6 +152,7 @@ int rep_html(rep_db *db, const rep_opts *o, FILE *out, nt_err *e)
     for (rep_table *t = d.first; t; t = t->next) {
         if (!strcmp(t->key, "block_sched") || !strcmp(t->key, "gmem_bytes") ||
             !strcmp(t->key, "warp_cycles") || !strcmp(t->key, "drops") ||
+            !strcmp(t->key, "regions") ||
             !strncmp(t->key, "map:", 4)) {
             table_html(out, t, true);
             any = true;

@@ -31,6 +31,7 @@ static int sum_sched(rep_db *db, rep_doc *d, rep_map *bs, nt_err *e)
     bool anchored = false, unanchored = false;
     for (size_t i = 0; i < db->launches.n; i++) {
         rep_launch *l = &db->launches.v[i];
+        rep_tick(db, "block_sched", i);
         if (!l->selected || !l->instrumented) continue;
         rep_warps ws;
         if (rep_warps_load(db, l, &ws, e)) return -1;
@@ -71,6 +72,7 @@ static int sum_gmem(rep_db *db, rep_doc *d, rep_map *m, nt_err *e)
                                  "launch|kernel|bytes|MB|duration us|achieved GB/s");
     for (size_t i = 0; i < db->launches.n; i++) {
         rep_launch *l = &db->launches.v[i];
+        rep_tick(db, "gmem_bytes", i);
         if (!l->selected || !l->instrumented) continue;
         rep_agg a = {0};
         for (size_t f = 0; f < NT_ARRAY_LEN(gmem_fields); f++) {
@@ -134,7 +136,7 @@ static int sum_waits(rep_db *db, rep_doc *d, nt_err *e)
 
 static bool known(rep_db *db, const rep_map *m)
 {
-    return m == rep_block_sched(db) || m == rep_wait_map(db, "barrier_wait") ||
+    return rep_is_life_map(m) || m == rep_region_map(db) || m == rep_wait_map(db, "barrier_wait") ||
            m == rep_wait_map(db, "mem_wait") ||
            is_gmem(m);
 }
@@ -150,6 +152,7 @@ static int sum_generic(rep_db *db, rep_doc *d, rep_map *m, nt_err *e)
         rep_agg a = {0};
         for (size_t i = 0; i < db->launches.n; i++) {
             rep_launch *l = &db->launches.v[i];
+            rep_tick(db, m->table, i);
             if (l->selected && rep_map_agg(db, m, c, l->id, &a, e)) return -1;
         }
         rep_row(t);
@@ -203,6 +206,7 @@ int rep_sum_probes(rep_db *db, rep_doc *d, nt_err *e)
     }
     if ((rep_wait_map(db, "barrier_wait") || rep_wait_map(db, "mem_wait")) && sum_waits(db, d, e))
         return -1;
+    if (rep_sum_regions(db, d, e)) return -1;
     for (size_t i = 0; i < db->maps.n; i++)
         if (!known(db, &db->maps.v[i]) && sum_generic(db, d, &db->maps.v[i], e)) return -1;
     return sum_drops(db, d, e);

@@ -29,9 +29,14 @@ typedef struct rep_opts {
     int64_t         launch_id;   /* only this launch; -1: all */
     enum rep_format format;      /* of the summary */
     uint64_t        max_events;  /* timeline: stop after this many; 0: no limit */
+    /* Called as the long loops go (launches done of total, per phase), for
+     * a progress line, and with phase NULL before the summary is written
+     * (erase the line then); NULL: none.  Set with rep_select. */
+    void (*progress)(void *ctx, const char *phase, uint64_t done, uint64_t total);
+    void           *progress_ctx;
 } rep_opts;
 
-#define REP_OPTS_INIT { NULL, -1, REP_TEXT, 0 }
+#define REP_OPTS_INIT { NULL, -1, REP_TEXT, 0, NULL, NULL }
 
 /* Applies the kernel/launch filter; fails when the regex does not compile
  * or selects nothing, or the launch id does not exist.  Every report below

@@ -16,11 +16,20 @@ typedef struct rep_device {
     int64_t sm_count, clock_khz, total_memory, cc_major, cc_minor;
 } rep_device;
 
+/* A kernel row.  A merged database has a row per run for the same
+ * kernel: rows with the same mangled name in modules of the same content
+ * hash (or, without a module row, the same name) are one kernel, `canon`
+ * (the first such row).  Only canonical kernels are ever selected, and a
+ * launch's `k` is always canonical, so every per-kernel figure adds up
+ * over the runs (docs/report.md says why this identity). */
 typedef struct rep_kernel {
     int64_t id;
     const char *name, *demangled, *reason;
-    int instrumentable;
+    int instrumentable;          /* canonical: any of its rows */
+    uint64_t module_hash;
+    bool has_module;
     bool selected;
+    struct rep_kernel *canon;
 } rep_kernel;
 
 typedef struct rep_launch {
@@ -69,6 +78,11 @@ typedef struct rep_kwait {
     double bar_max, mem_max;   /* largest per-warp sums */
 } rep_kwait;
 
+typedef struct rep_rname {
+    uint32_t id;
+    const char *name;
+} rep_rname;
+
 struct rep_db {
     sqlite3 *db;
     const char *path;
@@ -83,6 +97,12 @@ struct rep_db {
     NT_VEC(rep_launch) launches;
     NT_VEC(rep_map) maps;
     bool has_memcpys, has_pc;
+    /* regions.c's names: the region ids of the file, and their names */
+    NT_VEC(uint32_t) rids;
+    NT_VEC(rep_rname) rnames;
+    bool rnames_done;
+    void (*progress)(void *ctx, const char *phase, uint64_t done, uint64_t total);
+    void *progress_ctx;        /* rep_opts' progress, kept by rep_select */
     rep_kwait *kw;             /* rep_kwaits' cache, per selected kernel */
     size_t nkw;
     bool kw_done;
@@ -106,6 +126,12 @@ static inline int64_t rep_ns_add(int64_t a, int64_t b)   /* both within the rang
 {
     int64_t v = a + b;
     return v < -REP_NS_MAX ? -REP_NS_MAX : v > REP_NS_MAX ? REP_NS_MAX : v;
+}
+
+/* Reports progress of a per-launch loop (launch index i of the launches). */
+static inline void rep_tick(rep_db *db, const char *phase, size_t i)
+{
+    if (db->progress) db->progress(db->progress_ctx, phase, i, db->launches.n);
 }
 
 /* ---- db.c ---------------------------------------------------------------- */
@@ -193,9 +219,13 @@ typedef struct rep_warps {
     bool anchored;       /* %globaltimer anchors used */
 } rep_warps;
 
-/* True when the database has a usable block_sched map. */
+/* The preferred map of warp lifetimes (block_sched; else another warp-level
+ * map with start, stop and sm, as probes/regions.lua has); NULL: none. */
 rep_map *rep_block_sched(rep_db *db);
-/* Loads, aligns and assigns lanes for launch l; empty when no records. */
+bool rep_is_life_map(const rep_map *m);
+/* Loads, aligns and assigns lanes for launch l; empty when no records.
+ * The lifetimes come from rep_block_sched's map, or else from the first
+ * other lifetime map with records for l (each launch carries one probe). */
 int  rep_warps_load(rep_db *db, rep_launch *l, rep_warps *ws, nt_err *e);
 void rep_warps_free(rep_warps *ws);
 
@@ -212,6 +242,30 @@ typedef struct rep_sched {
     double   blocks_mean;
 } rep_sched;
 void rep_sched_of(const rep_warps *ws, const rep_launch *l, rep_sched *s);
+
+/* ---- regions.c: user regions (probes/regions.lua) ------------------------ */
+typedef struct rep_region {
+    uint32_t id;             /* prb_region_id of its name */
+    size_t   warp;           /* index of its warp in the launch's rep_warps */
+    uint64_t cycles;         /* stop - start as recorded */
+    int64_t  t0, t1;         /* aligned ns, inside the warp's lifetime, nested */
+} rep_region;
+
+typedef struct rep_regions {
+    rep_region *r;           /* sorted by (warp, t0, longest first) */
+    size_t n;
+} rep_regions;
+
+/* The user-region map: a warp or thread level map with region, start and
+ * stop fields (probe "regions" first); NULL: none. */
+rep_map *rep_region_map(rep_db *db);
+/* The regions of launch l whose warp has a lifetime in ws. */
+int  rep_regions_load(rep_db *db, const rep_launch *l, const rep_warps *ws, rep_regions *rs,
+                      nt_err *e);
+void rep_regions_free(rep_regions *rs);
+/* The region's name, or "region#<id in hex>" when the file does not hold it. */
+const char *rep_region_name(rep_db *db, uint32_t id);
+int rep_sum_regions(rep_db *db, rep_doc *d, nt_err *e);
 
 /* ---- waits.c: per-kernel wait accounting (cached in db) ------------------ */
 int rep_kwaits(rep_db *db, const rep_kwait **kw, size_t *n, nt_err *e);

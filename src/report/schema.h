@@ -12,7 +12,8 @@
  *   NTRACE_RUN(commandLine, host, pid, ntraceVersion, startTime, endTime, ...)
  *   TARGET_INFO_GPU(id, name, totalMemory, clockRate [Hz], smCount,
  *                   computeMajor, computeMinor, ...)
- *   NTRACE_KERNELS(id, demangledName, mangledName, instrumented, reason, ...)
+ *   NTRACE_MODULES(id, contentHash, ...)
+ *   NTRACE_KERNELS(id, moduleId, demangledName, mangledName, instrumented, reason, ...)
  *   CUPTI_ACTIVITY_KIND_KERNEL(launchId, start, end [ns], deviceId, streamId,
  *       correlationId, demangledName, gridX.., blockX.., kernelId, probeId,
  *       probeStatus ('probed' when its records are in), recordsSaved,
@@ -42,11 +43,13 @@
 #define SCH_Q_DEVICES \
     "SELECT id, name, smCount, clockRate, totalMemory, computeMajor, computeMinor " \
     "FROM TARGET_INFO_GPU ORDER BY id"
+/* With the content hash of the kernel's module (NULL: no module row). */
 #define SCH_Q_KERNELS \
     "SELECT k.id, coalesce(m.value, d.value, '?'), coalesce(d.value, m.value, '?'), " \
-    "k.instrumented, coalesce(k.reason, '') FROM NTRACE_KERNELS k " \
+    "k.instrumented, coalesce(k.reason, ''), mo.contentHash FROM NTRACE_KERNELS k " \
     "LEFT JOIN StringIds m ON m.id = k.mangledName " \
-    "LEFT JOIN StringIds d ON d.id = k.demangledName ORDER BY k.id"
+    "LEFT JOIN StringIds d ON d.id = k.demangledName " \
+    "LEFT JOIN NTRACE_MODULES mo ON mo.id = k.moduleId ORDER BY k.id"
 /* Launches in time order: the order of every per-launch section.  A launch
  * whose activity record never came has no start: it sorts first, with 0. */
 #define SCH_Q_LAUNCHES \
@@ -77,6 +80,9 @@
 #define SCH_MAP_BLOCK  "blockId"
 #define SCH_MAP_WARP   "warpId"      /* warp and thread level maps only */
 #define SCH_LEVEL_BLOCK "block"
+/* Strings a region name may be among (regions.c hashes them). */
+#define SCH_Q_STRINGS "SELECT value FROM StringIds"
+#define SCH_Q_PROBE_SOURCES "SELECT source FROM NTRACE_PROBES"
 /* PC samples per launch and reason (summed over PCs). */
 #define SCH_T_PC_SAMPLES "NTRACE_PC_SAMPLES"
 #define SCH_Q_PC_STALLS \

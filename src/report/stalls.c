@@ -96,8 +96,8 @@ static int load_pc(rep_db *db, kpc **out, size_t *nk, const char **names, int *n
         int64_t kid = sqlite3_column_int64(st, 0);
         for (size_t i = 0; i < db->kernels.n; i++) {
             rep_kernel *k = &db->kernels.v[i];
-            if (k->id == kid && k->selected && !one_launch)
-                add_sample(db, &a, k, (const char *)sqlite3_column_text(st, 1),
+            if (k->id == kid && k->canon->selected && !one_launch)
+                add_sample(db, &a, k->canon, (const char *)sqlite3_column_text(st, 1),
                            sqlite3_column_double(st, 2));
         }
     }

@@ -86,21 +86,24 @@ static int by_total(const void *a, const void *b)
 
 int rep_sum_kernels(rep_db *db, rep_doc *d, nt_err *e)
 {
+    /* One row per selected kernel; launches point at canonical kernels, so
+     * a kernel's launches of every run of a merged database add up here. */
     kstat *ks = nt_xcalloc(db->kernels.n + 1, sizeof *ks);
+    size_t *row = nt_xmalloc((db->kernels.n + 1) * sizeof *row);   /* kernel -> ks row */
     size_t nk = 0;
     int64_t gpu_total = 0;
     for (size_t i = 0; i < db->kernels.n; i++) {
+        row[i] = SIZE_MAX;
         if (!db->kernels.v[i].selected) continue;
+        row[i] = nk;
         ks[nk].k = &db->kernels.v[i];
         ks[nk].min = INT64_MAX;
         nk++;
     }
     for (size_t i = 0; i < db->launches.n; i++) {
         rep_launch *l = &db->launches.v[i];
-        if (!l->selected || !l->k) continue;
-        kstat *s = NULL;
-        for (size_t j = 0; j < nk; j++) if (ks[j].k == l->k) { s = &ks[j]; break; }
-        if (!s) continue;
+        if (!l->selected || !l->k || row[l->k - db->kernels.v] == SIZE_MAX) continue;
+        kstat *s = &ks[row[l->k - db->kernels.v]];
         s->n++;
         if (l->instrumented) s->ninstr++;
         else if (!s->why) s->why = l->reason;
@@ -154,6 +157,7 @@ int rep_sum_kernels(rep_db *db, rep_doc *d, nt_err *e)
         rep_note(d, t, "%llu launches have no activity record (no start/end): counted, not timed",
                  (unsigned long long)untimed);
     free(ks);
+    free(row);
     (void)e;
     return 0;
 }
@@ -171,6 +175,8 @@ int rep_summary(rep_db *db, const rep_opts *o, FILE *out, nt_err *e)
     rep_doc d;
     rep_doc_init(&d);
     int rc = rep_build_summary(db, &d, e);
+    /* phase NULL: the work is done, erase any progress line before output */
+    if (db->progress) db->progress(db->progress_ctx, NULL, 0, 0);
     if (!rc) rep_doc_write(&d, o->format, out);
     rep_doc_free(&d);
     return rc;

@@ -180,9 +180,64 @@ static void warps_binned(FILE *out, const rep_warps *ws, const uint32_t *row_of,
     free(occ);
 }
 
+/* A colour per region name, apart from the blocks' pastel hues. */
+static unsigned region_hue(uint32_t id) { return (id * 2654435761u) >> 23 & 0x1ff; }
+
+/* User regions inside their warps' rects: a darker bar on the middle of
+ * the warp's lane, with a legend of the region names under the plot. */
+typedef struct rlegend {
+    uint32_t id[16];          /* the first names seen, in order */
+    size_t n, more;           /* more: regions not drawn */
+} rlegend;
+
+static int regions_drawn(rep_db *db, rep_launch *l, const rep_warps *ws, FILE *out,
+                         const uint32_t *row_of, double row_h, double lane_h, int64_t t0,
+                         int64_t t1, rlegend *lg, nt_err *e)
+{
+    rep_regions rs;
+    if (rep_regions_load(db, l, ws, &rs, e)) return -1;
+    size_t n = rs.n < REP_HTML_MAX_RECTS ? rs.n : REP_HTML_MAX_RECTS;
+    for (size_t i = 0; i < n; i++) {
+        const rep_region *r = &rs.r[i];
+        const rep_warp *w = &ws->w[r->warp];
+        double x = xpos(r->t0, t0, t1), wd = xpos(r->t1, t0, t1) - x;
+        fprintf(out, "<rect class=\"h rg\" x=\"%.2f\" y=\"%.2f\" width=\"%.3f\" height=\"%.2f\" "
+                "fill=\"hsl(%u,70%%,32%%)\"><title>region ", x,
+                row_of[w->sm] * row_h + w->lane * lane_h + lane_h / 4, wd > 0.2 ? wd : 0.2,
+                lane_h / 2 > 0.5 ? lane_h / 2 : 0.5, region_hue(r->id) % 360);
+        rep_html_escape(out, rep_region_name(db, r->id));
+        fprintf(out, " (SM %u)\n%llu cycles, %.3f .. %.3f us</title></rect>\n", w->sm,
+                (unsigned long long)r->cycles, (r->t0 - t0) / 1e3, (r->t1 - t0) / 1e3);
+    }
+    for (size_t i = 0; i < rs.n; i++) {
+        size_t k = 0;
+        while (k < lg->n && lg->id[k] != rs.r[i].id) k++;
+        if (k == lg->n && k < NT_ARRAY_LEN(lg->id)) lg->id[lg->n++] = rs.r[i].id;
+    }
+    lg->more = rs.n - n;
+    rep_regions_free(&rs);
+    return 0;
+}
+
+static void regions_legend(rep_db *db, const rlegend *lg, FILE *out)
+{
+    if (!lg->n) return;
+    fputs("<div class=legend>", out);
+    for (size_t k = 0; k < lg->n; k++) {
+        fprintf(out, "<span><i style=\"background:hsl(%u,70%%,32%%)\"></i>region ",
+                region_hue(lg->id[k]) % 360);
+        rep_html_escape(out, rep_region_name(db, lg->id[k]));
+        fputs("</span>", out);
+    }
+    fputs("</div>\n", out);
+    if (lg->more)
+        fprintf(out, "<p class=note>%zu more regions not drawn</p>\n", lg->more);
+}
+
 static int warps_one(rep_db *db, rep_launch *l, FILE *out, nt_err *e)
 {
     rep_warps ws;
+    rlegend lg = {0};
     if (rep_warps_load(db, l, &ws, e)) return -1;
     fprintf(out, "<h3>launch %lld: ", (long long)l->id);
     rep_html_escape(out, rep_launch_kname(l));
@@ -206,7 +261,9 @@ static int warps_one(rep_db *db, rep_launch *l, FILE *out, nt_err *e)
         if (ws.w[i].t0 < t0) t0 = ws.w[i].t0;
         if (ws.w[i].t1 > t1) t1 = ws.w[i].t1;
     }
-    double row_h = fmin(22, fmax(4, 520.0 / rows));
+    /* A few SMs holding many warps each get taller rows, so every warp
+     * slot (and a region bar inside it) stays a few pixels high. */
+    double row_h = fmax(4, fmin(520.0 / rows, fmax(22, fmin(4.0 * ws.max_lanes, 120))));
     svg_open(out, rows * row_h, t0, t1);
     uint64_t threads = (uint64_t)l->block[0] * l->block[1] * l->block[2];
     uint64_t wpb = threads ? (threads + 31) / 32 : 1;
@@ -224,6 +281,11 @@ static int warps_one(rep_db *db, rep_launch *l, FILE *out, nt_err *e)
                     (unsigned long long)block, (unsigned long long)(w->slot % wpb),
                     (w->t0 - t0) / 1e3, (w->t1 - t0) / 1e3, (w->t1 - w->t0) / 1e3);
         }
+        if (regions_drawn(db, l, &ws, out, row_of, row_h, lane_h, t0, t1, &lg, e)) {
+            free(row_of);
+            rep_warps_free(&ws);
+            return -1;
+        }
     } else {
         warps_binned(out, &ws, row_of, row_h, t0, t1);
     }
@@ -235,6 +297,7 @@ static int warps_one(rep_db *db, rep_launch *l, FILE *out, nt_err *e)
         label(out, fmax(10, row_of[sm] * row_h + fmin(row_h, 12) - 2), sl);
     }
     svg_close(out);
+    regions_legend(db, &lg, out);
     if (ws.n > REP_HTML_MAX_RECTS)
         fprintf(out, "<p class=note>%zu warps: shown as SM occupancy (darker: more of the SM's "
                 "%u warp slots in use)</p>\n", ws.n, ws.max_lanes);

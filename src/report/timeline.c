@@ -5,7 +5,9 @@
  * Layout: process 1 "GPU activity" has one track (tid) per stream with its
  * kernels and copies.  Each SM that ran probed warps is a process
  * ("SM n", pid SM_PID0 + device * 65536 + sm) with one track per warp slot;
- * a slice per warp lifetime, named by block so blocks read as colours.
+ * a slice per warp lifetime, named by block so blocks read as colours,
+ * and inside it a slice per user region the warp went through (regions.c
+ * aligns and nests them).
  * Warp slots are assigned per SM across launches (lowest slot free at the
  * warp's start), so concurrent launches on one SM never overlap on a track
  * and every track's slices come out in time order.  ts/dur are in µs from
@@ -208,14 +210,20 @@ static int warps(rep_db *db, tlw *w, rep_launch *l, sm_lanes **sms, size_t *nsms
                  nt_err *e)
 {
     rep_warps ws;
+    rep_regions rs;
     if (rep_warps_load(db, l, &ws, e)) return -1;
+    if (rep_regions_load(db, l, &ws, &rs, e)) {
+        rep_warps_free(&ws);
+        return -1;
+    }
+    size_t r = 0;
     int64_t dev = l->device_id;
     uint64_t threads = (uint64_t)l->block[0] * l->block[1] * l->block[2];
     uint64_t wpb = threads ? (threads + 31) / 32 : 1;
     for (size_t i = 0; i < ws.n; i++) {
         const rep_warp *x = &ws.w[i];
         if (w->max && w->events >= w->max) {   /* the rest of this launch is cut */
-            w->cut += ws.n - i;
+            w->cut += ws.n - i + rs.n - r;
             break;
         }
         if (x->sm >= *nsms) {
@@ -251,7 +259,24 @@ static int warps(rep_db *db, tlw *w, rep_launch *l, sm_lanes **sms, size_t *nsms
         puts_(w, ",\"warp\":");
         put_i(w, (int64_t)(x->slot % wpb));
         puts_(w, "}}");
+        /* Its regions, nested in it on the same track (regions.c). */
+        for (; r < rs.n && rs.r[r].warp == i; r++) {
+            if (!begin(w, false)) continue;
+            slice(w, pid, (int64_t)k, rs.r[r].t0, rs.r[r].t1);
+            puts_(w, ",\"cat\":\"region\",\"name\":");
+            put_str(w, rep_region_name(db, rs.r[r].id));
+            puts_(w, ",\"args\":{\"launch\":");
+            put_i(w, l->id);
+            puts_(w, ",\"block\":");
+            put_i(w, (int64_t)(x->slot / wpb));
+            puts_(w, ",\"warp\":");
+            put_i(w, (int64_t)(x->slot % wpb));
+            puts_(w, ",\"cycles\":");
+            put_i(w, (int64_t)rs.r[r].cycles);
+            puts_(w, "}}");
+        }
     }
+    rep_regions_free(&rs);
     rep_warps_free(&ws);
     return 0;
 }
@@ -273,6 +298,7 @@ int rep_timeline(rep_db *db, const rep_opts *o, FILE *out, rep_tl_stats *st, nt_
     size_t nsms = 0;
     for (size_t i = 0; i < db->launches.n && !rc; i++) {
         rep_launch *l = &db->launches.v[i];
+        rep_tick(db, "timeline", i);
         if (l->selected && l->instrumented) rc = warps(db, w, l, &sms, &nsms, e);
     }
     for (size_t i = 0; i < nsms; i++) nt_vec_free(&sms[i].end);

@@ -121,11 +121,6 @@ static int add_life(rep_db *db, rep_map *bs, const rep_launch *l, rep_kwait *k, 
     return rc < 0 ? -1 : 0;
 }
 
-static bool kw_same(const rep_kernel *a, const rep_kernel *b)
-{
-    return a == b || (a->name && b->name && !strcmp(a->name, b->name));
-}
-
 int rep_kwaits(rep_db *db, const rep_kwait **out, size_t *n, nt_err *e)
 {
     if (db->kw_done) {
@@ -140,20 +135,18 @@ int rep_kwaits(rep_db *db, const rep_kwait **out, size_t *n, nt_err *e)
     db->nkw = 0;
     if (bar || mem) {
         db->kw = nt_xcalloc(db->kernels.n + 1, sizeof *db->kw);
-        /* One entry per kernel name: a merged database has the same kernel
-         * once per run, and one run's block_sched lifetimes go with another
-         * run's barrier_wait cycles (each launch carries one probe). */
-        for (size_t i = 0; i < db->kernels.n; i++) {
-            rep_kernel *ki = &db->kernels.v[i];
-            bool seen = false;
-            for (size_t j = 0; j < db->nkw && !seen; j++) seen = kw_same(db->kw[j].k, ki);
-            if (ki->selected && !seen) db->kw[db->nkw++].k = ki;
-        }
+        /* One entry per selected (canonical) kernel: a merged database has
+         * the same kernel once per run, and one run's block_sched lifetimes
+         * go with another run's barrier_wait cycles (each launch carries one
+         * probe); launches point at the canonical kernel (db.c). */
+        for (size_t i = 0; i < db->kernels.n; i++)
+            if (db->kernels.v[i].selected) db->kw[db->nkw++].k = &db->kernels.v[i];
         for (size_t i = 0; i < db->launches.n; i++) {
             rep_launch *l = &db->launches.v[i];
+            rep_tick(db, "warp cycles", i);
             if (!l->selected || !l->instrumented) continue;
             rep_kwait *k = NULL;
-            for (size_t j = 0; j < db->nkw && !k; j++) if (kw_same(db->kw[j].k, l->k)) k = &db->kw[j];
+            for (size_t j = 0; j < db->nkw && !k; j++) if (db->kw[j].k == l->k) k = &db->kw[j];
             if (!k) continue;
             if ((bs && add_life(db, bs, l, k, e)) ||
                 (bar && add_waits(db, bar, l, &k->barrier, &k->nbar, &k->bar_max, e)) ||

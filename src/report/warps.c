@@ -15,17 +15,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A map of warp lifetimes: warp level, start/stop cycles and the SM.
+ * kernel_time (probes/kernel_time.lua) has the same fields, but per block
+ * and in %globaltimer ns, not %clock64 cycles per warp. */
+bool rep_is_life_map(const rep_map *m)
+{
+    return rep_map_col(m, "start") >= 0 && rep_map_col(m, "stop") >= 0 &&
+           rep_map_col(m, "sm") >= 0 && strcmp(m->probe, "kernel_time") &&
+           strcmp(m->level, "block");
+}
+
 rep_map *rep_block_sched(rep_db *db)
 {
     rep_map *best = NULL;
     for (size_t i = 0; i < db->maps.n; i++) {
         rep_map *m = &db->maps.v[i];
-        if (rep_map_col(m, "start") < 0 || rep_map_col(m, "stop") < 0 ||
-            rep_map_col(m, "sm") < 0)
-            continue;
-        /* kernel_time (probes/kernel_time.lua) has the same fields, but per
-         * block and in %globaltimer ns, not %clock64 cycles per warp. */
-        if (!strcmp(m->probe, "kernel_time") || !strcmp(m->level, "block")) continue;
+        if (!rep_is_life_map(m)) continue;
         if (!strcmp(m->probe, "block_sched")) return m;
         if (!best) best = m;
     }
@@ -97,11 +102,11 @@ static void assign_lanes(rep_warps *ws)
     nt_vec_free(&end);
 }
 
-int rep_warps_load(rep_db *db, rep_launch *l, rep_warps *ws, nt_err *e)
+/* The records of map m for launch l, unsorted (lane holds the row);
+ * *gstart: the rows' %globaltimer anchors, NULL without (caller frees). */
+static int load_from(rep_db *db, rep_map *m, rep_launch *l, rep_warps *ws, int64_t **gstart,
+                     nt_err *e)
 {
-    memset(ws, 0, sizeof *ws);
-    rep_map *m = rep_block_sched(db);
-    if (!m) return 0;
     bool has_g = rep_map_col(m, "gstart") >= 0;
     nt_sb q = {0};
     nt_sb_printf(&q, "SELECT " SCH_MAP_BLOCK ", %s, start, stop, sm%s FROM %s WHERE "
@@ -138,20 +143,41 @@ int rep_warps_load(rep_db *db, rep_launch *l, rep_warps *ws, nt_err *e)
     }
     ws->w = v.v;
     ws->n = v.n;
+    *gstart = g.v;
+    return 0;
+}
+
+int rep_warps_load(rep_db *db, rep_launch *l, rep_warps *ws, nt_err *e)
+{
+    memset(ws, 0, sizeof *ws);
+    /* Each launch takes one probe: its lifetimes come from block_sched, or
+     * else from any other lifetime map with records for it (probes/
+     * regions.lua has one, so its regions have warps to nest in). */
+    rep_map *first = rep_block_sched(db);
+    int64_t *g = NULL;
+    if (!first) return 0;
+    if (load_from(db, first, l, ws, &g, e)) return -1;
+    for (size_t i = 0; i < db->maps.n && !ws->n; i++) {
+        rep_map *m = &db->maps.v[i];
+        if (m == first || !rep_is_life_map(m)) continue;
+        rep_warps_free(ws);
+        free(g);
+        if (load_from(db, m, l, ws, &g, e)) return -1;
+    }
     l->life = 0;
     for (size_t i = 0; i < ws->n; i++) l->life += (double)(ws->w[i].stop - ws->w[i].start);
     l->life_warps = ws->n;
     l->life_known = true;
     if (!ws->n) {
-        nt_vec_free(&g);
+        free(g);
         return 0;
     }
     /* Sort by start cycles per SM (t0 = cycles for now), then align: the
      * offset is constant per SM, so the order is also that of aligned time. */
     for (size_t i = 0; i < ws->n; i++) ws->w[i].t0 = (int64_t)ws->w[i].start;
     qsort(ws->w, ws->n, sizeof *ws->w, cmp_sm_t0);
-    align(ws, has_g ? g.v : NULL, l);
-    nt_vec_free(&g);
+    align(ws, g, l);
+    free(g);
     assign_lanes(ws);
     return 0;
 }

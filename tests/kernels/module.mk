@@ -5,7 +5,7 @@ KERNEL_PTX  := $(patsubst tests/kernels/%.cu,$(BUILD)/fixtures/kernels/%.ptx,$(K
 
 $(BUILD)/fixtures/kernels/%.ptx: tests/kernels/%.cu
 	@mkdir -p $(@D)
-	$(NVCC) -O3 -arch=sm_90 -ptx $< -o $@
+	$(NVCC) -O3 -arch=sm_90 -Iprobes/include -ptx $< -o $@
 
 TEST_DEPS  += $(KERNEL_PTX)
 BENCH_DEPS += $(KERNEL_PTX)

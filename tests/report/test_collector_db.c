@@ -157,10 +157,98 @@ static void summary_of_a_collector_database(void **state)
     rep_close(db);
 }
 
+/* One run of the merge test: kernels by (module hash, name), launches as
+ * (kernel index, start us, end us). */
+typedef struct mrun_launch { int kernel; int64_t start_us, end_us; } mrun_launch;
+
+static const char *merge_input(const char *name, int64_t pid, const uint64_t *hashes,
+                               const char *const *kernels, int nk, const mrun_launch *ls,
+                               int nl)
+{
+    const char *path = rt_path(name);
+    col_config cfg = {.command_line = "./app", .host = "h", .pid = pid, .start_ns = 500};
+    nt_err e = {0};
+    col *c = col_open(path, &cfg, &e);
+    assert_non_null(c);
+    col_device_info dev = {.id = 0, .name = "Test GPU", .clock_hz = 1000000000, .sm_count = 4};
+    col_device(c, &dev);
+    int64_t kid[4];
+    for (int k = 0; k < nk; k++) {
+        col_module_info mod = {.name = "m", .content_hash = hashes[k], .ptx_bytes = 100};
+        col_kernel_info ki = {.module_id = col_module(c, &mod), .mangled = kernels[k],
+                              .instrumented = true};
+        kid[k] = col_kernel(c, &ki);
+    }
+    for (int i = 0; i < nl; i++) {
+        col_launch_info li = {.kernel_id = kid[ls[i].kernel], .grid = {1, 1, 1},
+                              .block = {32, 1, 1}, .stream_id = 1, .correlation_id = 100 + i};
+        assert_true(col_launch(c, &li) > 0);
+        col_kernel_activity ka = {.correlation_id = 100 + i, .start = ls[i].start_us * 1000,
+                                  .end = ls[i].end_us * 1000, .stream_id = 1};
+        assert_int_equal(col_kernel_done(c, &ka), 0);
+    }
+    col_totals t;
+    assert_int_equal(col_close(c, &t, &e), 0);
+    return path;
+}
+
+/* "kernels by total time" on a database made by the real merge (col_merge,
+ * what `ntrace merge` and `ntrace run` call): one row per kernel over the
+ * runs.  The same kernel = the same mangled name in a module of the same
+ * content hash; kC of run B lives in another module: a kernel of its own.
+ *   run A: kA 100..200 us, kA 300..350, kC (module C1) 400..410
+ *   run B: kA 100..400,                 kC (module C2) 500..530
+ *   kA: 3 launches, 450 us = 0.450 ms, mean 150.0, min 50.0, max 300.0,
+ *       share 450 / 490 = 91.8 %; kC: two rows of one launch each. */
+static void kernels_add_up_over_merged_runs(void **state)
+{
+    static const uint64_t ha[] = {0xaaaaaaaa00000001ull, 0xc1c1c1c100000002ull};
+    static const uint64_t hb[] = {0xaaaaaaaa00000001ull, 0xc2c2c2c200000003ull};
+    static const char *const names[] = {"kA", "kC"};
+    static const mrun_launch la[] = {{0, 100, 200}, {0, 300, 350}, {1, 400, 410}};
+    static const mrun_launch lb[] = {{0, 100, 400}, {1, 500, 530}};
+    const char *ins[2] = {merge_input("a.db", 7, ha, names, 2, la, 3),
+                          merge_input("b.db", 8, hb, names, 2, lb, 2)};
+    const char *out = rt_path("merged.db");
+    nt_err e = {0};
+    col_merge_totals mt;
+    if (col_merge(out, ins, 2, true, &mt, &e)) fprintf(stderr, "%s\n", e.msg);
+    assert_true(e.msg[0] == 0);
+
+    rep_db *db = rt_open(out);
+    rep_doc d;
+    rep_doc_init(&d);
+    assert_int_equal(rep_build_summary(db, &d, &e), 0);
+    rep_table *t = rep_doc_find(&d, "kernels");
+    assert_int_equal(t->nrows, 3);          /* kA once, kC twice (two modules) */
+    assert_string_equal(rt_cell(&d, "kernels", "kA", "launches"), "3");
+    assert_string_equal(rt_cell(&d, "kernels", "kA", "total ms"), "0.450");
+    assert_string_equal(rt_cell(&d, "kernels", "kA", "mean us"), "150.0");
+    assert_string_equal(rt_cell(&d, "kernels", "kA", "min us"), "50.0");
+    assert_string_equal(rt_cell(&d, "kernels", "kA", "max us"), "300.0");
+    assert_string_equal(rt_cell(&d, "kernels", "kA", "share %"), "91.8");
+    assert_string_equal(rt_cell(&d, "kernels", "kC [module c1c1c1c1]", "max us"), "10.0");
+    assert_string_equal(rt_cell(&d, "kernels", "kC [module c2c2c2c2]", "launches"), "1");
+    assert_string_equal(rt_cell(&d, "kernels", "kC [module c2c2c2c2]", "max us"), "30.0");
+    rep_doc_free(&d);
+    /* --kernel selects the kernel, with all its runs' launches */
+    rep_opts o = REP_OPTS_INIT;
+    o.kernel_re = "^kA$";
+    assert_int_equal(rep_select(db, &o, &e), 0);
+    rep_doc_init(&d);
+    assert_int_equal(rep_build_summary(db, &d, &e), 0);
+    assert_int_equal(rep_doc_find(&d, "kernels")->nrows, 1);
+    assert_string_equal(rt_cell(&d, "kernels", "kA", "launches"), "3");
+    assert_string_equal(rt_cell(&d, "kernels", "kA", "share %"), "100.0");
+    rep_doc_free(&d);
+    rep_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(summary_of_a_collector_database),
+        cmocka_unit_test(kernels_add_up_over_merged_runs),
     };
     return cmocka_run_group_tests(tests, NULL, rt_teardown);
 }

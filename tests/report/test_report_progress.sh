@@ -1,0 +1,44 @@
+#!/bin/sh
+# The progress line of `ntrace report` (issue 10): on a terminal it is
+# drawn on stderr and erased before the summary; never off a terminal, never
+# with --format csv|json.  A terminal comes from script(1) (util-linux);
+# NTRACE_PROGRESS=1 drops the half-second delay so a small database shows
+# it.  Skips (77) without script.
+BUILD=${BUILD:-build}
+NT=$(pwd)/$BUILD/bin/ntrace
+fail() { echo "FAIL: $*"; exit 1; }
+command -v script >/dev/null || { echo "skip: no script(1)"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+unset NTRACE_PROGRESS
+"$NT" report --synthetic "$tmp/s.db" >/dev/null || fail "synthetic database"
+ESC=$(printf '\033')
+CR=$(printf '\r')
+
+# On a terminal: the line names the phase and a count, and is erased.
+script -qc "NTRACE_PROGRESS=1 '$NT' report '$tmp/s.db' --timeline '$tmp/t.json'" /dev/null \
+    >"$tmp/tty.out" 2>&1 || fail "report on a terminal: $(cat "$tmp/tty.out")"
+grep -q "ntrace report: timeline [0-9]*/6 ([0-9]*%)${ESC}\[K" "$tmp/tty.out" \
+    || fail "no progress line on the terminal: $(od -c "$tmp/tty.out" | head)"
+grep -q "${CR}${ESC}\[K" "$tmp/tty.out" || fail "progress line not erased"
+
+# The text summary comes after the erased line, on a line of its own.
+script -qc "NTRACE_PROGRESS=1 '$NT' report '$tmp/s.db'" /dev/null >"$tmp/tty2.out" 2>&1 \
+    || fail "summary on a terminal"
+grep -q "ntrace report: block_sched" "$tmp/tty2.out" || fail "no progress before the summary"
+tr -d '\r' <"$tmp/tty2.out" | sed "s/${ESC}\[K/\n/g" | grep -q '^== kernels by total time' \
+    || fail "summary mixed with the progress line: $(od -c "$tmp/tty2.out" | head)"
+
+# csv/json: no progress line, even on a terminal with NTRACE_PROGRESS=1.
+for f in csv json; do
+    script -qc "NTRACE_PROGRESS=1 '$NT' report '$tmp/s.db' --format $f" /dev/null >"$tmp/$f.out" 2>&1 \
+        || fail "--format $f on a terminal"
+    ! grep -q "${ESC}" "$tmp/$f.out" || fail "--format $f: progress in the output"
+    ! grep -q "ntrace report:" "$tmp/$f.out" || fail "--format $f: progress in the output"
+done
+
+# Not a terminal: stderr stays empty.
+"$NT" report "$tmp/s.db" --timeline "$tmp/t2.json" >"$tmp/out" 2>"$tmp/err" || fail "report to files"
+[ ! -s "$tmp/err" ] || fail "stderr not empty off a terminal: $(cat "$tmp/err")"
+cmp -s "$tmp/t.json" "$tmp/t2.json" || fail "the timeline differs with progress on"
+echo "report progress: ok"
