@@ -115,7 +115,7 @@ int col_schema_create(col *c, nt_err *e)
      * skips the fsync per commit (only checkpoints sync). */
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA page_size = 65536; PRAGMA journal_mode = WAL;"
-             " PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;"
+             " PRAGMA synchronous = NORMAL; PRAGMA cache_size = -8192;"
              " PRAGMA temp_store = MEMORY; PRAGMA secure_delete = OFF;"
              " PRAGMA application_id = %d;"
              " PRAGMA user_version = %d;", COL_APPLICATION_ID, COL_SCHEMA_VERSION);
@@ -256,10 +256,14 @@ int col_schema_indexes(col *c, nt_err *e)
             if (p->maps[m].table) col_map_index_sql(&sql, p->maps[m].table);
     }
     nt_sb_puts(&sql, "COMMIT;");
-    int rc = exec(c, sql.s, e);
+    int rc = sqlite3_exec(c->db, sql.s, NULL, NULL, NULL);
     nt_sb_free(&sql);
-    if (rc) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
+    if (rc != SQLITE_OK) {
+        col_sql_err(c, rc, "creating the indexes at the end of the run", e);
+        if (!sqlite3_get_autocommit(c->db)) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 0;
 }
 
 bool col_ident_ok(const char *s)
