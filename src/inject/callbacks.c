@@ -174,7 +174,7 @@ static void on_module_unload(CUpti_CallbackId cbid, const CUpti_CallbackData *cb
     else
         h = (uint64_t)(uintptr_t)((const cuLibraryUnload_params *)cb->functionParams)->library;
     inj_lock();
-    inj_module_remove(&inj.modules, h);
+    inj_module_forget(h);
     inj_unlock();
 }
 
