@@ -7,14 +7,9 @@
 # measures the app itself.  Every launch is accounted for in the database
 # (probed with its record, or a reason in its row); prints wall time, peak
 # RSS and database size.
-BUILD=${BUILD:-build}
-ROOT=$(pwd)
+. tests/reliability/lib.sh
 N=${LOAD_LAUNCHES:-1000000}
 K=${LOAD_KERNELS:-100000}
-. tests/reliability/lib.sh
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=${LOAD_TMP:-$(mktemp -d)}
-trap 'rm -rf "$tmp"' EXIT
 q() { sqlite3 "$1" "$2"; }
 measure() { # label db launches program...
     label=$1; db=$2; n=$3; shift 3

@@ -9,15 +9,10 @@
 # same programs (smaller runs): valgrind on the plain build, LeakSanitizer
 # on SAN=1.  The long versions (1 M launches, 100 k kernels) are
 # `make load-test` (tests/reliability/load.sh).
-BUILD=${BUILD:-build}
-ROOT=$(pwd)
+. tests/reliability/lib.sh
 NT=$ROOT/$BUILD/bin/ntrace
 APP=$ROOT/$BUILD/bench/launchloop_app
 LOADAPP=$ROOT/$BUILD/reliability/loadapp
-. tests/reliability/lib.sh
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 export NTRACE_CACHE_DIR=$tmp/cache
 asan0=${ASAN_OPTIONS:-}
 export ASAN_OPTIONS=${asan0:+$asan0:}detect_leaks=0

@@ -8,13 +8,8 @@
 #    growing mid-run: writes fail as on a full disk.
 # Each time the app runs to the end with correct results (it checks them
 # itself), and stderr says the data is lost and how much.
-BUILD=${BUILD:-build}
-ROOT=$(pwd)
-KDIR=$ROOT/$BUILD/fixtures/kernels
 . tests/reliability/lib.sh
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+KDIR=$ROOT/$BUILD/fixtures/kernels
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 
 
