@@ -2,6 +2,8 @@
 # Check ntrace's build dependencies.  When one is missing and we are root,
 # install it with apt-get (after apt-get update); otherwise stop with one
 # line naming the package.  CUDA is never installed here: it names CUDA_HOME.
+# With FUZZ=1 in the environment (make fuzz) it also needs clang and its
+# libFuzzer runtime.
 CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
 missing=""
 # "file package" pairs: the file proves the package is installed.
@@ -25,9 +27,10 @@ check $inc/cmocka.h             libcmocka-dev
 command -v zstd >/dev/null 2>&1 || missing="$missing zstd"
 command -v sqlite3 >/dev/null 2>&1 || missing="$missing sqlite3"
 
-if [ -n "$missing" ]; then
+# install_pkgs PKG...: apt-get as root, else one line and stop.
+install_pkgs() {
     # de-duplicate, keep order
-    pkgs=$(echo $missing | tr ' ' '\n' | awk '!seen[$0]++' | tr '\n' ' ')
+    pkgs=$(echo "$@" | tr ' ' '\n' | awk 'NF && !seen[$0]++' | tr '\n' ' ')
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "deps: installing $pkgs"
         export DEBIAN_FRONTEND=noninteractive
@@ -37,6 +40,16 @@ if [ -n "$missing" ]; then
         echo "deps: missing packages: $pkgs(install them: sudo apt-get install $pkgs)" >&2
         exit 1
     fi
+}
+[ -n "$missing" ] && install_pkgs $missing
+
+if [ "${FUZZ:-0}" = 1 ]; then
+    command -v clang >/dev/null 2>&1 || install_pkgs clang
+    # libFuzzer's runtime is only recommended by Debian's clang
+    rt=$(clang -print-file-name=libclang_rt.fuzzer-$(uname -m).a 2>/dev/null)
+    [ -e "$rt" ] || install_pkgs "libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
+    rt=$(clang -print-file-name=libclang_rt.fuzzer-$(uname -m).a 2>/dev/null)
+    [ -e "$rt" ] || { echo "deps: clang has no libFuzzer runtime ($rt)" >&2; exit 1; }
 fi
 
 for f in include/cuda.h include/cupti.h include/generated_cuda_meta.h bin/ptxas bin/nvcc; do

@@ -36,6 +36,13 @@ static void *ckpt_main(void *arg)
     return NULL;
 }
 
+/* The writer's WAL hook: how many frames the WAL holds after a commit. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    ((col *)arg)->wal_frames = frames;
+    return SQLITE_OK;
+}
+
 void col_ckpt_start(col *c)
 {
     pthread_mutex_init(&c->ckpt_mu, NULL);
@@ -51,7 +58,24 @@ void col_ckpt_start(col *c)
         sqlite3_exec(c->db, "PRAGMA wal_autocheckpoint = 1000", NULL, NULL, NULL);
         return;
     }
+    /* After wal_autocheckpoint = 0: that pragma replaces the hook. */
+    sqlite3_wal_hook(c->db, wal_hook, c);
     c->ckpt_started = true;
+}
+
+/* The thread's PASSIVE checkpoints never finish while commits keep coming
+ * faster than it copies, and the WAL starts over only after a checkpoint
+ * that copied every frame.  So past COL_WAL_MAX_FRAMES the writer copies
+ * the rest itself, between two transactions (no other writer: it always
+ * completes, unless the thread holds the checkpoint lock just then; the
+ * next commit tries again).  Keeps the WAL, and its index in shared memory,
+ * bounded whatever the run's length. */
+void col_ckpt_bound(col *c)
+{
+    if (!c->ckpt_started || c->wal_frames < COL_WAL_MAX_FRAMES) return;
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    if (rc == SQLITE_OK && done == log) c->wal_frames = 0;
 }
 
 void col_ckpt_kick(col *c)

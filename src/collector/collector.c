@@ -437,6 +437,7 @@ void col_flush(col *c)
 {
     pthread_mutex_lock(&c->mu);
     uint64_t target = c->enq_seq;
+    if (target > c->flush_target) c->flush_target = target;
     pthread_cond_signal(&c->wake);
     while (c->done_seq < target) pthread_cond_wait(&c->done, &c->mu);
     pthread_mutex_unlock(&c->mu);
@@ -497,13 +498,19 @@ static int finish_db(col *c, const col_totals *t, nt_err *e)
         rc = sqlite3_step(u);
         sqlite3_finalize(u);
     }
+    /* The error is read before the ROLLBACK: after a failed COMMIT SQLite
+     * has already rolled back, and the ROLLBACK's own "cannot rollback - no
+     * transaction is active" would replace the real cause. */
     if (rc != SQLITE_DONE && rc != SQLITE_OK) {
+        col_sql_err(c, rc, "writing the run's totals", e);
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-        return col_sql_err(c, rc, "writing the run's totals", e);
+        return -1;
     }
-    if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-        return col_sql_err(c, SQLITE_ERROR, "committing the run's totals", e);
+    rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        col_sql_err(c, rc, "committing the run's totals", e);
+        if (!sqlite3_get_autocommit(c->db)) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
     }
     uint64_t t0 = nt_now_ns();
     if (col_schema_indexes(c, e)) return -1;
@@ -531,10 +538,18 @@ int col_close(col *c, col_totals *out, nt_err *e)
     add_queue_drops(c, &t);
     if (c->db) {
         nt_err fe = {0};
+        /* After a failure mid-run the totals are still tried (dbError
+         * tells readers the run is incomplete), but a second failure of the
+         * same database is not news: the first was said, the summary
+         * repeats it.  One line per cause. */
         if (finish_db(c, &t, &fe)) {
-            /* The data is committed; only the end-of-run steps failed. */
-            nt_error("collector: %s", fe.msg);
-            if (!t.db_error[0]) snprintf(t.db_error, sizeof t.db_error, "%s", fe.msg);
+            if (!t.db_error[0]) {
+                /* The data is committed; only the end-of-run steps failed. */
+                nt_error("collector: %s", fe.msg);
+                snprintf(t.db_error, sizeof t.db_error, "%s", fe.msg);
+            } else {
+                nt_debug("collector: %s", fe.msg);
+            }
         }
         for (int i = 0; i < ST_NSTMT; i++) sqlite3_finalize(c->st[i]);
     }
@@ -550,7 +565,7 @@ int col_close(col *c, col_totals *out, nt_err *e)
     }
     if (out) *out = t;
     nt_vec_free(&c->probes);
-    nt_vec_free(&c->launches);
+    col_pending_free(c);
     nt_vec_free(&c->knames);
     nt_vec_free(&c->qdrop_launches);
     nt_map_free(&c->strings);

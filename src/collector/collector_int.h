@@ -85,12 +85,11 @@ typedef struct col_kname {
  * roughly halves SQLite's per-row overhead (bench_collector). */
 #define COL_ROWS_PER_INSERT 32
 
-/* Per-launch facts the writer needs when the buffer comes (by launch id). */
+/* Per-launch facts the writer needs when the buffer comes (in
+ * col.pending, by launch id, until the buffer came). */
 typedef struct col_launch_rec {
     int64_t  probe_id;
     uint32_t grid[3], block[3];
-    uint8_t  seen;
-    uint8_t  stored;          /* its buffer is in the map tables */
 } col_launch_rec;
 
 struct col {
@@ -109,6 +108,7 @@ struct col {
     uint64_t        done_seq;   /* items committed (or lost) so far */
     bool            closing;
     bool            writer_waiting;    /* in col_take's wait: signal it */
+    uint64_t        flush_target;      /* col_flush waits for done_seq >= this */
     uint64_t        qdrop[COL_NKINDS];
     uint64_t        qdrop_bytes;
     bool            qdrop_warned[COL_NKINDS];
@@ -133,13 +133,14 @@ struct col {
     uint64_t        txn_rows, txn_records, txn_launches, txn_buffers, txn_rejected;
     uint64_t        txn_saved, txn_dropped;
     uint64_t        txn_start_ns;
+    int             wal_frames;  /* frames in the WAL after the last commit */
     col_totals      tot;        /* committed totals */
     sqlite3_stmt   *st[32];     /* prepared statements, enum col_stmt */
     nt_map          strings;    /* interned text -> StringIds.id */
     nt_arena        arena;      /* keys of strings */
     int64_t         next_string;
     nt_imap         corr;       /* correlation id -> launch id */
-    NT_VEC(col_launch_rec) launches;   /* by launch id */
+    nt_imap         pending;    /* launch id -> col_launch_rec *: buffer to come */
     NT_VEC(col_kname) knames;          /* by kernel id */
     NT_VEC(col_probe_rec *) probes;    /* by probe id */
     nt_map          tables;     /* table names in use */
@@ -160,8 +161,9 @@ void col_probe_rec_free(col_probe_rec *p);
 bool col_enqueue(col *c, col_item *it);
 void col_item_free(col_item *it);
 /* Writer: takes the whole queue (NULL when closing and empty).  Waits at
- * most wait_ms when empty and not closing (returns NULL then too). */
-col_item *col_take(col *c, int wait_ms, bool *closing);
+ * most wait_ms when empty and not closing (returns NULL then too).
+ * *urgent: closing, or a flusher waits for what is pending. */
+col_item *col_take(col *c, int wait_ms, bool *closing, bool *urgent);
 /* Writer: n items (bulk_items/bulk_bytes of them) are committed or lost. */
 void col_retire(col *c, uint64_t n, size_t bulk_items, size_t bulk_bytes);
 
@@ -183,11 +185,16 @@ int  col_ingest(col *c, col_item *it, nt_err *e);
 /* Records an item would have produced: for the loss count. */
 void col_count_lost(col *c, col_item *it);
 int64_t col_string(col *c, const char *s, nt_err *e);
+void col_pending_free(col *c);
 
 /* checkpoint.c */
 void col_ckpt_start(col *c);
 void col_ckpt_kick(col *c);             /* writer: a transaction was committed */
 void col_ckpt_stop(col *c);
+/* Writer, after a commit: past this many WAL frames (64 KiB pages), it
+ * checkpoints itself (see checkpoint.c). */
+#define COL_WAL_MAX_FRAMES 512
+void col_ckpt_bound(col *c);
 
 /* writer.c */
 void *col_writer_main(void *arg);

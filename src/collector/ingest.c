@@ -120,14 +120,41 @@ static int do_kernel(col *c, col_item *it, nt_err *e)
     return 0;
 }
 
-/* What a buffer of this launch will be checked against. */
+/* What a buffer of this launch will be checked against.  Only probed
+ * launches expect a buffer; the entry goes once the buffer is stored or
+ * rejected (launch_done), so the writer holds one entry per launch whose
+ * buffer is still to come, not one per launch of the run. */
 static void note_launch(col *c, const col_item *it)
 {
-    col_launch_rec *lr = VEC_AT(&c->launches, it->id);
+    if (it->u.launch.probe_id <= 0 || it->u.launch.not_probed) return;
+    col_launch_rec *lr = nt_xmalloc(sizeof *lr);
     lr->probe_id = it->u.launch.probe_id;
     memcpy(lr->grid, it->u.launch.grid, sizeof lr->grid);
     memcpy(lr->block, it->u.launch.block, sizeof lr->block);
-    lr->seen = 1;
+    uint64_t old;
+    if (nt_imap_get(&c->pending, (uint64_t)it->id, &old)) free((void *)(uintptr_t)old);
+    nt_imap_put(&c->pending, (uint64_t)it->id, (uint64_t)(uintptr_t)lr);
+}
+
+static col_launch_rec *pending_launch(col *c, int64_t id)
+{
+    uint64_t v;
+    return id > 0 && nt_imap_get(&c->pending, (uint64_t)id, &v) ? (col_launch_rec *)(uintptr_t)v
+                                                                 : NULL;
+}
+
+/* The launch's buffer came (stored, rejected or lost): forget the launch. */
+static void launch_done(col *c, int64_t id)
+{
+    free(pending_launch(c, id));
+    nt_imap_del(&c->pending, (uint64_t)id);
+}
+
+void col_pending_free(col *c)
+{
+    for (size_t i = 0; i < c->pending.cap; i++)
+        if (c->pending.used[i]) free((void *)(uintptr_t)c->pending.vals[i]);
+    nt_imap_free(&c->pending);
 }
 
 static int do_launch(col *c, col_item *it, nt_err *e)
@@ -200,17 +227,16 @@ static int do_kact(col *c, col_item *it, nt_err *e)
 
 /* ---- probe buffers ------------------------------------------------------ */
 /* Validates the buffer against its launch and probe.  0: usable; 1:
- * rejected (reason in *why); 2: rejected as a second buffer of a launch
- * whose first is stored (its status stays); the view is filled when usable. */
+ * rejected (reason in *why); 2: rejected, no probed launch waits for it
+ * (unknown, unprobed, or its buffer already came: a second buffer would
+ * repeat the map tables' keys; the launch's status stays); the view is
+ * filled when usable. */
 static int buffer_check(col *c, col_item *it, buf_view *v, col_probe_rec **pp, nt_err *why)
 {
-    const col_launch_rec *lr = (it->id > 0 && (size_t)it->id < c->launches.n)
-                                   ? &c->launches.v[it->id] : NULL;
-    if (!lr || !lr->seen)
-        return nt_err_set(why, "no launch %lld was recorded", (long long)it->id), 1;
-    /* A second buffer would repeat the map tables' keys. */
-    if (lr->stored)
-        return nt_err_set(why, "launch %lld already has its buffer stored", (long long)it->id), 2;
+    const col_launch_rec *lr = pending_launch(c, it->id);
+    if (!lr)
+        return nt_err_set(why, "no probed launch %lld waits for a buffer (unknown, not probed, "
+                          "or its buffer already came)", (long long)it->id), 2;
     if (lr->probe_id <= 0 || (size_t)lr->probe_id >= c->probes.n || !c->probes.v[lr->probe_id])
         return nt_err_set(why, "launch %lld has no registered probe", (long long)it->id), 1;
     col_probe_rec *p = c->probes.v[lr->probe_id];
@@ -293,8 +319,11 @@ static int do_buffer(col *c, col_item *it, nt_err *e)
     if (bad) {
         c->txn_rejected++;
         nt_warn("collector: probe buffer of launch %lld rejected: %s", (long long)it->id, why.msg);
-        if (bad == 1 && it->id > 0 && (size_t)it->id < c->launches.n && c->launches.v[it->id].seen)
-            return set_status(c, it->id, "buffer rejected: ", why.msg, e);
+        if (bad == 1) {
+            int rc = set_status(c, it->id, "buffer rejected: ", why.msg, e);
+            if (!rc) launch_done(c, it->id);    /* kept for col_count_lost on failure */
+            return rc;
+        }
         return 0;
     }
     uint64_t saved = 0, dropped = 0;
@@ -303,7 +332,6 @@ static int do_buffer(col *c, col_item *it, nt_err *e)
         saved += v.tot[m].saved;
         dropped += v.tot[m].dropped;
     }
-    c->launches.v[it->id].stored = 1;
     sqlite3_stmt *st = c->st[ST_LAUNCH_RECS];
     sqlite3_bind_int64(st, 1, it->id);
     sqlite3_bind_int64(st, 2, (int64_t)saved);
@@ -313,6 +341,7 @@ static int do_buffer(col *c, col_item *it, nt_err *e)
     c->txn_buffers++;
     c->txn_saved += saved;
     c->txn_dropped += dropped;
+    launch_done(c, it->id);    /* only now: a failure above counts it as lost */
     return 0;
 }
 
@@ -324,7 +353,7 @@ void col_count_lost(col *c, col_item *it)
         nt_err why = {0};
         if (buffer_check(c, it, &v, &p, &why) == 0) {
             for (unsigned m = 0; m < v.hdr.nmaps; m++) c->tot.records_lost += v.tot[m].saved;
-            c->launches.v[it->id].stored = 1;
+            launch_done(c, it->id);
         }
     } else if (it->kind == COL_PCS) {
         c->tot.rows_lost += it->u.pcs.n;
@@ -401,7 +430,10 @@ int col_ingest(col *c, col_item *it, nt_err *e)
     case COL_KERNEL:   return do_kernel(c, it, e);
     case COL_PROBE:    return do_probe(c, it, e);
     case COL_LAUNCH:   return do_launch(c, it, e);
-    case COL_UNPROBED: return set_status(c, it->id, "not probed: ", it->u.text, e);
+    case COL_UNPROBED:         /* no buffer will come */
+        if (set_status(c, it->id, "not probed: ", it->u.text, e)) return -1;
+        launch_done(c, it->id);
+        return 0;
     case COL_STALL:
         st = c->st[ST_STALL];
         sqlite3_bind_int64(st, 1, it->index);

@@ -86,23 +86,24 @@ bool col_enqueue(col *c, col_item *it)
     return true;
 }
 
-col_item *col_take(col *c, int wait_ms, bool *closing)
+col_item *col_take(col *c, int wait_ms, bool *closing, bool *urgent)
 {
     pthread_mutex_lock(&c->mu);
-    if (!c->head && !c->closing && wait_ms > 0) {
+    if (!c->head && !c->closing && c->flush_target <= c->done_seq && wait_ms > 0) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += (long)wait_ms * 1000000L;
         ts.tv_sec += ts.tv_nsec / 1000000000L;
         ts.tv_nsec %= 1000000000L;
         c->writer_waiting = true;
-        while (!c->head && !c->closing)
+        while (!c->head && !c->closing && c->flush_target <= c->done_seq)
             if (pthread_cond_timedwait(&c->wake, &c->mu, &ts) == ETIMEDOUT) break;
         c->writer_waiting = false;
     }
     col_item *it = c->head;
     c->head = c->tail = NULL;
     *closing = c->closing;
+    *urgent = c->closing || c->flush_target > c->done_seq;
     pthread_mutex_unlock(&c->mu);
     return it;
 }

@@ -70,11 +70,19 @@ static void txn_commit(col *c, uint64_t *pending)
             c->in_txn = false;
             txn_commit_counts(c);
             col_ckpt_kick(c);
+            col_ckpt_bound(c);
         }
     }
     col_retire(c, *pending, 0, 0);
     *pending = 0;
 }
+
+/* A transaction is committed when the queue runs empty, but not before
+ * it is this old (unless col_flush or col_close wait for it): each commit
+ * writes the last page of every table it touched (64 KiB each) to the WAL,
+ * so committing after every few launches made the WAL grow by gigabytes
+ * in a 200 k-launch run. */
+#define COL_TXN_MIN_NS 50000000ull
 
 /* Polling interval of the writer while the queue is empty: short while
  * items keep coming, doubling up to the maximum when the run is idle. */
@@ -87,13 +95,22 @@ void *col_writer_main(void *arg)
     uint64_t pending = 0;      /* items ingested, not yet committed */
     int poll_ms = COL_POLL_MIN_MS;
     for (;;) {
-        bool closing;
-        /* With a transaction open, an empty queue means: commit now. */
-        col_item *list = col_take(c, c->in_txn || pending ? 0 : poll_ms, &closing);
+        bool closing, urgent;
+        /* With a transaction open, an empty queue means: commit once it is
+         * COL_TXN_MIN_NS old (at once when failed: nothing to write). */
+        uint64_t age = c->in_txn ? nt_now_ns() - c->txn_start_ns : COL_TXN_MIN_NS;
+        int wait = poll_ms;
+        if (c->in_txn || pending)
+            wait = age < COL_TXN_MIN_NS ? (int)((COL_TXN_MIN_NS - age) / 1000000 + 1) : 0;
+        col_item *list = col_take(c, wait, &closing, &urgent);
         if (!list) {
-            if (c->in_txn || pending) txn_commit(c, &pending);
-            else poll_ms = NT_MIN(poll_ms * 2, COL_POLL_MAX_MS);
-            if (closing) break;
+            if (c->in_txn || pending) {
+                if (urgent || !c->in_txn || nt_now_ns() - c->txn_start_ns >= COL_TXN_MIN_NS)
+                    txn_commit(c, &pending);
+            } else {
+                poll_ms = NT_MIN(poll_ms * 2, COL_POLL_MAX_MS);
+            }
+            if (closing && !c->in_txn && !pending) break;
             continue;
         }
         poll_ms = COL_POLL_MIN_MS;

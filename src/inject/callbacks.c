@@ -36,6 +36,22 @@ typedef struct inj_pending {
 static __thread inj_pending inj_pend;
 static __thread inj_args inj_targs;
 
+/* inj_targs holds heap arrays: a thread's are freed when it exits (a key
+ * destructor runs before its TLS goes; found by tests/reliability's leak
+ * check with several launching threads). */
+static pthread_key_t  targs_key;
+static pthread_once_t targs_once = PTHREAD_ONCE_INIT;
+static void targs_free(void *a) { inj_args_free(a); }
+static void targs_key_make(void) { pthread_key_create(&targs_key, targs_free); }
+static inj_args *thread_args(void)
+{
+    if (!inj_targs.params_cap && !inj_targs.buf_cap) {   /* nothing yet in this thread */
+        pthread_once(&targs_once, targs_key_make);
+        pthread_setspecific(targs_key, &inj_targs);
+    }
+    return &inj_targs;
+}
+
 /* A buffer on its way to the collector. */
 typedef struct inj_drain {
     inj_buf *buf;
@@ -158,7 +174,7 @@ static void on_module_unload(CUpti_CallbackId cbid, const CUpti_CallbackData *cb
     else
         h = (uint64_t)(uintptr_t)((const cuLibraryUnload_params *)cb->functionParams)->library;
     inj_lock();
-    inj_module_remove(&inj.modules, h);
+    inj_module_forget(h);
     inj_unlock();
 }
 
@@ -295,7 +311,7 @@ static void on_launch_enter(CUpti_CallbackId cbid, const CUpti_CallbackData *cb)
                              .stream = stream, .orig_fn = f, .l = l,
                              .orig_params = l.kernel_params ? *l.kernel_params : NULL,
                              .orig_extra = l.extra ? *l.extra : NULL};
-    if (inj_args_extend(&l, k->nparams, t->param_offset, b->dev, &inj_targs, &e) < 0) {
+    if (inj_args_extend(&l, k->nparams, t->param_offset, b->dev, thread_args(), &e) < 0) {
         col_launch_unprobed(inj.col, launch_id, e.msg);
         inj_pend.active = false;
         release_after(stream, b);
@@ -390,7 +406,7 @@ static void canary_enter(CUpti_CallbackId cbid, const CUpti_CallbackData *cb)
     if (!inj_launch_decode(cbid, (void *)cb->functionParams, &l) || l.graph) return;
     canary_swap.on = false;
     inj_canary_corr = cb->correlationId;
-    if (inj_args_extend(&l, 1, 8, canary_swap.extra, &inj_targs, NULL) == 0) *l.fn = canary_swap.to;
+    if (inj_args_extend(&l, 1, 8, canary_swap.extra, thread_args(), NULL) == 0) *l.fn = canary_swap.to;
 }
 
 /* Runs once, on the first launch: launches A, swapping it to B at

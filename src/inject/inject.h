@@ -59,6 +59,17 @@ int  inj_parse_bytes(const char *s, uint64_t *bytes, nt_err *e);
 /* The cache directory NTRACE_CACHE_DIR / XDG_CACHE_HOME / HOME give
  * (caller frees), or NULL when the cache is off or no home is known. */
 char *inj_cache_dir(void);
+/* cache.c: 0 when dir is (or is now, created 0700) a directory of ours
+ * that not everyone may write; else e says why, in one line. */
+int   inj_cache_check(const char *dir, nt_err *e);
+/* Checks c->cache_dir; refused, it says so in one line and turns the disk
+ * cache off (the run goes on without it). */
+void  inj_cache_setup(inj_config *c);
+/* A cached file: a regular file of ours, never through a symlink (NULL
+ * otherwise; caller frees; NUL-terminated, *len without the NUL). */
+char *inj_cache_load(const char *dir, const char *name, size_t *len);
+/* Written to a fresh temporary file (mode 0600) renamed over the name. */
+int   inj_cache_store(const char *dir, const char *name, const void *data, size_t n, nt_err *e);
 
 /* Whether launch number `nth` (0-based, per kernel) is probed. */
 bool inj_config_samples(const inj_config *c, uint64_t nth);

@@ -132,6 +132,11 @@ void        inj_module_remove(inj_modules *ms, uint64_t handle);
  * with m->no_ptx saying why. */
 int         inj_module_ptx(inj_module *m, unsigned sm);
 void        inj_modules_free(inj_modules *ms);
+/* Frees one record (not linked anywhere any more). */
+void        inj_module_destroy(inj_module *m);
+/* unload.c: the app unloaded the module or library `handle`: its record,
+ * its kernels and their twins go.  With inj_lock held. */
+void        inj_module_forget(uint64_t handle);
 
 /* Scans files (host executables and shared libraries) for PTX usable on
  * sm and remembers which kernels each PTX text defines; a file is scanned

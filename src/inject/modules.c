@@ -128,16 +128,22 @@ int inj_module_ptx(inj_module *m, unsigned sm)
     return 0;
 }
 
+void inj_module_destroy(inj_module *m)
+{
+    if (m->ix) {
+        ptx_index_free(m->ix);
+        free(m->ix);
+    }
+    free(m->image);
+    free(m->ptx);
+    free(m->no_ptx);
+    free((char *)m->origin);
+    free(m);
+}
+
 void inj_modules_free(inj_modules *ms)
 {
-    for (size_t i = 0; i < ms->all.n; i++) {
-        inj_module *m = ms->all.v[i];
-        free(m->image);
-        free(m->ptx);
-        free(m->no_ptx);
-        free((char *)m->origin);
-        free(m);
-    }
+    for (size_t i = 0; i < ms->all.n; i++) inj_module_destroy(ms->all.v[i]);
     nt_vec_free(&ms->all);
     nt_imap_free(&ms->by_handle);
     for (size_t i = 0; i < ms->ptx_texts.n; i++) free(ms->ptx_texts.v[i]);

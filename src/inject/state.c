@@ -121,6 +121,7 @@ static int inj_probe_load(inj_probe *ip, const char *path, nt_err *e)
 int inj_start(nt_err *e)
 {
     if (inj_config_from_env(&inj.cfg, e) < 0) return -1;
+    inj_cache_setup(&inj.cfg);
     const char *fault = getenv("NTRACE_TEST_FAULT");
     inj.fault_jit = fault && strstr(fault, "jit");
     inj.fault_devmem = fault && strstr(fault, "devmem");

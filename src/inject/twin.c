@@ -154,45 +154,32 @@ static void parse_shared(inj_twin *t, const char *text)
     }
 }
 
-static char *cache_path(uint64_t key)
+/* The disk cache (cache.c: per-user directory, no symlink followed,
+ * written to a temporary name and renamed: a concurrent run never reads
+ * half a file). */
+static void cache_name(uint64_t key, char name[32])
 {
-    if (!inj.cfg.cache_dir) return NULL;
-    nt_sb b = {0};
-    nt_sb_printf(&b, "%s/%016llx.ptx", inj.cfg.cache_dir, (unsigned long long)key);
-    return nt_sb_take(&b);
+    snprintf(name, 32, "%016llx.ptx", (unsigned long long)key);
 }
 
 static char *cache_read(uint64_t key)
 {
-    char *path = cache_path(key);
-    if (!path) return NULL;
-    nt_file f;
-    char *text = NULL;
-    if (nt_file_open(&f, path, NULL) == 0) {
-        text = nt_xstrndup(f.data, f.size);
-        nt_file_close(&f);
-    }
-    free(path);
-    return text;
+    char name[32];
+    if (!inj.cfg.cache_dir) return NULL;
+    cache_name(key, name);
+    return inj_cache_load(inj.cfg.cache_dir, name, NULL);
 }
 
-/* Written to a temporary name and renamed, so a concurrent run never
- * reads half a file. */
 static void cache_write(uint64_t key, const char *text)
 {
-    char *path = cache_path(key);
-    if (!path) return;
-    mkdir(inj.cfg.cache_dir, 0755);
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
+    char name[32];
+    if (!inj.cfg.cache_dir) return;
+    cache_name(key, name);
     nt_err e = {0};
-    if (nt_file_write(tmp, text, strlen(text), &e) == 0 && rename(tmp, path) == 0)
-        nt_debug("cached instrumented PTX in %s", path);
-    else {
-        nt_debug("cannot cache instrumented PTX: %s", e.set ? e.msg : strerror(errno));
-        unlink(tmp);
-    }
-    free(path);
+    if (inj_cache_store(inj.cfg.cache_dir, name, text, strlen(text), &e) == 0)
+        nt_debug("cached instrumented PTX in %s/%s", inj.cfg.cache_dir, name);
+    else
+        nt_debug("cannot cache instrumented PTX: %s", e.msg);
 }
 
 /* Instruments kernel k for probe pi: the twin's PTX text (caller frees),

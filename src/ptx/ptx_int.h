@@ -140,6 +140,9 @@ uint32_t ptx_parse_params(ptx_parser *P, ptx_var **out);
 /* ---- module helpers -------------------------------------------------------- */
 ptx_module *ptx_module_new(const char *text, size_t len, const char *file,
                            unsigned flags);
+/* The same, with the arena sized for `parsed` bytes of the text (a slice). */
+ptx_module *ptx_module_new_sized(const char *text, size_t len, const char *file,
+                                 unsigned flags, size_t parsed);
 void ptx_block_init(ptx_block *b);
 void ptx_module_add_func(ptx_module *m, ptx_func *fn);
 void ptx_module_add_var(ptx_module *m, ptx_var *v);

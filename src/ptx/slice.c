@@ -221,7 +221,8 @@ ptx_module *ptx_slice(const ptx_index *ix, const char *entry, nt_err *e)
         nt_err_set(e, "%s: no kernel (.entry with a body) named '%s'", ix->file, entry);
         return NULL;
     }
-    ptx_module *m = ptx_module_new(ix->text, ix->len, ix->file, 0);
+    /* the arena grows if the kernel's dependencies need more */
+    ptx_module *m = ptx_module_new_sized(ix->text, ix->len, ix->file, 0, it->end - it->begin);
     sl_state *st = nt_xcalloc(1, sizeof *st);
     st->sel = nt_xcalloc(ix->n ? ix->n : 1, 1);
     ptx_parser_init(&st->P, m);
