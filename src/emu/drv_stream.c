@@ -97,6 +97,22 @@ static CUresult stream_check(CUstream s)
     return drv_stream_ok(s) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
 }
 
+/* Stream capture is not emulated: no stream is ever capturing. */
+static CUresult stream_capturing(CUstream s, CUstreamCaptureStatus *st)
+{
+    if (!st) return CUDA_ERROR_INVALID_VALUE;
+    CUresult r = stream_check(s);
+    if (r) return r;
+    *st = CU_STREAM_CAPTURE_STATUS_NONE;
+    return CUDA_SUCCESS;
+}
+
+NT_EXPORT CUresult CUDAAPI cuStreamIsCapturing(CUstream hStream, CUstreamCaptureStatus *captureStatus)
+{
+    cuStreamIsCapturing_params p = { hStream, captureStatus };
+    DRV_CALL(cuStreamIsCapturing, p, stream_capturing(p.hStream, p.captureStatus));
+}
+
 NT_EXPORT CUresult CUDAAPI cuStreamSynchronize(CUstream hStream)
 {
     cuStreamSynchronize_params p = { hStream };
