@@ -106,6 +106,19 @@ struct CUevent_st {
     uint64_t t_ns;
 };
 
+/* Live-object lists (modules, libraries, graphs): singly linked by ->next.
+ * DRV_LIVE says whether h is on the list head starts (a handle is checked
+ * there, never by reading through it); DRV_UNLINK takes it off. */
+#define DRV_LIVE(head, h) __extension__({                                  \
+        int in_ = 0;                                                       \
+        for (__typeof__(head) x_ = (head); x_ && !in_; x_ = x_->next)      \
+            in_ = (h) && x_ == (h);                                        \
+        in_; })
+#define DRV_UNLINK(head, h) do {                                           \
+        for (__typeof__(head) *pp_ = &(head); *pp_; pp_ = &(*pp_)->next)   \
+            if (*pp_ == (h)) { *pp_ = (h)->next; break; }                  \
+    } while (0)
+
 /* ---- devices (drv_ctx.c) ----------------------------------------------------- */
 #define DRV_MAX_DEVICES 8
 void      drv_devices_init(void);         /* NTRACE_EMU_DEVICES, at cuInit */

@@ -44,19 +44,8 @@ static CUgraphExec execs;
 static uint32_t graph_id_next = 1;
 static uint64_t node_id_next = 1;
 
-static int graph_ok(CUgraph g)
-{
-    for (CUgraph x = graphs; x; x = x->next)
-        if (g && x == g) return 1;
-    return 0;
-}
-
-static int exec_ok(CUgraphExec g)
-{
-    for (CUgraphExec x = execs; x; x = x->next)
-        if (g && x == g) return 1;
-    return 0;
-}
+#define graph_ok(g) DRV_LIVE(graphs, g)
+#define exec_ok(x) DRV_LIVE(execs, x)
 
 static CUresult graph_create(CUgraph *pg, unsigned flags)
 {
@@ -81,8 +70,7 @@ static void node_free(struct CUgraphNode_st *n) { free(n->args); }
 static CUresult graph_destroy(CUgraph g)
 {
     if (!graph_ok(g)) return CUDA_ERROR_INVALID_HANDLE;
-    for (CUgraph *pp = &graphs; *pp; pp = &(*pp)->next)
-        if (*pp == g) { *pp = g->next; break; }
+    DRV_UNLINK(graphs, g);
     for (size_t i = 0; i < g->nodes.n; i++) {
         node_free(g->nodes.v[i]);
         g->nodes.v[i]->magic = 0;
@@ -187,8 +175,7 @@ NT_EXPORT CUresult CUDAAPI cuGraphInstantiate(CUgraphExec *phGraphExec, CUgraph 
 static CUresult exec_destroy(CUgraphExec x)
 {
     if (!exec_ok(x)) return CUDA_ERROR_INVALID_HANDLE;
-    for (CUgraphExec *pp = &execs; *pp; pp = &(*pp)->next)
-        if (*pp == x) { *pp = x->next; break; }
+    DRV_UNLINK(execs, x);
     for (size_t i = 0; i < x->nodes.n; i++) node_free(&x->nodes.v[i]);
     nt_vec_free(&x->nodes);
     x->magic = 0;

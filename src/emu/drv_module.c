@@ -14,12 +14,7 @@ static CUmodule mods;              /* live modules; a context's die with it */
 
 /* Handles are checked against the live modules, never by reading through
  * a pointer that may be stale (a handle used after cuModuleUnload). */
-static int mod_ok(CUmodule m)
-{
-    for (CUmodule x = mods; x; x = x->next)
-        if (x == m) return 1;
-    return 0;
-}
+#define mod_ok(m) DRV_LIVE(mods, m)
 
 int drv_func_ok(CUfunction f)
 {
@@ -128,8 +123,7 @@ NT_EXPORT CUresult CUDAAPI cuModuleLoad(CUmodule *module, const char *fname)
 
 static void mod_free(CUmodule m)
 {
-    for (CUmodule *pp = &mods; *pp; pp = &(*pp)->next)
-        if (*pp == m) { *pp = m->next; break; }
+    DRV_UNLINK(mods, m);
     CUpti_ModuleResourceData d = { m->id, m->image_size, m->image };
     drv_resource(CUPTI_CBID_RESOURCE_MODULE_UNLOAD_STARTING, m->ctx, NULL, &d);
     emu_module_free(m->em);
@@ -242,12 +236,7 @@ NT_EXPORT CUresult CUDAAPI cuModuleGetLoadingMode(CUmoduleLoadingMode *mode)
 /* ---- libraries ------------------------------------------------------------------- */
 static CUlibrary libs;             /* live libraries */
 
-static int lib_ok(CUlibrary l)
-{
-    for (CUlibrary x = libs; x; x = x->next)
-        if (l && x == l) return 1;
-    return 0;
-}
+#define lib_ok(l) DRV_LIVE(libs, l)
 
 static int kern_ok(CUkernel k)
 {
@@ -393,8 +382,7 @@ static void lib_free(CUlibrary l)
         if (m->lib == l) mod_free(m);
         m = next;
     }
-    for (CUlibrary *pp = &libs; *pp; pp = &(*pp)->next)
-        if (*pp == l) { *pp = l->next; break; }
+    DRV_UNLINK(libs, l);
     for (int i = 0; i < l->nkerns; i++) {
         free(l->kerns[i].name);
         l->kerns[i].magic = 0;
