@@ -97,6 +97,7 @@ struct CUstream_st {
     CUcontext ctx;
     unsigned  flags;
     int       prio;
+    struct CUgraph_st *capture;    /* being captured into this graph, or NULL */
 };
 
 struct CUevent_st {
@@ -179,6 +180,15 @@ extern drv_graph_ref drv_graph_node;
 CUresult drv_launch(CUfunction f, const unsigned grid[3], const unsigned block[3],
                     unsigned smem, CUstream s, void **params, void **extra,
                     uint32_t corr);
+
+/* Stream capture (drv_graph.c): the graph a created stream is being
+ * captured into, or NULL.  A kernel launched into such a stream becomes a
+ * node of that graph (drv_graph_capture_kernel) instead of running; other
+ * work on it is refused (CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED). */
+struct CUgraph_st *drv_stream_capture(CUstream s);
+CUresult drv_graph_capture_kernel(struct CUgraph_st *g, CUfunction f, const unsigned grid[3],
+                                  const unsigned block[3], unsigned smem, void **params,
+                                  void **extra);
 
 /* Whether f is a function of a live module (no stale dereference). */
 int drv_func_ok(CUfunction f);

@@ -5,8 +5,11 @@
  * node's arguments are copied when it is added, as the driver does.
  * Kernels of a graph launch run in node order on the launch's stream;
  * their activity records carry the cuGraphLaunch call's correlation id
- * and the graph's id and node ids, as CUPTI's do.  Not emulated: other
- * node kinds, stream capture, graph updates.
+ * and the graph's id and node ids, as CUPTI's do.  Stream capture
+ * (cuStreamBeginCapture_v2 / cuStreamEndCapture) makes the kernels
+ * launched into the stream nodes of a new graph, in launch order.  Not
+ * emulated: other node kinds (copies, memsets, host functions are refused
+ * on a capturing stream), graph updates.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -95,7 +98,47 @@ static int node_in(CUgraph g, CUgraphNode n)
     return 0;
 }
 
-/* The arguments are packed now: the app may reuse its argument storage. */
+/* A kernel node of g, its arguments packed now (from kernelParams or an
+ * extra buffer): the app may reuse its argument storage. */
+static CUresult node_add(CUgraph g, CUfunction h, const unsigned grid[3], const unsigned block[3],
+                         unsigned smem, void **params, void **extra, CUgraphNode *pn)
+{
+    CUfunction f = drv_launch_func(h);
+    if (!f) return CUDA_ERROR_INVALID_HANDLE;
+    if (params && extra) return CUDA_ERROR_INVALID_VALUE;
+    uint32_t size = emu_kernel_params_size(f->k);
+    uint8_t *args = nt_xcalloc(1, size ? size : 1);
+    int np = emu_kernel_nparams(f->k);
+    const void *src = NULL;
+    size_t src_size = 0;
+    for (int i = 0; extra && extra[i] != CU_LAUNCH_PARAM_END && i <= 64; i += 2) {
+        if (extra[i] == CU_LAUNCH_PARAM_BUFFER_POINTER) src = extra[i + 1];
+        else if (extra[i] == CU_LAUNCH_PARAM_BUFFER_SIZE) src_size = *(size_t *)extra[i + 1];
+    }
+    for (int i = 0; params && i < np; i++) {
+        uint32_t off, sz;
+        emu_kernel_param(f->k, i, &off, &sz);
+        if (!params[i]) { free(args); return CUDA_ERROR_INVALID_VALUE; }
+        memcpy(args + off, params[i], sz);
+    }
+    if (!params && size) {
+        if (!src || src_size < size) { free(args); return CUDA_ERROR_INVALID_VALUE; }
+        memcpy(args, src, size);
+    }
+    struct CUgraphNode_st *n = nt_xcalloc(1, sizeof(*n));
+    n->magic = DRV_MAGIC_GNODE;
+    n->id = node_id_next++;
+    n->f = h;
+    n->args = args;
+    n->args_size = size;
+    memcpy(n->grid, grid, sizeof n->grid);
+    memcpy(n->block, block, sizeof n->block);
+    n->smem = smem;
+    nt_vec_push(&g->nodes, n);
+    if (pn) *pn = n;
+    return CUDA_SUCCESS;
+}
+
 static CUresult add_kernel(CUgraphNode *pn, CUgraph g, const CUgraphNode *deps, size_t ndeps,
                            const CUDA_KERNEL_NODE_PARAMS *kp)
 {
@@ -103,36 +146,50 @@ static CUresult add_kernel(CUgraphNode *pn, CUgraph g, const CUgraphNode *deps, 
     if (!graph_ok(g)) return CUDA_ERROR_INVALID_HANDLE;
     for (size_t i = 0; i < ndeps; i++)
         if (!node_in(g, deps[i])) return CUDA_ERROR_INVALID_VALUE;
-    CUfunction h = kp->func ? kp->func : (CUfunction)kp->kern;
-    CUfunction f = drv_launch_func(h);
-    if (!f) return CUDA_ERROR_INVALID_HANDLE;
-    if (kp->kernelParams && kp->extra) return CUDA_ERROR_INVALID_VALUE;
-    uint32_t size = emu_kernel_params_size(f->k);
-    struct CUgraphNode_st *n = nt_xcalloc(1, sizeof(*n));
-    n->args = nt_xcalloc(1, size ? size : 1);
-    n->args_size = size;
-    int np = emu_kernel_nparams(f->k);
-    if (kp->kernelParams) {
-        for (int i = 0; i < np; i++) {
-            uint32_t off, sz;
-            emu_kernel_param(f->k, i, &off, &sz);
-            if (!kp->kernelParams[i]) { node_free(n); free(n); return CUDA_ERROR_INVALID_VALUE; }
-            memcpy(n->args + off, kp->kernelParams[i], sz);
-        }
-    } else if (np) {
-        node_free(n);
-        free(n);
-        return CUDA_ERROR_INVALID_VALUE;   /* extra-style node arguments: not emulated */
-    }
-    n->magic = DRV_MAGIC_GNODE;
-    n->id = node_id_next++;
-    n->f = h;
-    n->grid[0] = kp->gridDimX; n->grid[1] = kp->gridDimY; n->grid[2] = kp->gridDimZ;
-    n->block[0] = kp->blockDimX; n->block[1] = kp->blockDimY; n->block[2] = kp->blockDimZ;
-    n->smem = kp->sharedMemBytes;
-    nt_vec_push(&g->nodes, n);
-    *pn = n;
+    unsigned grid[3] = { kp->gridDimX, kp->gridDimY, kp->gridDimZ };
+    unsigned block[3] = { kp->blockDimX, kp->blockDimY, kp->blockDimZ };
+    return node_add(g, kp->func ? kp->func : (CUfunction)kp->kern, grid, block, kp->sharedMemBytes,
+                    kp->kernelParams, kp->extra, pn);
+}
+
+CUresult drv_graph_capture_kernel(CUgraph g, CUfunction f, const unsigned grid[3],
+                                  const unsigned block[3], unsigned smem, void **params,
+                                  void **extra)
+{
+    return node_add(g, f, grid, block, smem, params, extra, NULL);
+}
+
+static CUresult capture_begin(CUstream s, CUstreamCaptureMode mode)
+{
+    CUresult r = drv_need_ctx();
+    if (r) return r;
+    /* The legacy stream cannot be captured; a stream is captured once at a time. */
+    if (!s || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD || !drv_stream_ok(s))
+        return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+    if (s->capture) return CUDA_ERROR_ILLEGAL_STATE;
+    return graph_create(&s->capture, 0);
+}
+
+NT_EXPORT CUresult CUDAAPI cuStreamBeginCapture(CUstream hStream, CUstreamCaptureMode mode)
+{
+    cuStreamBeginCapture_v2_params p = { hStream, mode };
+    DRV_CALL(cuStreamBeginCapture_v2, p, capture_begin(p.hStream, p.mode));
+}
+
+static CUresult capture_end(CUstream s, CUgraph *pg)
+{
+    if (!pg) return CUDA_ERROR_INVALID_VALUE;
+    CUgraph g = drv_stream_capture(s);
+    if (!g) return CUDA_ERROR_ILLEGAL_STATE;
+    s->capture = NULL;
+    *pg = g;
     return CUDA_SUCCESS;
+}
+
+NT_EXPORT CUresult CUDAAPI cuStreamEndCapture(CUstream hStream, CUgraph *phGraph)
+{
+    cuStreamEndCapture_params p = { hStream, phGraph };
+    DRV_CALL(cuStreamEndCapture, p, capture_end(p.hStream, p.phGraph));
 }
 
 NT_EXPORT CUresult CUDAAPI cuGraphAddKernelNode(CUgraphNode *phGraphNode, CUgraph hGraph,

@@ -54,6 +54,8 @@ CUresult drv_launch(CUfunction f, const unsigned grid[3], const unsigned block[3
         return CUDA_ERROR_INVALID_VALUE;
     if (threads > emu_kernel_max_threads(f->k)) return CUDA_ERROR_INVALID_VALUE;
     if ((int)smem > f->max_dyn_smem) return CUDA_ERROR_INVALID_VALUE;
+    struct CUgraph_st *cg = drv_stream_capture(s);
+    if (cg) return drv_graph_capture_kernel(cg, f, grid, block, smem, params, extra);
 
     uint32_t psize = emu_kernel_params_size(f->k);
     uint8_t *buf = nt_xcalloc(1, psize ? psize : 1);

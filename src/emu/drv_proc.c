@@ -131,6 +131,8 @@ static const proc procs[] = {
     P(cuStreamGetFlags)
     P(cuStreamGetId)
     P(cuStreamGetPriority)
+    P(cuStreamBeginCapture)
+    P(cuStreamEndCapture)
     P(cuStreamIsCapturing)
     P(cuStreamQuery)
     P(cuStreamSynchronize)

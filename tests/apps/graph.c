@@ -1,7 +1,9 @@
 /* graph: vecadd as a CUDA graph of two kernel nodes (c = a + b, then
- * d = c + b), instantiated and launched twice, and once directly.  The
- * graph's kernels run unprobed (ntrace does not instrument graph
- * launches); the direct launch is probed like any other. */
+ * d = c + b), instantiated and launched twice; the same two launches
+ * captured from a stream into a graph, launched once; and the kernel
+ * launched once directly.  The graphs' kernels run unprobed (ntrace does
+ * not instrument graph launches); the direct launch is probed like any
+ * other. */
 #include "app.h"
 
 int main(int argc, char **argv)
@@ -40,6 +42,31 @@ int main(int argc, char **argv)
         for (int i = 0; i < n; i++)
             EXPECT(d[i] == (a[i] + b[i]) + b[i], "graph launch %d: d[%d] = %g", rep, i, d[i]);
     }
+    /* The same graph by stream capture: the launches become nodes. */
+    CUstream s;
+    CUgraph gc;
+    CUgraphExec gce;
+    CK(cuStreamCreate(&s, CU_STREAM_NON_BLOCKING));
+    CK(cuMemsetD32(dd, 0, (size_t)n));
+    CK(cuStreamBeginCapture(s, CU_STREAM_CAPTURE_MODE_GLOBAL));
+    CUstreamCaptureStatus cs;
+    CK(cuStreamIsCapturing(s, &cs));
+    EXPECT(cs == CU_STREAM_CAPTURE_STATUS_ACTIVE, "capture status %d", (int)cs);
+    CK(cuLaunchKernel(f, (unsigned)(n + 255) / 256, 1, 1, 256, 1, 1, 0, s, args1, NULL));
+    CK(cuLaunchKernel(f, (unsigned)(n + 255) / 256, 1, 1, 256, 1, 1, 0, s, args2, NULL));
+    CK(cuStreamEndCapture(s, &gc));
+    CK(cuCtxSynchronize());
+    CK(cuMemcpyDtoH(d, dd, bytes));
+    EXPECT(d[1] == 0.0f, "a captured launch ran at capture time");
+    CK(cuGraphInstantiate(&gce, gc, 0));
+    CK(cuGraphLaunch(gce, s));
+    CK(cuStreamSynchronize(s));
+    CK(cuMemcpyDtoH(d, dd, bytes));
+    for (int i = 0; i < n; i++)
+        EXPECT(d[i] == (a[i] + b[i]) + b[i], "captured graph: d[%d] = %g", i, d[i]);
+    CK(cuGraphExecDestroy(gce));
+    CK(cuGraphDestroy(gc));
+    CK(cuStreamDestroy(s));
     /* The same kernel launched directly. */
     CK(cuLaunchKernel(f, (unsigned)(n + 255) / 256, 1, 1, 256, 1, 1, 0, NULL, args2, NULL));
     CK(cuMemcpyDtoH(d, dd, bytes));
@@ -51,6 +78,6 @@ int main(int argc, char **argv)
     CK(cuModuleUnload(m));
     app_fini();
     free(a); free(b); free(d);
-    printf("graph: ok (2 graph launches of 2 kernel nodes, 1 direct launch)\n");
+    printf("graph: ok (3 graph launches of 2 kernel nodes, one graph captured; 1 direct launch)\n");
     return 0;
 }

@@ -160,9 +160,34 @@ static void graphs_of_kernel_nodes(void **state)
     assert_int_equal(cuGraphLaunch(ge, NULL), CUDA_ERROR_INVALID_HANDLE);
     assert_int_equal(cuGraphDestroy(g), CUDA_SUCCESS);
     assert_int_equal(cuGraphDestroy(g), CUDA_ERROR_INVALID_HANDLE);
+    /* Stream capture: launches become nodes; other work is refused. */
+    CUstream s;
+    assert_int_equal(cuStreamCreate(&s, 0), CUDA_SUCCESS);
     CUstreamCaptureStatus cs = CU_STREAM_CAPTURE_STATUS_ACTIVE;
-    assert_int_equal(cuStreamIsCapturing(NULL, &cs), CUDA_SUCCESS);
+    assert_int_equal(cuStreamIsCapturing(s, &cs), CUDA_SUCCESS);
     assert_int_equal(cs, CU_STREAM_CAPTURE_STATUS_NONE);
+    assert_int_equal(cuStreamBeginCapture(NULL, CU_STREAM_CAPTURE_MODE_GLOBAL),
+                     CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED);
+    assert_int_equal(cuStreamBeginCapture(s, CU_STREAM_CAPTURE_MODE_GLOBAL), CUDA_SUCCESS);
+    assert_int_equal(cuStreamIsCapturing(s, &cs), CUDA_SUCCESS);
+    assert_int_equal(cs, CU_STREAM_CAPTURE_STATUS_ACTIVE);
+    assert_int_equal(cuMemsetD32(d, 0, 2), CUDA_SUCCESS);
+    v = 3;
+    args[0] = &d;
+    assert_int_equal(cuLaunchKernel(f, 1, 1, 1, 1, 1, 1, 0, s, args, NULL), CUDA_SUCCESS);
+    assert_int_equal(cuMemsetD32Async(d, 0, 2, s), CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED);
+    assert_int_equal(cuMemcpyDtoH(out, d, 4), CUDA_SUCCESS);
+    assert_int_equal(out[0], 0);                 /* nothing ran yet */
+    CUgraph gc;
+    assert_int_equal(cuStreamEndCapture(s, &gc), CUDA_SUCCESS);
+    assert_int_equal(cuStreamEndCapture(s, &gc), CUDA_ERROR_ILLEGAL_STATE);
+    assert_int_equal(cuGraphInstantiate(&ge, gc, 0), CUDA_SUCCESS);
+    assert_int_equal(cuGraphLaunch(ge, s), CUDA_SUCCESS);
+    assert_int_equal(cuMemcpyDtoH(out, d, 4), CUDA_SUCCESS);
+    assert_int_equal(out[0], 10);
+    assert_int_equal(cuGraphExecDestroy(ge), CUDA_SUCCESS);
+    assert_int_equal(cuGraphDestroy(gc), CUDA_SUCCESS);
+    assert_int_equal(cuStreamDestroy(s), CUDA_SUCCESS);
     assert_int_equal(cuMemFree(d), CUDA_SUCCESS);
     assert_int_equal(cuModuleUnload(m), CUDA_SUCCESS);
     for (int i = 0; i < 2; i++) assert_int_equal(cuDevicePrimaryCtxRelease(i), CUDA_SUCCESS);
