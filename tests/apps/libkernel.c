@@ -1,7 +1,6 @@
-/* libkernel: library kernels (CUkernel), launched as the CUDA runtime
- * launches them: cast to CUfunction, through cuLaunchKernel and
- * cuLaunchKernelEx; then through the CUfunction that cuKernelGetFunction
- * gives for the same kernel.  big_smem needs 64 KiB of dynamic shared
+/* libkernel: library kernels (CUkernel): first through the CUfunction that
+ * cuKernelGetFunction gives, then as the CUDA runtime launches them: cast
+ * to CUfunction, through cuLaunchKernel and cuLaunchKernelEx.  big_smem needs 64 KiB of dynamic shared
  * memory, allowed on the kernel with cuKernelSetAttribute. */
 #include "app.h"
 
@@ -40,21 +39,22 @@ int main(int argc, char **argv)
     CK(cuMemAlloc(&sum, 4));
     void *args[] = { &out, &n };
     unsigned grid = (unsigned)(n + 127) / 128;
-    /* 1. the CUkernel cast to CUfunction, cuLaunchKernel */
-    CK(cuMemsetD32(out, 0, (size_t)n));
-    CK(cuLaunchKernel((CUfunction)kid, grid, 1, 1, 128, 1, 1, 0, NULL, args, NULL));
-    check_ids(out, n, base, "cuLaunchKernel(CUkernel)");
-    /* 2. the same through cuLaunchKernelEx */
-    CK(cuMemsetD32(out, 0, (size_t)n));
-    CUlaunchConfig cfg = { grid, 1, 1, 128, 1, 1, 0, NULL, NULL, 0 };
-    CK(cuLaunchKernelEx(&cfg, (CUfunction)kid, args, NULL));
-    check_ids(out, n, base, "cuLaunchKernelEx(CUkernel)");
-    /* 3. the context's CUfunction of the same kernel */
+    /* 1. the context's CUfunction of the kernel (its module is the
+     *    library's: no module load of the app names it) */
     CUfunction fid;
     CK(cuKernelGetFunction(&fid, kid));
     CK(cuMemsetD32(out, 0, (size_t)n));
     CK(cuLaunchKernel(fid, grid, 1, 1, 128, 1, 1, 0, NULL, args, NULL));
     check_ids(out, n, base, "cuLaunchKernel(cuKernelGetFunction)");
+    /* 2. the CUkernel cast to CUfunction, cuLaunchKernel */
+    CK(cuMemsetD32(out, 0, (size_t)n));
+    CK(cuLaunchKernel((CUfunction)kid, grid, 1, 1, 128, 1, 1, 0, NULL, args, NULL));
+    check_ids(out, n, base, "cuLaunchKernel(CUkernel)");
+    /* 3. the same through cuLaunchKernelEx */
+    CK(cuMemsetD32(out, 0, (size_t)n));
+    CUlaunchConfig cfg = { grid, 1, 1, 128, 1, 1, 0, NULL, NULL, 0 };
+    CK(cuLaunchKernelEx(&cfg, (CUfunction)kid, args, NULL));
+    check_ids(out, n, base, "cuLaunchKernelEx(CUkernel)");
 
     /* 4. 64 KiB of dynamic shared memory, allowed on the CUkernel */
     int words = 16384;

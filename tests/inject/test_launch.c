@@ -51,8 +51,10 @@ static void decode_other_entry_points(void **state)
     assert_int_equal(l.block[1], 2);
     assert_ptr_equal(l.fn, &ex.f);
     int dummy = 0;
-    assert_int_equal(inj_launch_decode(CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch, &dummy, &l), 1);
+    cuGraphLaunch_params gp = {(CUgraphExec)3, (CUstream)0x66};
+    assert_int_equal(inj_launch_decode(CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch, &gp, &l), 1);
     assert_true(l.graph);
+    assert_ptr_equal(l.stream, (CUstream)0x66);
     assert_int_equal(inj_launch_decode(CUPTI_DRIVER_TRACE_CBID_cuMemAlloc_v2, &dummy, &l), 0);
 }
 
