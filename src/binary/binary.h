@@ -51,6 +51,30 @@ typedef struct bin_ptx {
 typedef int (*bin_ptx_fn)(void *ctx, const bin_ptx *ptx);
 int bin_foreach_ptx(const void *data, size_t size, bin_ptx_fn fn, void *ctx, nt_err *e);
 
+/* ---- which PTX a device runs ------------------------------------------ */
+
+/* The PTX of an image that a device of compute capability sm (major*10 +
+ * minor, e.g. 90) would JIT: the newest whose target is not newer than
+ * sm.  The target comes from the entry header, or for plain PTX from its
+ * `.target sm_XX` directive.  This is the one policy for "which PTX for
+ * this device" (the injector and the emulated driver both use it). */
+typedef struct bin_ptx_choice {
+    char    *text;         /* NUL-terminated copy (caller frees with
+                              bin_ptx_choice_free); NULL: none fits */
+    size_t   len;
+    unsigned arch;         /* target of the chosen text */
+    unsigned sm;           /* the device asked for */
+    unsigned count;        /* PTX texts in the image */
+    unsigned newest;       /* newest target among them (0 if none known) */
+} bin_ptx_choice;
+
+/* 0 with out filled (out->text NULL when no PTX fits: out->count says
+ * whether the image had any), or -1 with e when the image is malformed. */
+int  bin_ptx_pick(const void *data, size_t size, unsigned sm, bin_ptx_choice *out, nt_err *e);
+void bin_ptx_choice_free(bin_ptx_choice *c);
+/* The sm_XX of a PTX text's .target directive, 0 when it has none. */
+unsigned bin_ptx_target(const char *text, size_t len);
+
 /* ---- names ------------------------------------------------------------ */
 
 const char *bin_kind_name(bin_kind k);          /* "fatbin", "cubin", ... */

@@ -90,6 +90,8 @@ void cupti_act_kernel(const emu_kernel_rec *r)
     k.localMemoryPerThread = r->local_per_thread;
     k.correlationId = r->correlation_id;
     k.gridId = (int64_t)r->grid_id;
+    k.graphId = r->graph_id;
+    k.graphNodeId = r->graph_node_id;
     k.name = intern(r->name);
     k.clusterX = k.clusterY = k.clusterZ = 1;
     memcpy(buf + buf_used, &k, sizeof k);

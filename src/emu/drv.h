@@ -36,6 +36,7 @@ typedef struct CUDA_ARRAY3D_DESCRIPTOR_v1_st CUDA_ARRAY3D_DESCRIPTOR_v1;
 #define DRV_MAGIC_STRM 0x53545231u
 #define DRV_MAGIC_EVT  0x45565431u
 #define DRV_MAGIC_LIB  0x4c494231u
+#define DRV_MAGIC_KERN 0x4b524e31u
 
 struct CUctx_st {
     uint32_t magic;
@@ -43,6 +44,7 @@ struct CUctx_st {
     int      primary;
     unsigned flags;
     CUresult sticky;           /* a failed launch corrupts the context */
+    CUdevice dev;
 };
 
 struct CUfunc_st {
@@ -67,9 +69,26 @@ struct CUmod_st {
     struct CUmod_st  *next;        /* all live modules (drv_module.c) */
 };
 
-struct CUlib_st {
+/* A library is context-less, as in the driver: it keeps its image and
+ * loads a module into each context that uses it (CUmod_st.lib points
+ * back).  A CUkernel is an object of its own, not a CUfunction: the
+ * cuFunc* calls refuse it (CUDA_ERROR_INVALID_HANDLE); launches and
+ * cuKernel* calls resolve it to the CUfunction of the current context. */
+struct CUkern_st {
     uint32_t         magic;
-    struct CUmod_st *mod;
+    struct CUlib_st *lib;
+    char            *name;
+    int              max_dyn_smem;   /* -1: not set by cuKernelSetAttribute */
+    int              carveout;       /* -1: not set */
+};
+
+struct CUlib_st {
+    uint32_t          magic;
+    char             *image;        /* what each context's module loads */
+    size_t            image_size;
+    struct CUkern_st *kerns;
+    int               nkerns;
+    struct CUlib_st  *next;         /* all live libraries */
 };
 
 struct CUstream_st {
@@ -78,6 +97,7 @@ struct CUstream_st {
     CUcontext ctx;
     unsigned  flags;
     int       prio;
+    struct CUgraph_st *capture;    /* being captured into this graph, or NULL */
 };
 
 struct CUevent_st {
@@ -86,6 +106,24 @@ struct CUevent_st {
     int      recorded;
     uint64_t t_ns;
 };
+
+/* Live-object lists (modules, libraries, graphs): singly linked by ->next.
+ * DRV_LIVE says whether h is on the list head starts (a handle is checked
+ * there, never by reading through it); DRV_UNLINK takes it off. */
+#define DRV_LIVE(head, h) __extension__({                                  \
+        int in_ = 0;                                                       \
+        for (__typeof__(head) x_ = (head); x_ && !in_; x_ = x_->next)      \
+            in_ = (h) && x_ == (h);                                        \
+        in_; })
+#define DRV_UNLINK(head, h) do {                                           \
+        for (__typeof__(head) *pp_ = &(head); *pp_; pp_ = &(*pp_)->next)   \
+            if (*pp_ == (h)) { *pp_ = (h)->next; break; }                  \
+    } while (0)
+
+/* ---- devices (drv_ctx.c) ----------------------------------------------------- */
+#define DRV_MAX_DEVICES 8
+void      drv_devices_init(void);         /* NTRACE_EMU_DEVICES, at cuInit */
+unsigned  drv_ctx_sm(CUcontext c);        /* compute capability * 10 of c's device */
 
 /* ---- global state (drv_core.c) ------------------------------------------- */
 extern pthread_mutex_t drv_mu;
@@ -135,15 +173,35 @@ CUresult drv_exit(drv_call *c);
     } while (0)
 
 /* Launch helpers (drv_launch.c). */
+/* The graph and node a launch belongs to (set by cuGraphLaunch around each
+ * node's launch, under the driver lock; zeros for direct launches). */
+typedef struct drv_graph_ref { uint32_t graph_id; uint64_t node_id; } drv_graph_ref;
+extern drv_graph_ref drv_graph_node;
 CUresult drv_launch(CUfunction f, const unsigned grid[3], const unsigned block[3],
                     unsigned smem, CUstream s, void **params, void **extra,
                     uint32_t corr);
 
+/* Stream capture (drv_graph.c): the graph a created stream is being
+ * captured into, or NULL.  A kernel launched into such a stream becomes a
+ * node of that graph (drv_graph_capture_kernel) instead of running; other
+ * work on it is refused (CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED). */
+struct CUgraph_st *drv_stream_capture(CUstream s);
+CUresult drv_graph_capture_kernel(struct CUgraph_st *g, CUfunction f, const unsigned grid[3],
+                                  const unsigned block[3], unsigned smem, void **params,
+                                  void **extra);
+
 /* Whether f is a function of a live module (no stale dereference). */
 int drv_func_ok(CUfunction f);
+/* What a launch runs for handle f: f itself when it is a CUfunction, the
+ * current context's function when it is a CUkernel cast to CUfunction
+ * (its library's module is loaded into the context on first use); NULL
+ * for a bad handle.  Call with the driver lock held. */
+CUfunction drv_launch_func(CUfunction f);
+/* The kernel name of a CUfunction or CUkernel handle, NULL if bad. */
+const char *drv_handle_name(CUfunction f);
 /* The PTX to run from a module image (PTX, fatbin, wrapper, cubin) and a
  * copy of the image for CUPTI (both malloc'd, caller frees). */
-CUresult drv_image_ptx(const void *image, char **ptx, size_t *ptx_len, char **copy,
+CUresult drv_image_ptx(const void *image, unsigned sm, char **ptx, size_t *ptx_len, char **copy,
                        size_t *copy_size);
 /* Unloads every module of ctx (the context is going away). */
 void drv_unload_ctx_modules(CUcontext ctx);

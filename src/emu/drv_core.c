@@ -143,6 +143,7 @@ static CUresult do_init(unsigned flags)
         return CUDA_SUCCESS;
     drv_inited = 1;
     emu_cfg();
+    drv_devices_init();
     load_injection();
     drv_resource(CUPTI_CBID_RESOURCE_CU_INIT_FINISHED, NULL, NULL, NULL);
     return CUDA_SUCCESS;

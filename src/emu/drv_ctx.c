@@ -1,21 +1,61 @@
 /*
- * drv_ctx.c — the one emulated device and its contexts (primary and
+ * drv_ctx.c — the emulated devices and their contexts (primary and
  * created), with a per-thread current context stack.
+ *
+ * NTRACE_EMU_DEVICES lists the devices by compute capability, e.g.
+ * "90,80" (or "sm_90,sm_80"): device 0 is an sm_90, device 1 an sm_80.
+ * Default: one sm_90.  A module loaded in a context runs the PTX a device
+ * of that context's compute capability would JIT (drv_image.c).
  */
 #include <stdlib.h>
 #include <string.h>
 #include "emu/drv.h"
 
-#define DEV_NAME "NVIDIA H100 (ntrace emulator)"
+#define DEV_NAME "NVIDIA emulated GPU"
 #define CTX_STACK 16
 
-static struct CUctx_st primary = { DRV_MAGIC_CTX, 1, 1, 0, CUDA_SUCCESS };
-static int primary_refs;
-static uint32_t ctx_uid_next = 2;
+/* Primary context of device d: uid d + 1; created contexts count on. */
+static struct CUctx_st primary[DRV_MAX_DEVICES];
+static int primary_refs[DRV_MAX_DEVICES];
+static uint32_t ctx_uid_next = DRV_MAX_DEVICES + 1;
 static __thread CUcontext stack[CTX_STACK];
 static __thread int depth;
 
-static CUresult dev_ok(CUdevice d) { return d == 0 ? CUDA_SUCCESS : CUDA_ERROR_INVALID_DEVICE; }
+static unsigned dev_sm[DRV_MAX_DEVICES];
+static int ndev;
+
+/* Reads NTRACE_EMU_DEVICES once (at cuInit, under the driver lock). */
+void drv_devices_init(void)
+{
+    if (ndev) return;
+    const char *s = getenv("NTRACE_EMU_DEVICES");
+    int n = 0;
+    for (const char *p = s; p && *p && n < DRV_MAX_DEVICES;) {
+        if (!strncmp(p, "sm_", 3)) p += 3;
+        char *end;
+        unsigned long v = strtoul(p, &end, 10);
+        if (end == p || v < 30 || v > 1000 || (*end && *end != ',')) {
+            nt_warn("emu: NTRACE_EMU_DEVICES=%s: expected compute capabilities such as 90,80; "
+                    "using one sm_90", s);
+            n = 0;
+            break;
+        }
+        dev_sm[n++] = (unsigned)v;
+        p = *end ? end + 1 : end;
+    }
+    if (n == 0) dev_sm[n++] = 90;
+    for (int d = 0; d < n; d++) {
+        primary[d] = (struct CUctx_st){ DRV_MAGIC_CTX, (uint32_t)d + 1, 1, 0, CUDA_SUCCESS, d };
+    }
+    ndev = n;
+}
+
+unsigned drv_ctx_sm(CUcontext c)
+{
+    return c && c->dev >= 0 && c->dev < ndev ? dev_sm[c->dev] : 90;
+}
+
+static CUresult dev_ok(CUdevice d) { return d >= 0 && d < ndev ? CUDA_SUCCESS : CUDA_ERROR_INVALID_DEVICE; }
 
 static CUresult ctx_ok(CUcontext c)
 {
@@ -26,8 +66,8 @@ static CUresult ctx_ok(CUcontext c)
 static CUresult dev_get(CUdevice *d, int ord)
 {
     if (!d) return CUDA_ERROR_INVALID_VALUE;
-    if (ord != 0) return CUDA_ERROR_INVALID_DEVICE;
-    *d = 0;
+    if (dev_ok(ord)) return CUDA_ERROR_INVALID_DEVICE;
+    *d = ord;
     return CUDA_SUCCESS;
 }
 
@@ -41,14 +81,14 @@ NT_EXPORT CUresult CUDAAPI cuDeviceGetCount(int *count)
 {
     cuDeviceGetCount_params p = { count };
     DRV_CALL(cuDeviceGetCount, p,
-             p.count ? (*p.count = 1, CUDA_SUCCESS) : CUDA_ERROR_INVALID_VALUE);
+             p.count ? (*p.count = ndev, CUDA_SUCCESS) : CUDA_ERROR_INVALID_VALUE);
 }
 
 static CUresult dev_name(char *name, int len, CUdevice d)
 {
     if (!name || len <= 0) return CUDA_ERROR_INVALID_VALUE;
     if (dev_ok(d)) return CUDA_ERROR_INVALID_DEVICE;
-    snprintf(name, (size_t)len, "%s", DEV_NAME);
+    snprintf(name, (size_t)len, "%s sm_%u (ntrace emulator)", DEV_NAME, dev_sm[d]);
     return CUDA_SUCCESS;
 }
 
@@ -63,6 +103,7 @@ static CUresult dev_uuid(CUuuid *u, CUdevice d)
     if (!u) return CUDA_ERROR_INVALID_VALUE;
     if (dev_ok(d)) return CUDA_ERROR_INVALID_DEVICE;
     memcpy(u->bytes, "ntrace-emulator0", 16);
+    u->bytes[15] = (char)('0' + d);
     return CUDA_SUCCESS;
 }
 
@@ -82,7 +123,7 @@ NT_EXPORT CUresult CUDAAPI cuDeviceTotalMem(size_t *bytes, CUdevice dev)
                       : (*p.bytes = EMU_TOTAL_MEM, CUDA_SUCCESS));
 }
 
-static int attr_value(CUdevice_attribute a)
+static int attr_value(CUdevice_attribute a, CUdevice d)
 {
     const emu_config *c = emu_cfg();
     switch (a) {
@@ -109,15 +150,15 @@ static int attr_value(CUdevice_attribute a)
     case CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT:         return (int)c->num_sms;
     case CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR: return 2048;
     case CU_DEVICE_ATTRIBUTE_MAX_BLOCKS_PER_MULTIPROCESSOR: return 32;
-    case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR:     return 9;
-    case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR:     return 0;
+    case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR:     return (int)dev_sm[d] / 10;
+    case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR:     return (int)dev_sm[d] % 10;
     case CU_DEVICE_ATTRIBUTE_UNIFIED_ADDRESSING:           return 1;
     case CU_DEVICE_ATTRIBUTE_CONCURRENT_KERNELS:           return 1;
     case CU_DEVICE_ATTRIBUTE_ASYNC_ENGINE_COUNT:           return 2;
     case CU_DEVICE_ATTRIBUTE_CAN_MAP_HOST_MEMORY:          return 0;
     case CU_DEVICE_ATTRIBUTE_COMPUTE_MODE:                 return CU_COMPUTEMODE_DEFAULT;
     case CU_DEVICE_ATTRIBUTE_ECC_ENABLED:                  return 0;
-    case CU_DEVICE_ATTRIBUTE_PCI_BUS_ID:                   return 1;
+    case CU_DEVICE_ATTRIBUTE_PCI_BUS_ID:                   return 1 + (int)d;
     case CU_DEVICE_ATTRIBUTE_GLOBAL_L1_CACHE_SUPPORTED:    return 1;
     case CU_DEVICE_ATTRIBUTE_LOCAL_L1_CACHE_SUPPORTED:     return 1;
     case CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH:           return 0;
@@ -131,7 +172,7 @@ static CUresult dev_attr(int *pi, CUdevice_attribute a, CUdevice d)
     if (!pi) return CUDA_ERROR_INVALID_VALUE;
     if (dev_ok(d)) return CUDA_ERROR_INVALID_DEVICE;
     if ((int)a <= 0 || a >= CU_DEVICE_ATTRIBUTE_MAX) return CUDA_ERROR_INVALID_VALUE;
-    *pi = attr_value(a);
+    *pi = attr_value(a, d);
     return CUDA_SUCCESS;
 }
 
@@ -145,7 +186,7 @@ static CUresult dev_cc(int *maj, int *min, CUdevice d)
 {
     if (!maj || !min) return CUDA_ERROR_INVALID_VALUE;
     if (dev_ok(d)) return CUDA_ERROR_INVALID_DEVICE;
-    *maj = 9; *min = 0;
+    *maj = (int)dev_sm[d] / 10; *min = (int)dev_sm[d] % 10;
     return CUDA_SUCCESS;
 }
 
@@ -159,7 +200,7 @@ static CUresult dev_pci(char *id, int len, CUdevice d)
 {
     if (!id || len <= 0) return CUDA_ERROR_INVALID_VALUE;
     if (dev_ok(d)) return CUDA_ERROR_INVALID_DEVICE;
-    snprintf(id, (size_t)len, "0000:01:00.0");
+    snprintf(id, (size_t)len, "0000:%02x:00.0", 1 + (unsigned)d);
     return CUDA_SUCCESS;
 }
 
@@ -181,11 +222,11 @@ static CUresult primary_retain(CUcontext *pctx, CUdevice d)
 {
     if (!pctx) return CUDA_ERROR_INVALID_VALUE;
     if (dev_ok(d)) return CUDA_ERROR_INVALID_DEVICE;
-    if (primary_refs++ == 0) {
-        primary.sticky = CUDA_SUCCESS;
-        drv_resource(CUPTI_CBID_RESOURCE_CONTEXT_CREATED, &primary, NULL, NULL);
+    if (primary_refs[d]++ == 0) {
+        primary[d].sticky = CUDA_SUCCESS;
+        drv_resource(CUPTI_CBID_RESOURCE_CONTEXT_CREATED, &primary[d], NULL, NULL);
     }
-    *pctx = &primary;
+    *pctx = &primary[d];
     return CUDA_SUCCESS;
 }
 
@@ -198,10 +239,10 @@ NT_EXPORT CUresult CUDAAPI cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice de
 static CUresult primary_release(CUdevice d)
 {
     if (dev_ok(d)) return CUDA_ERROR_INVALID_DEVICE;
-    if (primary_refs == 0) return CUDA_ERROR_INVALID_CONTEXT;
-    if (--primary_refs == 0) {
-        drv_resource(CUPTI_CBID_RESOURCE_CONTEXT_DESTROY_STARTING, &primary, NULL, NULL);
-        drv_unload_ctx_modules(&primary);
+    if (primary_refs[d] == 0) return CUDA_ERROR_INVALID_CONTEXT;
+    if (--primary_refs[d] == 0) {
+        drv_resource(CUPTI_CBID_RESOURCE_CONTEXT_DESTROY_STARTING, &primary[d], NULL, NULL);
+        drv_unload_ctx_modules(&primary[d]);
     }
     return CUDA_SUCCESS;
 }
@@ -216,8 +257,8 @@ static CUresult primary_state(CUdevice d, unsigned *flags, int *active)
 {
     if (!flags || !active) return CUDA_ERROR_INVALID_VALUE;
     if (dev_ok(d)) return CUDA_ERROR_INVALID_DEVICE;
-    *flags = primary.flags;
-    *active = primary_refs > 0;
+    *flags = primary[d].flags;
+    *active = primary_refs[d] > 0;
     return CUDA_SUCCESS;
 }
 
@@ -231,14 +272,15 @@ NT_EXPORT CUresult CUDAAPI cuDevicePrimaryCtxSetFlags(CUdevice dev, unsigned int
 {
     cuDevicePrimaryCtxSetFlags_v2_params p = { dev, flags };
     DRV_CALL(cuDevicePrimaryCtxSetFlags_v2, p,
-             dev_ok(p.dev) ? CUDA_ERROR_INVALID_DEVICE : (primary.flags = p.flags, CUDA_SUCCESS));
+             dev_ok(p.dev) ? CUDA_ERROR_INVALID_DEVICE : (primary[p.dev].flags = p.flags, CUDA_SUCCESS));
 }
 
 NT_EXPORT CUresult CUDAAPI cuDevicePrimaryCtxReset(CUdevice dev)
 {
     cuDevicePrimaryCtxReset_v2_params p = { dev };
     DRV_CALL(cuDevicePrimaryCtxReset_v2, p,
-             dev_ok(p.dev) ? CUDA_ERROR_INVALID_DEVICE : (primary.sticky = CUDA_SUCCESS, CUDA_SUCCESS));
+             dev_ok(p.dev) ? CUDA_ERROR_INVALID_DEVICE
+                           : (primary[p.dev].sticky = CUDA_SUCCESS, CUDA_SUCCESS));
 }
 
 static CUresult ctx_create(CUcontext *pctx, unsigned flags, CUdevice d)
@@ -249,6 +291,7 @@ static CUresult ctx_create(CUcontext *pctx, unsigned flags, CUdevice d)
     c->magic = DRV_MAGIC_CTX;
     c->uid = ctx_uid_next++;
     c->flags = flags;
+    c->dev = d;
     /* cuCtxCreate pushes the new context onto the caller's stack. */
     if (depth < CTX_STACK) stack[depth++] = c;
     drv_set_ctx(c);
@@ -345,7 +388,7 @@ static CUresult ctx_dev(CUdevice *d)
 {
     if (!d) return CUDA_ERROR_INVALID_VALUE;
     if (!drv_ctx()) return CUDA_ERROR_INVALID_CONTEXT;
-    *d = 0;
+    *d = drv_ctx()->dev;
     return CUDA_SUCCESS;
 }
 

@@ -2,37 +2,16 @@
  * drv_image.c — what the driver can be given as a module image: PTX text,
  * a fatbin, a fatbin wrapper (__fatBinC_Wrapper_t, as cudart registers) or a
  * cubin with embedded PTX.  src/binary classifies and sizes the image and
- * finds its PTX; the emulator runs the PTX for the newest architecture it
- * can (sm_90 or below).  An image without PTX cannot run here.
+ * picks the PTX a device of the context's compute capability would JIT
+ * (bin_ptx_pick: the newest not newer than the device, the injector's very
+ * rule).  An image without such PTX cannot run here.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "binary/binary.h"
 #include "emu/drv.h"
 
-typedef struct pick {
-    char    *text;
-    size_t   len;
-    unsigned arch;
-} pick;
-
-/* Keeps the PTX of the highest architecture <= 90, else the lowest above. */
-static int keep(void *ctx, const bin_ptx *p)
-{
-    pick *k = ctx;
-    int better = !k->text ||
-                 (p->arch <= 90 && (k->arch > 90 || p->arch > k->arch)) ||
-                 (p->arch > 90 && k->arch > 90 && p->arch < k->arch);
-    if (better) {
-        free(k->text);
-        k->text = nt_xstrndup(p->text, p->len);
-        k->len = p->len;
-        k->arch = p->arch;
-    }
-    return 0;
-}
-
-CUresult drv_image_ptx(const void *image, char **ptx, size_t *ptx_len, char **copy,
+CUresult drv_image_ptx(const void *image, unsigned sm, char **ptx, size_t *ptx_len, char **copy,
                        size_t *copy_size)
 {
     bin_kind kind;
@@ -50,23 +29,23 @@ CUresult drv_image_ptx(const void *image, char **ptx, size_t *ptx_len, char **co
         nt_warn("emu: fatbin wrapper: %s", e.msg);
         return CUDA_ERROR_INVALID_IMAGE;
     }
-    pick k = { 0 };
-    if (kind == BIN_PTX) {
-        k.text = nt_xstrndup(image, size ? size - 1 : 0);
-        k.len = strlen(k.text);
-    } else if (kind == BIN_FATBIN || kind == BIN_FATBIN_WRAPPER || kind == BIN_CUBIN) {
-        if (bin_foreach_ptx(image, size, keep, &k, &e)) {
-            free(k.text);
-            nt_warn("emu: module image: %s", e.msg);
-            return CUDA_ERROR_INVALID_IMAGE;
-        }
-        if (!k.text) {
-            nt_warn("emu: the %s image has no PTX; the emulator runs PTX only", bin_kind_name(kind));
-            return CUDA_ERROR_NO_BINARY_FOR_GPU;
-        }
-    } else {
+    if (kind != BIN_PTX && kind != BIN_FATBIN && kind != BIN_FATBIN_WRAPPER && kind != BIN_CUBIN) {
         nt_warn("emu: module image of kind %s cannot be loaded", bin_kind_name(kind));
         return CUDA_ERROR_INVALID_IMAGE;
+    }
+    /* PTX text: its size counts the NUL, which is not PTX. */
+    bin_ptx_choice k;
+    if (bin_ptx_pick(image, kind == BIN_PTX && size ? size - 1 : size, sm, &k, &e)) {
+        nt_warn("emu: module image: %s", e.msg);
+        return CUDA_ERROR_INVALID_IMAGE;
+    }
+    if (!k.text) {
+        if (k.count)
+            nt_warn("emu: the %s image has no PTX for sm_%u (its newest targets sm_%u)",
+                    bin_kind_name(kind), sm, k.newest);
+        else
+            nt_warn("emu: the %s image has no PTX; the emulator runs PTX only", bin_kind_name(kind));
+        return kind == BIN_PTX ? CUDA_ERROR_INVALID_PTX : CUDA_ERROR_NO_BINARY_FOR_GPU;
     }
     *ptx = k.text;
     *ptx_len = k.len;

@@ -9,8 +9,7 @@
 #include "emu/drv.h"
 
 static uint64_t grid_id_next = 1;
-
-#define func_ok drv_func_ok
+drv_graph_ref drv_graph_node;
 
 /* Packs the arguments into the kernel's parameter buffer. */
 static CUresult pack(emu_kernel *k, void **params, void **extra, uint8_t *buf, uint32_t size)
@@ -44,7 +43,9 @@ CUresult drv_launch(CUfunction f, const unsigned grid[3], const unsigned block[3
 {
     CUresult r = drv_need_ctx();
     if (r) return r;
-    if (!func_ok(f)) return CUDA_ERROR_INVALID_HANDLE;
+    f = drv_launch_func(f);      /* a CUkernel runs as the current context's function */
+    /* A function runs only in the context its module was loaded into. */
+    if (!f || f->mod->ctx != drv_ctx()) return CUDA_ERROR_INVALID_HANDLE;
     if (!drv_stream_ok(s)) return CUDA_ERROR_INVALID_HANDLE;
     if (params && extra) return CUDA_ERROR_INVALID_VALUE;
     uint64_t threads = (uint64_t)block[0] * block[1] * block[2];
@@ -53,6 +54,8 @@ CUresult drv_launch(CUfunction f, const unsigned grid[3], const unsigned block[3
         return CUDA_ERROR_INVALID_VALUE;
     if (threads > emu_kernel_max_threads(f->k)) return CUDA_ERROR_INVALID_VALUE;
     if ((int)smem > f->max_dyn_smem) return CUDA_ERROR_INVALID_VALUE;
+    struct CUgraph_st *cg = drv_stream_capture(s);
+    if (cg) return drv_graph_capture_kernel(cg, f, grid, block, smem, params, extra);
 
     uint32_t psize = emu_kernel_params_size(f->k);
     uint8_t *buf = nt_xcalloc(1, psize ? psize : 1);
@@ -75,12 +78,13 @@ CUresult drv_launch(CUfunction f, const unsigned grid[3], const unsigned block[3
     if (t && t->kernel) {
         emu_kernel_rec rec = {
             .start = t0, .end = t1, .grid_id = l.grid_id, .correlation_id = corr,
-            .context_id = drv_ctx()->uid, .device_id = 0, .stream_id = drv_stream_id(s),
+            .context_id = drv_ctx()->uid, .device_id = (uint32_t)drv_ctx()->dev, .stream_id = drv_stream_id(s),
             .grid = { grid[0], grid[1], grid[2] }, .block = { block[0], block[1], block[2] },
             .static_smem = emu_kernel_static_smem(f->k), .dyn_smem = smem,
             .local_per_thread = emu_kernel_local_size(f->k),
             .regs_per_thread = (uint16_t)emu_kernel_nregs(f->k),
             .name = emu_kernel_name(f->k),
+            .graph_id = drv_graph_node.graph_id, .graph_node_id = drv_graph_node.node_id,
         };
         t->kernel(&rec);
     }
@@ -92,10 +96,7 @@ CUresult drv_launch(CUfunction f, const unsigned grid[3], const unsigned block[3
     return CUDA_SUCCESS;
 }
 
-static const char *sym(CUfunction f)
-{
-    return func_ok(f) ? emu_kernel_name(f->k) : NULL;
-}
+#define sym drv_handle_name
 
 #define LAUNCH_CALL(id, p, ...) do {                                            \
         drv_call c_;                                                            \

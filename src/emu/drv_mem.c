@@ -151,6 +151,7 @@ static CUresult copy(uint64_t dst, int dst_host, uint64_t src, int src_host, siz
     CUresult r = drv_need_ctx();
     if (r) return r;
     if (!drv_stream_ok(s)) return CUDA_ERROR_INVALID_HANDLE;
+    if (drv_stream_capture(s)) return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     if (n == 0) return CUDA_SUCCESS;
     void *d = dst_host == 1 ? (void *)(uintptr_t)dst : resolve(dst, n, dst_host == 2);
     const void *sp = src_host == 1 ? (const void *)(uintptr_t)src : resolve(src, n, src_host == 2);
@@ -222,6 +223,7 @@ static CUresult set(uint64_t dst, uint32_t v, unsigned elt, size_t n, CUstream s
     CUresult r = drv_need_ctx();
     if (r) return r;
     if (!drv_stream_ok(s)) return CUDA_ERROR_INVALID_HANDLE;
+    if (drv_stream_capture(s)) return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     if (n == 0) return CUDA_SUCCESS;
     if (dst % elt) return CUDA_ERROR_INVALID_VALUE;
     if (n > SIZE_MAX / elt) return CUDA_ERROR_INVALID_VALUE;

@@ -1,8 +1,8 @@
 /*
  * drv_module.c — modules, libraries, functions/kernels and their
- * attributes.  A module is loaded from PTX text (the driver's JIT path); a
- * library is a module with the library API around it; a CUkernel is the
- * same object as the CUfunction it names.
+ * attributes.  A module is loaded from PTX text (the driver's JIT path),
+ * the PTX that the context's device would JIT.  A library is context-less
+ * and loads a module per context; a CUkernel is its own object (drv.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +14,7 @@ static CUmodule mods;              /* live modules; a context's die with it */
 
 /* Handles are checked against the live modules, never by reading through
  * a pointer that may be stale (a handle used after cuModuleUnload). */
-static int mod_ok(CUmodule m)
-{
-    for (CUmodule x = mods; x; x = x->next)
-        if (x == m) return 1;
-    return 0;
-}
+#define mod_ok(m) DRV_LIVE(mods, m)
 
 int drv_func_ok(CUfunction f)
 {
@@ -50,7 +45,7 @@ static CUresult mod_load(CUmodule *pm, const void *image, unsigned nopt,
     if (!pm || !image) return CUDA_ERROR_INVALID_VALUE;
     char *ptx, *copy;
     size_t ptx_len, copy_size;
-    r = drv_image_ptx(image, &ptx, &ptx_len, &copy, &copy_size);
+    r = drv_image_ptx(image, drv_ctx_sm(drv_ctx()), &ptx, &ptx_len, &copy, &copy_size);
     if (r) return r;
     nt_err e = { 0 };
     emu_module *em = emu_module_load(ptx, ptx_len, &e);
@@ -128,8 +123,7 @@ NT_EXPORT CUresult CUDAAPI cuModuleLoad(CUmodule *module, const char *fname)
 
 static void mod_free(CUmodule m)
 {
-    for (CUmodule *pp = &mods; *pp; pp = &(*pp)->next)
-        if (*pp == m) { *pp = m->next; break; }
+    DRV_UNLINK(mods, m);
     CUpti_ModuleResourceData d = { m->id, m->image_size, m->image };
     drv_resource(CUPTI_CBID_RESOURCE_MODULE_UNLOAD_STARTING, m->ctx, NULL, &d);
     emu_module_free(m->em);
@@ -141,17 +135,13 @@ static void mod_free(CUmodule m)
     free(m);
 }
 
-static void lib_free(CUlibrary l);
-
+/* A library outlives the context: only its module in ctx goes. */
 void drv_unload_ctx_modules(CUcontext ctx)
 {
     CUmodule m = mods;
     while (m) {
         CUmodule next = m->next;
-        if (m->ctx == ctx) {
-            if (m->lib) lib_free(m->lib);
-            else mod_free(m);
-        }
+        if (m->ctx == ctx) mod_free(m);
         m = next;
     }
 }
@@ -244,30 +234,99 @@ NT_EXPORT CUresult CUDAAPI cuModuleGetLoadingMode(CUmoduleLoadingMode *mode)
 }
 
 /* ---- libraries ------------------------------------------------------------------- */
-static int lib_ok(CUlibrary l)
+static CUlibrary libs;             /* live libraries */
+
+#define lib_ok(l) DRV_LIVE(libs, l)
+
+static int kern_ok(CUkernel k)
 {
-    for (CUmodule x = mods; x; x = x->next)
-        if (l && x->lib == l) return 1;
+    for (CUlibrary x = libs; x; x = x->next)
+        if (x->nkerns && k >= x->kerns && k < x->kerns + x->nkerns) return 1;
     return 0;
 }
 
-static CUresult lib_wrap(CUlibrary *pl, CUmodule m)
+/* Applies what cuKernelSetAttribute set to the function f of kernel k. */
+static void kern_apply(CUkernel k, CUfunction f)
 {
-    CUlibrary l = nt_xcalloc(1, sizeof(*l));
-    l->magic = DRV_MAGIC_LIB;
-    l->mod = m;
+    if (k->max_dyn_smem >= 0) f->max_dyn_smem = k->max_dyn_smem;
+    if (k->carveout >= 0) f->carveout = k->carveout;
+}
+
+static CUkernel lib_kern_named(CUlibrary l, const char *name)
+{
+    for (int i = 0; i < l->nkerns; i++)
+        if (!strcmp(l->kerns[i].name, name)) return &l->kerns[i];
+    return NULL;
+}
+
+/* The library's module in the current context, loaded on first use. */
+static CUresult lib_module(CUlibrary l, CUmodule *pm)
+{
+    CUcontext c = drv_ctx();
+    for (CUmodule x = mods; x; x = x->next)
+        if (x->lib == l && x->ctx == c) { *pm = x; return CUDA_SUCCESS; }
+    CUmodule m;
+    CUresult r = mod_load(&m, l->image, 0, NULL, NULL);
+    if (r) return r;
     m->lib = l;
-    *pl = l;
+    for (int i = 0; i < m->nfuncs; i++) {
+        CUkernel k = lib_kern_named(l, emu_kernel_name(m->funcs[i].k));
+        if (k) kern_apply(k, &m->funcs[i]);
+    }
+    *pm = m;
     return CUDA_SUCCESS;
 }
 
+/* The function of kernel k in the current context. */
+static CUresult kern_func(CUfunction *pf, CUkernel k)
+{
+    if (!pf) return CUDA_ERROR_INVALID_VALUE;
+    if (!kern_ok(k)) return CUDA_ERROR_INVALID_HANDLE;
+    CUmodule m;
+    CUresult r = drv_need_ctx();
+    if (!r) r = lib_module(k->lib, &m);
+    return r ? r : mod_func(pf, m, k->name);
+}
+
+CUfunction drv_launch_func(CUfunction f)
+{
+    if (func_ok(f)) return f;
+    CUfunction g = NULL;
+    return kern_func(&g, (CUkernel)f) == CUDA_SUCCESS ? g : NULL;
+}
+
+const char *drv_handle_name(CUfunction f)
+{
+    pthread_mutex_lock(&drv_mu);
+    const char *n = func_ok(f) ? emu_kernel_name(f->k)
+                  : kern_ok((CUkernel)f) ? ((CUkernel)f)->name : NULL;
+    pthread_mutex_unlock(&drv_mu);
+    return n;
+}
+
+/* Loads the image into the current context and keeps it for the others. */
 static CUresult lib_load(CUlibrary *pl, const void *code, unsigned nopt, CUjit_option *opts,
                          void **vals)
 {
     if (!pl) return CUDA_ERROR_INVALID_VALUE;
     CUmodule m;
     CUresult r = mod_load(&m, code, nopt, opts, vals);
-    return r ? r : lib_wrap(pl, m);
+    if (r) return r;
+    CUlibrary l = nt_xcalloc(1, sizeof(*l));
+    l->magic = DRV_MAGIC_LIB;
+    l->image = nt_xmalloc(m->image_size + 1);
+    memcpy(l->image, m->image, m->image_size + 1);   /* mod_load's copy ends in a NUL */
+    l->image_size = m->image_size;
+    l->nkerns = m->nfuncs;
+    l->kerns = nt_xcalloc((size_t)NT_MAX(l->nkerns, 1), sizeof(*l->kerns));
+    for (int i = 0; i < l->nkerns; i++)
+        l->kerns[i] = (struct CUkern_st){ DRV_MAGIC_KERN, l,
+                                          nt_xstrdup(emu_kernel_name(m->funcs[i].k)), -1, -1 };
+    m->lib = l;
+    l->next = libs;
+    libs = l;
+    *pl = l;
+    return CUDA_SUCCESS;
 }
 
 NT_EXPORT CUresult CUDAAPI cuLibraryLoadData(CUlibrary *library, const void *code,
@@ -285,10 +344,21 @@ NT_EXPORT CUresult CUDAAPI cuLibraryLoadData(CUlibrary *library, const void *cod
 
 static CUresult lib_load_file(CUlibrary *pl, const char *path)
 {
-    if (!pl) return CUDA_ERROR_INVALID_VALUE;
-    CUmodule m;
-    CUresult r = mod_load_file(&m, path);
-    return r ? r : lib_wrap(pl, m);
+    if (!pl || !path) return CUDA_ERROR_INVALID_VALUE;
+    nt_file f;
+    nt_err e = { 0 };
+    if (nt_file_open(&f, path, &e)) {
+        nt_warn("emu: %s", e.msg);
+        return CUDA_ERROR_FILE_NOT_FOUND;
+    }
+    /* A NUL after the bytes, so a PTX file is an image too. */
+    char *img = nt_xmalloc(f.size + 1);
+    memcpy(img, f.data, f.size);
+    img[f.size] = 0;
+    CUresult r = f.size ? lib_load(pl, img, 0, NULL, NULL) : CUDA_ERROR_INVALID_IMAGE;
+    free(img);
+    nt_file_close(&f);
+    return r;
 }
 
 NT_EXPORT CUresult CUDAAPI cuLibraryLoadFromFile(CUlibrary *library, const char *fileName,
@@ -306,7 +376,19 @@ NT_EXPORT CUresult CUDAAPI cuLibraryLoadFromFile(CUlibrary *library, const char 
 
 static void lib_free(CUlibrary l)
 {
-    mod_free(l->mod);
+    CUmodule m = mods;
+    while (m) {
+        CUmodule next = m->next;
+        if (m->lib == l) mod_free(m);
+        m = next;
+    }
+    DRV_UNLINK(libs, l);
+    for (int i = 0; i < l->nkerns; i++) {
+        free(l->kerns[i].name);
+        l->kerns[i].magic = 0;
+    }
+    free(l->kerns);
+    free(l->image);
     l->magic = 0;
     free(l);
 }
@@ -326,8 +408,12 @@ NT_EXPORT CUresult CUDAAPI cuLibraryUnload(CUlibrary library)
 
 static CUresult lib_kernel(CUkernel *pk, CUlibrary l, const char *name)
 {
+    if (!pk || !name) return CUDA_ERROR_INVALID_VALUE;
     if (!lib_ok(l)) return CUDA_ERROR_INVALID_HANDLE;
-    return mod_func((CUfunction *)pk, l->mod, name);
+    CUkernel k = lib_kern_named(l, name);
+    if (!k) return CUDA_ERROR_NOT_FOUND;
+    *pk = k;
+    return CUDA_SUCCESS;
 }
 
 NT_EXPORT CUresult CUDAAPI cuLibraryGetKernel(CUkernel *pKernel, CUlibrary library, const char *name)
@@ -340,41 +426,51 @@ NT_EXPORT CUresult CUDAAPI cuLibraryGetKernelCount(unsigned int *count, CUlibrar
 {
     cuLibraryGetKernelCount_params p = { count, lib };
     DRV_CALL(cuLibraryGetKernelCount, p,
-             lib_ok(p.lib) ? mod_count(p.count, p.lib->mod) : CUDA_ERROR_INVALID_HANDLE);
+             !p.count ? CUDA_ERROR_INVALID_VALUE : !lib_ok(p.lib) ? CUDA_ERROR_INVALID_HANDLE
+                      : (*p.count = (unsigned)p.lib->nkerns, CUDA_SUCCESS));
+}
+
+static CUresult lib_enum(CUkernel *ks, unsigned n, CUlibrary l)
+{
+    if (!ks) return CUDA_ERROR_INVALID_VALUE;
+    if (!lib_ok(l)) return CUDA_ERROR_INVALID_HANDLE;
+    for (unsigned i = 0; i < n && i < (unsigned)l->nkerns; i++) ks[i] = &l->kerns[i];
+    return CUDA_SUCCESS;
 }
 
 NT_EXPORT CUresult CUDAAPI cuLibraryEnumerateKernels(CUkernel *kernels, unsigned int numKernels,
                                                      CUlibrary lib)
 {
     cuLibraryEnumerateKernels_params p = { kernels, numKernels, lib };
-    DRV_CALL(cuLibraryEnumerateKernels, p,
-             lib_ok(p.lib) ? mod_enum((CUfunction *)p.kernels, p.numKernels, p.lib->mod)
-                           : CUDA_ERROR_INVALID_HANDLE);
+    DRV_CALL(cuLibraryEnumerateKernels, p, lib_enum(p.kernels, p.numKernels, p.lib));
+}
+
+static CUresult lib_get_module(CUmodule *pm, CUlibrary l)
+{
+    if (!pm) return CUDA_ERROR_INVALID_VALUE;
+    if (!lib_ok(l)) return CUDA_ERROR_INVALID_HANDLE;
+    CUresult r = drv_need_ctx();
+    return r ? r : lib_module(l, pm);
 }
 
 NT_EXPORT CUresult CUDAAPI cuLibraryGetModule(CUmodule *pMod, CUlibrary library)
 {
     cuLibraryGetModule_params p = { pMod, library };
-    DRV_CALL(cuLibraryGetModule, p,
-             !p.pMod ? CUDA_ERROR_INVALID_VALUE : !lib_ok(p.library) ? CUDA_ERROR_INVALID_HANDLE
-                     : (*p.pMod = p.library->mod, CUDA_SUCCESS));
+    DRV_CALL(cuLibraryGetModule, p, lib_get_module(p.pMod, p.library));
+}
+
+static CUresult lib_global(CUdeviceptr *dp, size_t *bytes, CUlibrary l, const char *name)
+{
+    CUmodule m;
+    CUresult r = lib_get_module(&m, l);
+    return r ? r : mod_global(dp, bytes, m, name);
 }
 
 NT_EXPORT CUresult CUDAAPI cuLibraryGetGlobal(CUdeviceptr *dptr, size_t *bytes, CUlibrary library,
                                               const char *name)
 {
     cuLibraryGetGlobal_params p = { dptr, bytes, library, name };
-    DRV_CALL(cuLibraryGetGlobal, p,
-             lib_ok(p.library) ? mod_global(p.dptr, p.bytes, p.library->mod, p.name)
-                               : CUDA_ERROR_INVALID_HANDLE);
-}
-
-static CUresult kern_func(CUfunction *pf, CUkernel k)
-{
-    if (!pf) return CUDA_ERROR_INVALID_VALUE;
-    if (!func_ok((CUfunction)k)) return CUDA_ERROR_INVALID_HANDLE;
-    *pf = (CUfunction)k;
-    return CUDA_SUCCESS;
+    DRV_CALL(cuLibraryGetGlobal, p, lib_global(p.dptr, p.bytes, p.library, p.name));
 }
 
 NT_EXPORT CUresult CUDAAPI cuKernelGetFunction(CUfunction *pFunc, CUkernel kernel)
@@ -385,10 +481,9 @@ NT_EXPORT CUresult CUDAAPI cuKernelGetFunction(CUfunction *pFunc, CUkernel kerne
 
 static CUresult kern_lib(CUlibrary *pl, CUkernel k)
 {
-    CUfunction f = (CUfunction)k;
     if (!pl) return CUDA_ERROR_INVALID_VALUE;
-    if (!func_ok(f) || !f->mod->lib) return CUDA_ERROR_INVALID_HANDLE;
-    *pl = f->mod->lib;
+    if (!kern_ok(k)) return CUDA_ERROR_INVALID_HANDLE;
+    *pl = k->lib;
     return CUDA_SUCCESS;
 }
 
@@ -429,7 +524,9 @@ NT_EXPORT CUresult CUDAAPI cuKernelGetAttribute(int *pi, CUfunction_attribute at
                                                 CUdevice dev)
 {
     cuKernelGetAttribute_params p = { pi, attrib, kernel, dev };
-    DRV_CALL(cuKernelGetAttribute, p, func_attr(p.pi, p.attrib, (CUfunction)p.kernel));
+    CUfunction f = NULL;
+    DRV_CALL(cuKernelGetAttribute, p,
+             kern_func(&f, p.kernel) ? CUDA_ERROR_INVALID_HANDLE : func_attr(p.pi, p.attrib, f));
 }
 
 static CUresult func_set_attr(CUfunction f, CUfunction_attribute a, int v)
@@ -457,11 +554,27 @@ NT_EXPORT CUresult CUDAAPI cuFuncSetAttribute(CUfunction hfunc, CUfunction_attri
     DRV_CALL(cuFuncSetAttribute, p, func_set_attr(p.hfunc, p.attrib, p.value));
 }
 
+/* Checked on the current context's function, then kept for every context
+ * (functions loaded later get it too). */
+static CUresult kern_set_attr(CUkernel k, CUfunction_attribute a, int v)
+{
+    CUfunction f = NULL;
+    CUresult r = kern_func(&f, k);
+    if (!r) r = func_set_attr(f, a, v);
+    if (r) return r;
+    if (a == CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES) k->max_dyn_smem = v;
+    else k->carveout = v;
+    for (CUmodule x = mods; x; x = x->next)
+        for (int i = 0; x->lib == k->lib && i < x->nfuncs; i++)
+            if (!strcmp(emu_kernel_name(x->funcs[i].k), k->name)) kern_apply(k, &x->funcs[i]);
+    return CUDA_SUCCESS;
+}
+
 NT_EXPORT CUresult CUDAAPI cuKernelSetAttribute(CUfunction_attribute attrib, int val, CUkernel kernel,
                                                 CUdevice dev)
 {
     cuKernelSetAttribute_params p = { attrib, val, kernel, dev };
-    DRV_CALL(cuKernelSetAttribute, p, func_set_attr((CUfunction)p.kernel, p.attrib, p.val));
+    DRV_CALL(cuKernelSetAttribute, p, kern_set_attr(p.kernel, p.attrib, p.val));
 }
 
 NT_EXPORT CUresult CUDAAPI cuFuncSetCacheConfig(CUfunction hfunc, CUfunc_cache config)
@@ -489,7 +602,9 @@ NT_EXPORT CUresult CUDAAPI cuFuncGetName(const char **name, CUfunction hfunc)
 NT_EXPORT CUresult CUDAAPI cuKernelGetName(const char **name, CUkernel hfunc)
 {
     cuKernelGetName_params p = { name, hfunc };
-    DRV_CALL(cuKernelGetName, p, func_name(p.name, (CUfunction)p.hfunc));
+    DRV_CALL(cuKernelGetName, p,
+             !p.name ? CUDA_ERROR_INVALID_VALUE : !kern_ok(p.hfunc) ? CUDA_ERROR_INVALID_HANDLE
+                     : (*p.name = p.hfunc->name, CUDA_SUCCESS));
 }
 
 NT_EXPORT CUresult CUDAAPI cuFuncGetModule(CUmodule *hmod, CUfunction hfunc)
@@ -522,6 +637,8 @@ NT_EXPORT CUresult CUDAAPI cuKernelGetParamInfo(CUkernel kernel, size_t paramInd
                                                 size_t *paramSize)
 {
     cuKernelGetParamInfo_params p = { kernel, paramIndex, paramOffset, paramSize };
+    CUfunction f = NULL;
     DRV_CALL(cuKernelGetParamInfo, p,
-             param_info((CUfunction)p.kernel, p.paramIndex, p.paramOffset, p.paramSize));
+             kern_func(&f, p.kernel) ? CUDA_ERROR_INVALID_HANDLE
+                                     : param_info(f, p.paramIndex, p.paramOffset, p.paramSize));
 }

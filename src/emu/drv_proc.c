@@ -14,6 +14,7 @@ CUresult CUDAAPI cuLaunchKernel_ptsz(CUfunction f, unsigned int gridDimX, unsign
                                      void **kernelParams, void **extra);
 CUresult CUDAAPI cuLaunchKernelEx_ptsz(const CUlaunchConfig *config, CUfunction f,
                                        void **kernelParams, void **extra);
+CUresult CUDAAPI cuGraphLaunch_ptsz(CUgraphExec hGraphExec, CUstream hStream);
 CUresult CUDAAPI cuGetExportTable(const void **ppExportTable, const CUuuid *pExportTableId);
 
 typedef struct proc { const char *name; void *fn; void *fn_ptsz; } proc;
@@ -69,6 +70,11 @@ static const proc procs[] = {
     P(cuGetErrorString)
     P(cuInit)
     P(cuKernelGetAttribute)
+    P(cuGraphAddKernelNode)
+    P(cuGraphCreate)
+    P(cuGraphDestroy)
+    P(cuGraphExecDestroy)
+    P(cuGraphInstantiate)
     P(cuKernelGetFunction)
     P(cuKernelGetLibrary)
     P(cuKernelGetName)
@@ -125,11 +131,15 @@ static const proc procs[] = {
     P(cuStreamGetFlags)
     P(cuStreamGetId)
     P(cuStreamGetPriority)
+    P(cuStreamBeginCapture)
+    P(cuStreamEndCapture)
+    P(cuStreamIsCapturing)
     P(cuStreamQuery)
     P(cuStreamSynchronize)
     P(cuStreamWaitEvent)
     { "cuLaunchKernel", (void *)cuLaunchKernel, (void *)cuLaunchKernel_ptsz },
     { "cuLaunchKernelEx", (void *)cuLaunchKernelEx, (void *)cuLaunchKernelEx_ptsz },
+    { "cuGraphLaunch", (void *)cuGraphLaunch, (void *)cuGraphLaunch_ptsz },
     { "cuGetExportTable", (void *)cuGetExportTable, NULL },
     { "cuGetProcAddress", (void *)cuGetProcAddress, NULL },
 };

@@ -35,6 +35,12 @@ int drv_stream_ok(CUstream s)
            (is_live(s) && s->magic == DRV_MAGIC_STRM);
 }
 
+struct CUgraph_st *drv_stream_capture(CUstream s)
+{
+    if (s == NULL || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD || !is_live(s)) return NULL;
+    return s->capture;
+}
+
 uint32_t drv_stream_id(CUstream s)
 {
     if (s == NULL || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD)
@@ -97,10 +103,33 @@ static CUresult stream_check(CUstream s)
     return drv_stream_ok(s) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
 }
 
+static CUresult stream_capturing(CUstream s, CUstreamCaptureStatus *st)
+{
+    if (!st) return CUDA_ERROR_INVALID_VALUE;
+    CUresult r = stream_check(s);
+    if (r) return r;
+    *st = drv_stream_capture(s) ? CU_STREAM_CAPTURE_STATUS_ACTIVE : CU_STREAM_CAPTURE_STATUS_NONE;
+    return CUDA_SUCCESS;
+}
+
+/* Stream work other than kernels is not captured: refused while capturing. */
+static CUresult stream_work(CUstream s)
+{
+    CUresult r = stream_check(s);
+    if (r) return r;
+    return drv_stream_capture(s) ? CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED : CUDA_SUCCESS;
+}
+
+NT_EXPORT CUresult CUDAAPI cuStreamIsCapturing(CUstream hStream, CUstreamCaptureStatus *captureStatus)
+{
+    cuStreamIsCapturing_params p = { hStream, captureStatus };
+    DRV_CALL(cuStreamIsCapturing, p, stream_capturing(p.hStream, p.captureStatus));
+}
+
 NT_EXPORT CUresult CUDAAPI cuStreamSynchronize(CUstream hStream)
 {
     cuStreamSynchronize_params p = { hStream };
-    DRV_CALL(cuStreamSynchronize, p, stream_check(p.hStream));
+    DRV_CALL(cuStreamSynchronize, p, stream_work(p.hStream));
 }
 
 NT_EXPORT CUresult CUDAAPI cuStreamQuery(CUstream hStream)
@@ -167,7 +196,7 @@ NT_EXPORT CUresult CUDAAPI cuStreamGetCtx(CUstream hStream, CUcontext *pctx)
 /* Host functions run at once: all earlier work on the stream is done. */
 static CUresult host_func(CUstream s, CUhostFn fn, void *ud)
 {
-    CUresult r = stream_check(s);
+    CUresult r = stream_work(s);
     if (r) return r;
     if (!fn) return CUDA_ERROR_INVALID_VALUE;
     fn(ud);
@@ -182,7 +211,7 @@ NT_EXPORT CUresult CUDAAPI cuLaunchHostFunc(CUstream hStream, CUhostFn fn, void 
 
 static CUresult stream_cb(CUstream s, CUstreamCallback cb, void *ud, unsigned flags)
 {
-    CUresult r = stream_check(s);
+    CUresult r = stream_work(s);
     if (r) return r;
     if (!cb || flags) return CUDA_ERROR_INVALID_VALUE;
     cb(s, CUDA_SUCCESS, ud);

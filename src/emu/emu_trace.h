@@ -27,6 +27,8 @@ typedef struct emu_kernel_rec {
     uint32_t    static_smem, dyn_smem, local_per_thread;
     uint16_t    regs_per_thread;
     const char *name;                 /* valid while the module is loaded */
+    uint32_t    graph_id;             /* 0 unless launched by cuGraphLaunch */
+    uint64_t    graph_node_id;
 } emu_kernel_rec;
 
 typedef struct emu_tracer {

@@ -89,18 +89,22 @@ static void release_after(CUstream stream, inj_buf *b)
 /* Stream 0 of a per-thread-stream launch is the thread's default stream. */
 static CUstream op_stream(const inj_launch *l)
 {
-    bool ptsz = l->cbid == CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel_ptsz ||
-                l->cbid == CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz ||
-                l->cbid == CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz;
-    return (!l->stream && ptsz) ? CU_STREAM_PER_THREAD : l->stream;
+    return (!l->stream && l->ptsz) ? CU_STREAM_PER_THREAD : l->stream;
 }
 
-/* ---- the device ---- */
-static void device_register(void)
+/* ---- devices ---- */
+/* The current context's device, registered with the collector the first
+ * time it is seen (each device has its own compute capability: the PTX
+ * and the twins are chosen per device).  Called with the lock held;
+ * *id gets the device ordinal. */
+static inj_device *device_current(uint32_t *id)
 {
-    if (inj.device_known) return;
     CUdevice dev;
-    if (cuCtxGetDevice(&dev) != CUDA_SUCCESS) return;
+    *id = 0;
+    if (cuCtxGetDevice(&dev) != CUDA_SUCCESS || dev < 0 || dev >= INJ_MAX_DEVICES) return NULL;
+    inj_device *d = &inj.devices[dev];
+    *id = (uint32_t)dev;
+    if (d->known) return d;
     char name[256] = "?";
     int maj = 0, min = 0, sms = 0, khz = 0;
     size_t mem = 0;
@@ -110,13 +114,13 @@ static void device_register(void)
     cuDeviceGetAttribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev);
     cuDeviceGetAttribute(&khz, CU_DEVICE_ATTRIBUTE_CLOCK_RATE, dev);
     cuDeviceTotalMem(&mem, dev);
-    col_device_info d = {.id = (uint32_t)dev, .name = name, .total_memory = mem,
-                         .clock_hz = (uint64_t)khz * 1000, .sm_count = (uint32_t)sms,
-                         .cc_major = (uint32_t)maj, .cc_minor = (uint32_t)min};
-    col_device(inj.col, &d);
-    inj.sm = (unsigned)(maj * 10 + min);
-    inj.device_id = (uint32_t)dev;
-    inj.device_known = true;
+    col_device_info di = {.id = (uint32_t)dev, .name = name, .total_memory = mem,
+                          .clock_hz = (uint64_t)khz * 1000, .sm_count = (uint32_t)sms,
+                          .cc_major = (uint32_t)maj, .cc_minor = (uint32_t)min};
+    col_device(inj.col, &di);
+    d->sm = (unsigned)(maj * 10 + min);
+    d->known = true;
+    return d;
 }
 
 /* ---- modules ---- */
@@ -156,10 +160,12 @@ static void on_module_loaded(CUpti_CallbackId cbid, const CUpti_CallbackData *cb
         return;
     }
     inj_lock();
+    uint32_t dev_id;
+    device_current(&dev_id);
     inj_module *m = inj_module_add(&inj.modules, handle, lib, image, file, cb->functionName);
     char label[64];
     snprintf(label, sizeof label, "%s@%llx", lib ? "library" : "module", (unsigned long long)handle);
-    col_module_info mi = {.device_id = inj.device_id, .context_id = cb->contextUid,
+    col_module_info mi = {.device_id = dev_id, .context_id = cb->contextUid,
                           .name = file ? file : label, .content_hash = m->hash};
     m->col_id = col_module(inj.col, &mi);
     inj_unlock();
@@ -179,29 +185,43 @@ static void on_module_unload(CUpti_CallbackId cbid, const CUpti_CallbackData *cb
 }
 
 /* ---- kernels ---- */
-static inj_module *kernel_module(CUfunction f, const char *name)
+/* The library whose module in the current context is mod (a CUfunction
+ * from cuKernelGetFunction, launched directly), or NULL. */
+static inj_module *library_of(CUmodule mod)
+{
+    for (size_t i = 0; i < inj.modules.all.n; i++) {
+        inj_module *m = inj.modules.all.v[i];
+        CUmodule lm;
+        if (!m->is_library || inj_module_find(&inj.modules, m->handle) != m) continue;
+        if (cuLibraryGetModule(&lm, (CUlibrary)(uintptr_t)m->handle) == CUDA_SUCCESS && lm == mod)
+            return m;
+    }
+    return NULL;
+}
+
+/* launched: the handle as launched (a CUkernel when it differs from f). */
+static inj_module *kernel_module(CUfunction f, CUfunction launched, const char *name, unsigned sm)
 {
     CUmodule mod = NULL;
     inj_module *m = NULL;
     if (cuFuncGetModule(&mod, f) == CUDA_SUCCESS) m = inj_module_find(&inj.modules, (uint64_t)(uintptr_t)mod);
     else mod = NULL;
-    if (!m) {
-        /* The runtime launches library kernels (CUkernel) cast to CUfunction. */
+    if (!m && launched != f) {
         CUlibrary lib;
-        if (cuKernelGetLibrary(&lib, (CUkernel)f) == CUDA_SUCCESS)
+        if (cuKernelGetLibrary(&lib, (CUkernel)launched) == CUDA_SUCCESS)
             m = inj_module_find(&inj.modules, (uint64_t)(uintptr_t)lib);
     }
+    if (!m && mod) m = library_of(mod);
     if (!m) {
         /* A module the runtime registered privately: its PTX is in one of
          * the process's files.  Objects loaded since the last scan are
          * scanned now (each file once). */
         uint64_t h = mod ? (uint64_t)(uintptr_t)mod : (uint64_t)(uintptr_t)f;
         m = inj_module_for_kernel(&inj.modules, name, h);
-        if (!m && inj_modules_scan_process(&inj.modules, inj.sm) > 0)
+        if (!m && inj_modules_scan_process(&inj.modules, sm) > 0)
             m = inj_module_for_kernel(&inj.modules, name, h);
         if (m) {
-            col_module_info mi = {.device_id = inj.device_id, .name = m->origin,
-                                  .content_hash = m->hash};
+            col_module_info mi = {.name = m->origin, .content_hash = m->hash};
             m->col_id = col_module(inj.col, &mi);
         }
     }
@@ -213,35 +233,72 @@ static void kernel_reason(inj_kernel *k, const char *r)
     if (!k->reason) k->reason = nt_xstrdup(r);
 }
 
-/* The record of a launched function, made (and its twins built) on its
- * first launch.  Called with the lock held. */
-static inj_kernel *kernel_get(CUfunction f, CUstream stream)
+static inj_kernel *kref_find(uint64_t handle, CUcontext ctx)
 {
     uint64_t v;
-    if (nt_imap_get(&inj.kernels, (uint64_t)(uintptr_t)f, &v)) return (inj_kernel *)(uintptr_t)v;
-    inj_kernel *k = nt_xcalloc(1, sizeof *k);
-    k->handle = (uint64_t)(uintptr_t)f;
+    if (!nt_imap_get(&inj.kernels, handle, &v)) return NULL;
+    for (inj_kref *r = (inj_kref *)(uintptr_t)v; r; r = r->next)
+        if (r->ctx == ctx) return r->k;
+    return NULL;
+}
+
+static void kref_add(uint64_t handle, CUcontext ctx, inj_kernel *k)
+{
+    uint64_t v = 0;
+    inj_kref *r = nt_xcalloc(1, sizeof *r);
+    r->ctx = ctx;
+    r->k = k;
+    if (nt_imap_get(&inj.kernels, handle, &v)) r->next = (inj_kref *)(uintptr_t)v;
+    nt_imap_put(&inj.kernels, handle, (uint64_t)(uintptr_t)r);
+}
+
+/* The record of a kernel launched through handle h in context ctx, made
+ * (and its twins built) on its first launch.  Called with the lock held. */
+static inj_kernel *kernel_get(CUfunction h, CUcontext ctx, CUstream stream)
+{
+    inj_kernel *k = kref_find((uint64_t)(uintptr_t)h, ctx);
+    if (k) return k;
+    /* A CUfunction has a name; a CUkernel is resolved to the CUfunction of
+     * this context, which may have been launched (and recorded) itself. */
     const char *name = NULL;
-    if (cuFuncGetName(&name, f) != CUDA_SUCCESS || !name) {
+    CUfunction f = h;
+    if (cuFuncGetName(&name, h) != CUDA_SUCCESS || !name) {
         name = NULL;
-        cuKernelGetName(&name, (CUkernel)f);
+        CUfunction kf;
+        if (cuKernelGetFunction(&kf, (CUkernel)h) == CUDA_SUCCESS && kf) {
+            f = kf;
+            if ((k = kref_find((uint64_t)(uintptr_t)f, ctx))) {
+                kref_add((uint64_t)(uintptr_t)h, ctx, k);
+                return k;
+            }
+            if (cuFuncGetName(&name, f) != CUDA_SUCCESS) name = NULL;
+        }
+        if (!name) cuKernelGetName(&name, (CUkernel)h);
     }
+    k = nt_xcalloc(1, sizeof *k);
+    k->handle = (uint64_t)(uintptr_t)f;
+    k->fn = f;
+    k->ctx = ctx;
+    inj_device *dev = device_current(&k->device_id);
+    k->sm = dev ? dev->sm : 0;
     k->name = nt_xstrdup(name ? name : "?");
     k->demangled = bin_demangle(k->name);
-    k->mod = kernel_module(f, k->name);
+    k->mod = kernel_module(f, h, k->name, k->sm);
     cuFuncGetAttribute(&k->regs, CU_FUNC_ATTRIBUTE_NUM_REGS, f);
     cuFuncGetAttribute(&k->static_smem, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, f);
     if (inj.canary < 0) kernel_reason(k, "the launch swap does not work on this driver (canary failed)");
     else if (!inj.nprobes) kernel_reason(k, inj.probe_error ? inj.probe_error : "no probe given");
     else if (!inj_config_matches(&inj.cfg, k->name, k->demangled)) kernel_reason(k, "filtered out by --kernel");
     else if (!k->mod) kernel_reason(k, "its module was loaded without ntrace seeing it");
-    else if (inj_module_ptx(k->mod, inj.sm) < 0) kernel_reason(k, k->mod->no_ptx);
+    else if (!(k->ptx = inj_module_ptx(k->mod, k->sm))->text) kernel_reason(k, k->ptx->no_ptx);
     else if (inj_twins_build(k, stream) == 0) kernel_reason(k, k->twins[0].reason);
     col_kernel_info ki = {.module_id = k->mod ? k->mod->col_id : 0, .mangled = k->name,
                           .demangled = k->demangled, .instrumented = k->reason == NULL,
                           .reason = k->reason};
     k->col_id = col_kernel(inj.col, &ki);
-    nt_imap_put(&inj.kernels, k->handle, (uint64_t)(uintptr_t)k);
+    inj_names_put(k->name, k->col_id);
+    kref_add(k->handle, ctx, k);
+    if (h != f) kref_add((uint64_t)(uintptr_t)h, ctx, k);
     nt_vec_push(&inj.all_kernels, k);
     if (k->reason) nt_info("%s not instrumented: %s", k->name, k->reason);
     return k;
@@ -255,7 +312,7 @@ static int64_t launch_record(inj_kernel *k, const inj_launch *l, const CUpti_Cal
                           .grid = {l->grid[0], l->grid[1], l->grid[2]},
                           .block = {l->block[0], l->block[1], l->block[2]},
                           .static_shared = (uint32_t)k->static_smem, .dynamic_shared = l->shmem,
-                          .registers = (uint32_t)k->regs, .device_id = inj.device_id,
+                          .registers = (uint32_t)k->regs, .device_id = k->device_id,
                           .context_id = cb->contextUid,
                           .stream_id = (uint64_t)(uintptr_t)l->stream,
                           .correlation_id = cb->correlationId};
@@ -266,12 +323,18 @@ static void on_launch_enter(CUpti_CallbackId cbid, const CUpti_CallbackData *cb)
 {
     inj_launch l;
     if (!inj_launch_decode(cbid, (void *)cb->functionParams, &l)) return;
-    if (l.graph) return;    /* graph launches: their kernels come as activity records */
-    inj_lock();
-    device_register();
-    CUfunction f = *l.fn;
+    /* Graph launches: their kernels are recorded from the activity
+     * records, as launched by a graph and not probed (activity.c). */
+    if (l.graph) return;
     CUstream stream = op_stream(&l);
-    inj_kernel *k = kernel_get(f, stream);
+    /* A launch into a stream being captured does not run now: it becomes
+     * a node of a graph, which runs (unprobed) when the graph is launched.
+     * A probe buffer there would be reused by every replay. */
+    CUstreamCaptureStatus cs = CU_STREAM_CAPTURE_STATUS_NONE;
+    if (cuStreamIsCapturing(stream, &cs) == CUDA_SUCCESS && cs != CU_STREAM_CAPTURE_STATUS_NONE) return;
+    inj_lock();
+    CUfunction f = *l.fn;
+    inj_kernel *k = kernel_get(f, cb->context, stream);
     uint64_t nth = k->launches++;
     const char *why = k->reason ? "kernel not instrumented" : NULL;
     if (!why && !inj_config_samples(&inj.cfg, nth)) why = "not sampled (--launches)";
@@ -317,7 +380,7 @@ static void on_launch_enter(CUpti_CallbackId cbid, const CUpti_CallbackData *cb)
         release_after(stream, b);
         return;
     }
-    inj_twin_prepare(t, f, stream);
+    inj_twin_prepare(t, k->fn, stream);
     *l.fn = t->fn;
 }
 
@@ -325,15 +388,13 @@ static void on_launch_enter(CUpti_CallbackId cbid, const CUpti_CallbackData *cb)
 static CUresult relaunch_original(const inj_pending *p)
 {
     const inj_launch *l = &p->l;
-    switch (p->cbid) {
-    case CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx:
-    case CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz: {
+    switch (inj_launch_api_of(p->cbid)->kind) {
+    case INJ_API_EX: {
         CUlaunchConfig cfg = {l->grid[0], l->grid[1], l->grid[2], l->block[0], l->block[1],
                               l->block[2], l->shmem, p->stream, NULL, 0};
         return cuLaunchKernelEx(&cfg, p->orig_fn, p->orig_params, p->orig_extra);
     }
-    case CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel:
-    case CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz: {
+    case INJ_API_COOP: {
         /* Looked up, not linked: a driver without it never calls us here. */
         CUresult (*coop)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
                          unsigned, CUstream, void **) = NULL;
@@ -461,17 +522,7 @@ static void canary_run(void)
 /* ---- dispatch ---- */
 static bool is_launch(CUpti_CallbackId cbid)
 {
-    switch (cbid) {
-    case CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel:
-    case CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel_ptsz:
-    case CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx:
-    case CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz:
-    case CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel:
-    case CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz:
-        return true;
-    default:
-        return false;
-    }
+    return inj_launch_api_of(cbid) != NULL;
 }
 
 void CUPTIAPI inj_callback(void *ud, CUpti_CallbackDomain dom, CUpti_CallbackId cbid, const void *data)
@@ -506,8 +557,9 @@ void CUPTIAPI inj_callback(void *ud, CUpti_CallbackDomain dom, CUpti_CallbackId 
     } else if (dom == CUPTI_CB_DOMAIN_RESOURCE) {
         const CUpti_ResourceData *rd = data;
         if (cbid == CUPTI_CBID_RESOURCE_CONTEXT_CREATED) {
+            uint32_t id;
             inj_lock();
-            device_register();
+            device_current(&id);
             inj_unlock();
             inj_pcs_context_start(rd->context);
         } else if (cbid == CUPTI_CBID_RESOURCE_CONTEXT_DESTROY_STARTING) {

@@ -13,9 +13,24 @@
  * The CUPTI API_ENTER callback hands us the parameter block that the
  * driver then uses (design decision 4): writing the function handle and
  * the argument array there swaps the launch to the twin kernel. */
+/* Every launch entry point ntrace handles: the one list (the callbacks
+ * enabled, the decoding, the per-thread-stream rule all come from it). */
+typedef enum inj_api_kind { INJ_API_KERNEL, INJ_API_EX, INJ_API_COOP, INJ_API_GRAPH } inj_api_kind;
+typedef struct inj_launch_api {
+    CUpti_CallbackId cbid;
+    const char  *name;          /* "cuLaunchKernel_ptsz", ... for messages */
+    inj_api_kind kind;
+    bool         ptsz;          /* stream 0 means the thread's default stream */
+} inj_launch_api;
+/* The entry for cbid, or NULL when cbid is no launch. */
+const inj_launch_api *inj_launch_api_of(CUpti_CallbackId cbid);
+/* All of them (n set to the count). */
+const inj_launch_api *inj_launch_apis(size_t *n);
+
 typedef struct inj_launch {
     CUpti_CallbackId cbid;
     const char *api;            /* "cuLaunchKernel", ... for messages */
+    bool        ptsz;           /* a per-thread-stream variant */
     CUfunction *fn;             /* where the function handle lives */
     unsigned grid[3], block[3];
     unsigned shmem;
@@ -92,6 +107,16 @@ void      inj_pool_free(inj_pool *p);
  * The image is copied at load time (the app may free it right after the
  * load call); its PTX is extracted and indexed on the first launch of one
  * of its kernels, so modules that are never launched cost one memcpy. */
+/* The PTX of a module chosen for one compute capability (bin_ptx_pick). */
+typedef struct inj_ptx {
+    unsigned    sm;             /* the device's compute capability * 10 */
+    char       *text;           /* NUL-terminated; NULL: none, see no_ptx */
+    size_t      len;
+    unsigned    arch;           /* its target */
+    char       *no_ptx;         /* why there is none for this device */
+    struct ptx_index *ix;       /* index of text, built on first use */
+} inj_ptx;
+
 typedef struct inj_module {
     uint64_t    handle;         /* CUmodule or CUlibrary, as an integer */
     bool        is_library;
@@ -100,13 +125,8 @@ typedef struct inj_module {
     size_t      size;
     uint64_t    hash;           /* nt_hash64 of the image */
     int64_t     col_id;         /* the collector's module id, 0 if none */
-    /* Filled by inj_module_ptx (once): */
-    bool        ptx_tried;
-    char       *ptx;            /* the chosen PTX text, NUL-terminated */
-    size_t      ptx_len;
-    unsigned    ptx_arch;       /* its sm_XX */
-    char       *no_ptx;         /* why there is none ("no PTX in the image") */
-    struct ptx_index *ix;       /* index of ptx, built on first use */
+    char       *no_ptx;         /* the image could not be read: why */
+    NT_VEC(inj_ptx *) ptxs;     /* one per compute capability asked for */
 } inj_module;
 
 typedef struct inj_modules {
@@ -127,10 +147,10 @@ inj_module *inj_module_add(inj_modules *ms, uint64_t handle, bool is_library,
                            const void *image, const char *file, const char *origin);
 inj_module *inj_module_find(inj_modules *ms, uint64_t handle);
 void        inj_module_remove(inj_modules *ms, uint64_t handle);
-/* Picks the PTX to instrument for a device of compute capability sm:
- * the newest PTX whose target is not newer than sm.  Returns 0, or -1
- * with m->no_ptx saying why. */
-int         inj_module_ptx(inj_module *m, unsigned sm);
+/* The PTX to instrument for a device of compute capability sm: the
+ * newest whose target is not newer than sm (bin_ptx_pick), chosen once
+ * per sm.  Never NULL; ->text is NULL with ->no_ptx saying why. */
+inj_ptx    *inj_module_ptx(inj_module *m, unsigned sm);
 void        inj_modules_free(inj_modules *ms);
 /* Frees one record (not linked anywhere any more). */
 void        inj_module_destroy(inj_module *m);
@@ -175,10 +195,21 @@ typedef struct inj_twin {
     bool        from_cache;     /* the instrumented PTX came from the disk cache */
 } inj_twin;
 
+/* A kernel as it runs in one context.  The runtime launches library
+ * kernels as CUkernel handles cast to CUfunction; such a handle is
+ * resolved to its CUfunction in the launch's context (cuKernelGetFunction),
+ * so a kernel launched through both kinds of handle is one record with
+ * one set of twins, and every cuFunc* query goes to a real CUfunction.
+ * A CUkernel used in two contexts (devices) gives two records. */
 typedef struct inj_kernel {
-    uint64_t    handle;         /* CUfunction or CUkernel, as launched */
+    uint64_t    handle;         /* the CUfunction in ctx, as an integer */
+    CUfunction  fn;             /* the same, as a handle */
+    CUcontext   ctx;            /* where it runs (its twins live there too) */
+    unsigned    sm;             /* compute capability * 10 of ctx's device */
+    uint32_t    device_id;
     char       *name, *demangled;
     inj_module *mod;
+    inj_ptx    *ptx;            /* mod's PTX for sm, when it has some */
     int64_t     col_id;
     uint64_t    launches;       /* launches seen */
     uint64_t    probed;         /* launches probed */
@@ -197,19 +228,31 @@ typedef struct inj_probe {
     buf_map_spec specs[BUF_MAX_MAPS];
 } inj_probe;
 
+/* Launched handle (CUfunction or CUkernel) in one context -> its kernel:
+ * the chain of a handle holds one entry per context it was launched in. */
+typedef struct inj_kref {
+    CUcontext        ctx;
+    inj_kernel      *k;
+    struct inj_kref *next;
+} inj_kref;
+
+#define INJ_MAX_DEVICES 64
+typedef struct inj_device {
+    bool     known;             /* registered with the collector */
+    unsigned sm;                /* compute capability * 10 */
+} inj_device;
+
 typedef struct inj_state {
     inj_config   cfg;
     struct col  *col;
     inj_pool    *pool;
     inj_modules  modules;
-    nt_imap      kernels;       /* handle -> inj_kernel* */
+    nt_imap      kernels;       /* launched handle -> inj_kref chain */
     NT_VEC(inj_kernel *) all_kernels;
     inj_probe   *probes;
     unsigned     nprobes;
     char        *probe_error;   /* all probes failed to compile: why */
-    bool         device_known;
-    unsigned     sm;            /* compute capability * 10 */
-    uint32_t     device_id;
+    inj_device   devices[INJ_MAX_DEVICES];   /* by CUdevice ordinal */
     int          canary;        /* 0 not run, 1 swap works, -1 it does not */
     uint64_t     twins_built, cache_hits, rewrites;
     /* NTRACE_TEST_FAULT (tests only): "jit" makes every twin's JIT fail,
@@ -224,6 +267,15 @@ extern inj_state inj;
 void inj_lock(void);
 void inj_unlock(void);
 
+/* ---- activity.c ---- */
+/* Kernel name -> the collector's kernel id, for the kernels of graph
+ * launches (known only from their activity records).  The first id given
+ * for a name is kept.  Takes its own lock, never the injector's: activity
+ * buffers may be completed inside a driver call. */
+void inj_names_put(const char *name, int64_t col_id);
+/* Why launches made by a CUDA graph are not probed (the launch rows say it). */
+#define INJ_GRAPH_REASON "launched by a CUDA graph (cuGraphLaunch): graph launches are not instrumented"
+
 /* ---- callbacks.c ---- */
 /* The canary launch's correlation id: its activity record is left out of
  * the timeline (the kernel is ntrace's own). */
@@ -234,7 +286,7 @@ extern uint32_t inj_canary_corr;
  * recorded in each twin's reason; returns the number of twins built. */
 unsigned inj_twins_build(inj_kernel *k, CUstream stream);
 /* Before a launch of twin t: refreshes .const data, and the dynamic shared
- * memory limit the app set on the original. */
+ * memory limit the app set on the original (orig: a CUfunction). */
 void     inj_twin_prepare(inj_twin *t, CUfunction orig, CUstream stream);
 void     inj_twin_free(inj_twin *t);
 

@@ -19,16 +19,13 @@ int  inj_activity_start(nt_err *e);
 
 static CUpti_SubscriberHandle inj_sub;
 
-/* The driver-API calls ntrace listens to; everything else costs nothing. */
+/* The driver-API calls ntrace listens to, besides every launch entry
+ * point (inj_launch_apis); everything else costs nothing. */
 static const CUpti_CallbackId inj_cbids[] = {
     CUPTI_DRIVER_TRACE_CBID_cuModuleLoad, CUPTI_DRIVER_TRACE_CBID_cuModuleLoadData,
     CUPTI_DRIVER_TRACE_CBID_cuModuleLoadDataEx, CUPTI_DRIVER_TRACE_CBID_cuModuleLoadFatBinary,
     CUPTI_DRIVER_TRACE_CBID_cuModuleUnload, CUPTI_DRIVER_TRACE_CBID_cuLibraryLoadData,
     CUPTI_DRIVER_TRACE_CBID_cuLibraryLoadFromFile, CUPTI_DRIVER_TRACE_CBID_cuLibraryUnload,
-    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel_ptsz,
-    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz,
-    CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel,
-    CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz,
 };
 
 static void inj_atexit(void)
@@ -57,6 +54,10 @@ static void inj_init(void)
     }
     for (size_t i = 0; i < NT_ARRAY_LEN(inj_cbids); i++)
         cuptiEnableCallback(1, inj_sub, CUPTI_CB_DOMAIN_DRIVER_API, inj_cbids[i]);
+    size_t nl;
+    const inj_launch_api *la = inj_launch_apis(&nl);
+    for (size_t i = 0; i < nl; i++)
+        cuptiEnableCallback(1, inj_sub, CUPTI_CB_DOMAIN_DRIVER_API, la[i].cbid);
     cuptiEnableDomain(1, inj_sub, CUPTI_CB_DOMAIN_RESOURCE);
     if (inj_activity_start(&e) < 0) nt_warn("%s: no launch timeline", e.msg);
     if (inj.cfg.pc_sampling) {

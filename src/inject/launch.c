@@ -13,55 +13,83 @@
         l->shmem = (p)->sharedMemBytes; l->stream = (p)->hStream;            \
     } while (0)
 
+#define API(id, kind, ptsz) {CUPTI_DRIVER_TRACE_CBID_##id, #id, kind, ptsz}
+static const inj_launch_api apis[] = {
+    API(cuLaunchKernel, INJ_API_KERNEL, false),
+    API(cuLaunchKernel_ptsz, INJ_API_KERNEL, true),
+    API(cuLaunchKernelEx, INJ_API_EX, false),
+    API(cuLaunchKernelEx_ptsz, INJ_API_EX, true),
+    API(cuLaunchCooperativeKernel, INJ_API_COOP, false),
+    API(cuLaunchCooperativeKernel_ptsz, INJ_API_COOP, true),
+    API(cuGraphLaunch, INJ_API_GRAPH, false),
+    API(cuGraphLaunch_ptsz, INJ_API_GRAPH, true),
+};
+#undef API
+
+const inj_launch_api *inj_launch_apis(size_t *n)
+{
+    *n = NT_ARRAY_LEN(apis);
+    return apis;
+}
+
+const inj_launch_api *inj_launch_api_of(CUpti_CallbackId cbid)
+{
+    for (size_t i = 0; i < NT_ARRAY_LEN(apis); i++)
+        if (apis[i].cbid == cbid) return &apis[i];
+    return NULL;
+}
+
 int inj_launch_decode(CUpti_CallbackId cbid, void *params, inj_launch *l)
 {
     memset(l, 0, sizeof *l);
     l->cbid = cbid;
-    switch (cbid) {
-    case CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel:
-    case CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel_ptsz: {
+    const inj_launch_api *a = inj_launch_api_of(cbid);
+    if (!a) return 0;
+    l->api = a->name;
+    l->ptsz = a->ptsz;
+    switch (a->kind) {
+    case INJ_API_KERNEL: {
         /* cuLaunchKernel_ptsz_params has the same layout. */
         cuLaunchKernel_params *p = params;
-        l->api = cbid == CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel ? "cuLaunchKernel" : "cuLaunchKernel_ptsz";
         l->fn = &p->f;
         INJ_GRID(p);
         l->kernel_params = &p->kernelParams;
         l->extra = &p->extra;
         return 1;
     }
-    case CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel:
-    case CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz: {
+    case INJ_API_COOP: {
         cuLaunchCooperativeKernel_params *p = params;
-        l->api = "cuLaunchCooperativeKernel";
         l->fn = &p->f;
         INJ_GRID(p);
         l->kernel_params = &p->kernelParams;
         return 1;
     }
-    case CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx:
-    case CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz: {
+    case INJ_API_EX: {
         cuLaunchKernelEx_params *p = params;
-        l->api = "cuLaunchKernelEx";
         l->fn = &p->f;
         if (p->config) INJ_GRID(p->config);
         l->kernel_params = &p->kernelParams;
         l->extra = &p->extra;
         return 1;
     }
-    case CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch:
-    case CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch_ptsz:
-        l->api = "cuGraphLaunch";
+    case INJ_API_GRAPH: {
+        cuGraphLaunch_params *p = params;
+        l->stream = p->hStream;
         l->graph = true;
         return 1;
-    default:
-        return 0;
     }
+    }
+    return 0;
 }
 
 _Static_assert(sizeof(cuLaunchKernel_params) == sizeof(cuLaunchKernel_ptsz_params),
                "the _ptsz launch block has the plain layout");
 _Static_assert(sizeof(cuLaunchKernelEx_params) == sizeof(cuLaunchKernelEx_ptsz_params),
                "the _ptsz Ex launch block has the plain layout");
+_Static_assert(sizeof(cuLaunchCooperativeKernel_params) == sizeof(cuLaunchCooperativeKernel_ptsz_params),
+               "the _ptsz cooperative launch block has the plain layout");
+_Static_assert(sizeof(cuGraphLaunch_params) == sizeof(cuGraphLaunch_ptsz_params),
+               "the _ptsz graph launch block has the plain layout");
 
 /* Finds BUFFER_POINTER and BUFFER_SIZE in an extra array.  Any other key
  * is refused: we would not know how to pass it on. */

@@ -52,7 +52,6 @@ inj_module *inj_module_add(inj_modules *ms, uint64_t handle, bool is_library,
     }
     nt_file_close(&f);
     if (!m->image) {
-        m->ptx_tried = true;
         inj_module_no_ptx(m, "image not readable: %s", e.set ? e.msg : "no image");
     } else {
         m->hash = nt_hash64(m->image, m->size, 0);
@@ -77,65 +76,49 @@ void inj_module_remove(inj_modules *ms, uint64_t handle)
     nt_imap_del(&ms->by_handle, handle);
 }
 
-typedef struct ptx_pick {
-    unsigned sm;
-    unsigned best_arch;
-    char    *best;
-    size_t   best_len;
-    unsigned newest_seen;
-    unsigned count;
-} ptx_pick;
-
-static int inj_pick_ptx(void *ctx, const bin_ptx *p)
+/* The choice is made once per compute capability and kept: a module (a
+ * library above all) may be used on devices of several. */
+inj_ptx *inj_module_ptx(inj_module *m, unsigned sm)
 {
-    ptx_pick *k = ctx;
-    k->count++;
-    if (p->arch > k->newest_seen) k->newest_seen = p->arch;
-    /* arch 0 (unknown, e.g. plain PTX text) is accepted as a last resort. */
-    bool fits = p->arch <= k->sm;
-    if (fits && (!k->best || p->arch > k->best_arch)) {
-        free(k->best);
-        k->best = nt_xstrndup(p->text, p->len);
-        k->best_len = p->len;
-        k->best_arch = p->arch;
+    for (size_t i = 0; i < m->ptxs.n; i++)
+        if (m->ptxs.v[i]->sm == sm) return m->ptxs.v[i];
+    inj_ptx *p = nt_xcalloc(1, sizeof *p);
+    p->sm = sm;
+    nt_vec_push(&m->ptxs, p);
+    char msg[640];
+    if (!m->image) {
+        p->no_ptx = nt_xstrdup(m->no_ptx ? m->no_ptx : "image not readable");
+        return p;
     }
-    return 0;
-}
-
-int inj_module_ptx(inj_module *m, unsigned sm)
-{
-    if (m->ptx_tried) return m->ptx ? 0 : -1;
-    m->ptx_tried = true;
-    ptx_pick k = {.sm = sm};
+    bin_ptx_choice c;
     nt_err e = {0};
-    if (bin_foreach_ptx(m->image, m->size, inj_pick_ptx, &k, &e) < 0) {
-        free(k.best);
-        inj_module_no_ptx(m, "image malformed: %s", e.msg);
-        return -1;
+    if (bin_ptx_pick(m->image, m->size, sm, &c, &e) < 0) {
+        snprintf(msg, sizeof msg, "image malformed: %s", e.msg);
+        p->no_ptx = nt_xstrdup(msg);
+    } else if (!c.text) {
+        if (!c.count) snprintf(msg, sizeof msg, "no PTX in the module (SASS only)");
+        else snprintf(msg, sizeof msg, "no PTX for this device (sm_%u; the module's PTX targets sm_%u)",
+                      sm, c.newest);
+        p->no_ptx = nt_xstrdup(msg);
+    } else {
+        p->text = c.text;       /* ownership moves to p */
+        p->len = c.len;
+        p->arch = c.arch;
     }
-    if (!k.best) {
-        if (!k.count) inj_module_no_ptx(m, "%sno PTX in the module (SASS only)", "");
-        else {
-            char msg[128];
-            snprintf(msg, sizeof msg, "sm_%u; the module's PTX targets sm_%u", sm, k.newest_seen);
-            inj_module_no_ptx(m, "no PTX for this device (%s)", msg);
-        }
-        return -1;
-    }
-    m->ptx = k.best;
-    m->ptx_len = k.best_len;
-    m->ptx_arch = k.best_arch;
-    return 0;
+    return p;
 }
 
 void inj_module_destroy(inj_module *m)
 {
-    if (m->ix) {
-        ptx_index_free(m->ix);
-        free(m->ix);
-    }
     free(m->image);
-    free(m->ptx);
+    for (size_t j = 0; j < m->ptxs.n; j++) {
+        inj_ptx *p = m->ptxs.v[j];
+        if (p->ix) { ptx_index_free(p->ix); free(p->ix); }
+        free(p->text);
+        free(p->no_ptx);
+        free(p);
+    }
+    nt_vec_free(&m->ptxs);
     free(m->no_ptx);
     free((char *)m->origin);
     free(m);

@@ -186,18 +186,18 @@ static void cache_write(uint64_t key, const char *text)
  * or NULL with the reason in t. */
 static char *twin_text(inj_kernel *k, unsigned pi, inj_twin *t)
 {
-    inj_module *m = k->mod;
+    inj_ptx *px = k->ptx;
     nt_err e = {0};
-    if (!m->ix) {
-        m->ix = nt_xcalloc(1, sizeof *m->ix);
-        if (ptx_index_build(m->ix, m->ptx, m->ptx_len, m->origin, &e) < 0) {
+    if (!px->ix) {
+        px->ix = nt_xcalloc(1, sizeof *px->ix);
+        if (ptx_index_build(px->ix, px->text, px->len, k->mod->origin, &e) < 0) {
             twin_fail(t, "PTX not readable: %s", e.msg);
-            free(m->ix);
-            m->ix = NULL;
+            free(px->ix);
+            px->ix = NULL;
             return NULL;
         }
     }
-    ptx_module *slice = ptx_slice(m->ix, k->name, &e);
+    ptx_module *slice = ptx_slice(px->ix, k->name, &e);
     if (!slice) {
         twin_fail(t, "cannot slice the kernel out of its module: %s", e.msg);
         return NULL;
@@ -303,10 +303,10 @@ static int bind_vars(inj_twin *t, inj_module *m, CUstream stream)
 
 static uint64_t twin_key(inj_kernel *k, unsigned pi)
 {
-    uint64_t h = nt_hash64(k->mod->ptx, k->mod->ptx_len, 0x6e74);
+    uint64_t h = nt_hash64(k->ptx->text, k->ptx->len, 0x6e74);
     h = nt_hash64(k->name, strlen(k->name), h);
     h = nt_hash64(inj.probes[pi].src, strlen(inj.probes[pi].src), h);
-    h = nt_hash64(NT_VERSION, strlen(NT_VERSION), h ^ inj.sm);
+    h = nt_hash64(NT_VERSION, strlen(NT_VERSION), h ^ k->sm);
     return h;
 }
 
@@ -368,9 +368,9 @@ unsigned inj_twins_build(inj_kernel *k, CUstream stream)
     unsigned built = 0;
     k->twins = nt_xcalloc(inj.nprobes, sizeof *k->twins);
     for (unsigned i = 0; i < inj.nprobes; i++) {
-        if (prb_min_sm(inj.probes[i].prb) > inj.sm) {
+        if (prb_min_sm(inj.probes[i].prb) > k->sm) {
             twin_fail(&k->twins[i], "probe %s needs sm_%u; this device is sm_%u",
-                      inj.probes[i].path, prb_min_sm(inj.probes[i].prb), inj.sm);
+                      inj.probes[i].path, prb_min_sm(inj.probes[i].prb), k->sm);
             continue;
         }
         twin_build(k, i, stream);

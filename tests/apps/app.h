@@ -50,22 +50,32 @@ static inline void app_fini(void)
     CK(cuDevicePrimaryCtxRelease(0));
 }
 
-/* Loads <dir>/<name>.ptx with cuModuleLoadData. */
-static inline CUmodule app_module(int argc, char **argv, const char *name)
+/* The bytes of <dir>/<file> plus a NUL (caller frees); exits on error. */
+static inline char *app_file(int argc, char **argv, const char *file, size_t *size)
 {
     const char *dir = argc > 1 ? argv[1] : getenv("NT_KERNEL_DIR");
     if (!dir) dir = "build/fixtures/kernels";
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s.ptx", dir, name);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
     FILE *f = fopen(path, "rb");
     if (!f) { perror(path); exit(1); }
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)n + 1);
-    if (!text || fread(text, 1, (size_t)n, f) != (size_t)n) { fprintf(stderr, "%s: read error\n", path); exit(1); }
-    text[n] = 0;
+    char *data = malloc((size_t)n + 1);
+    if (!data || fread(data, 1, (size_t)n, f) != (size_t)n) { fprintf(stderr, "%s: read error\n", path); exit(1); }
+    data[n] = 0;
     fclose(f);
+    if (size) *size = (size_t)n;
+    return data;
+}
+
+/* Loads <dir>/<name>.ptx with cuModuleLoadData. */
+static inline CUmodule app_module(int argc, char **argv, const char *name)
+{
+    char file[256];
+    snprintf(file, sizeof file, "%s.ptx", name);
+    char *text = app_file(argc, argv, file, NULL);
     CUmodule m;
     CK(cuModuleLoadData(&m, text));
     free(text);

@@ -6,7 +6,7 @@ BUILD=${BUILD:-build}
 fail=0
 for app in "$BUILD"/apps/*; do
     [ -x "$app" ] || continue
-    if ! out=$(LD_LIBRARY_PATH="$BUILD/emu" NTRACE_EMU_SMS=4 "$app" "$BUILD/fixtures/kernels" 2>&1); then
+    if ! out=$(LD_LIBRARY_PATH="$BUILD/emu" NTRACE_EMU_SMS=4 NTRACE_EMU_DEVICES=90,80 "$app" "$BUILD/fixtures/kernels" 2>&1); then
         echo "FAIL $(basename "$app"):"; echo "$out" | tail -n 20
         fail=1
     else

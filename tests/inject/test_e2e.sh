@@ -8,7 +8,10 @@ BUILD=${BUILD:-build}
 ROOT=$(pwd)
 NT=$ROOT/$BUILD/bin/ntrace
 KDIR=$ROOT/$BUILD/fixtures/kernels
-APPS="vecadd saxpy matmul reduce histogram diverge calls globals streams"
+APPS="vecadd saxpy matmul reduce histogram diverge calls globals streams libkernel multidev"
+# Two emulated devices of different compute capabilities (multidev uses
+# both; the other apps run on device 0, an sm_90).
+export NTRACE_EMU_DEVICES=90,80
 fail() { echo "FAIL: $*"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -82,6 +85,51 @@ db=$tmp/vecadd-gmem_bytes.db
     || fail "vecadd has no barrier, yet barrier_wait counted some"
 [ "$(q "$tmp/reduce-barrier_wait.db" "select sum(barriers) > 0 from PROBE_BARRIER_WAIT_COUNTERS")" = 1 ] \
     || fail "reduce has barriers, barrier_wait counted none"
+
+# Library kernels (CUkernel), launched cast to CUfunction through
+# cuLaunchKernel and cuLaunchKernelEx and through the CUfunction that
+# cuKernelGetFunction gives: one kernel record each (the twin lookup knows
+# both kinds of handle), registers read from the real function, and the
+# 64 KiB of dynamic shared memory the app allowed on the CUkernel is
+# allowed on the twin too (else its probed launch fails).
+db=$tmp/libkernel-block_sched.db
+[ "$(q "$db" "select group_concat(s.value || ':' || k.instrumented, ' ') from NTRACE_KERNELS k
+              join StringIds s on s.id = k.mangledName order by k.id")" = "arch_id:1 big_smem:1" ] \
+    || fail "libkernel kernels: $(q "$db" "select * from NTRACE_KERNELS")"
+[ "$(q "$db" "select count(*) from CUPTI_ACTIVITY_KIND_KERNEL where probeStatus = 'probed'
+              and registersPerThread > 0 and start > 0")" = 4 ] \
+    || fail "libkernel launches: $(q "$db" "select launchId, registersPerThread, probeStatus from CUPTI_ACTIVITY_KIND_KERNEL")"
+# Two devices: each runs its own PTX (the outputs matched the unprobed
+# run's above: 900+i on the sm_90, 800+i on the sm_80), every launch on
+# both devices is probed, a kernel record per (kernel, device).
+db=$tmp/multidev-block_sched.db
+[ "$(q "$db" "select count(*) from CUPTI_ACTIVITY_KIND_KERNEL where probeStatus = 'probed'
+              group by deviceId order by deviceId" | tr '\n' ' ')" = "3 2 " ] \
+    || fail "multidev launches per device: $(q "$db" "select launchId, deviceId, probeStatus from CUPTI_ACTIVITY_KIND_KERNEL")"
+[ "$(q "$db" "select count(*) from TARGET_INFO_GPU")" = 2 ] || fail "multidev: devices not both recorded"
+[ "$(q "$db" "select count(distinct kernelId) from CUPTI_ACTIVITY_KIND_KERNEL")" = 4 ] \
+    || fail "multidev: kernel records: $(q "$db" "select launchId, kernelId, deviceId from CUPTI_ACTIVITY_KIND_KERNEL")"
+
+# CUDA graphs: kernels launched by cuGraphLaunch run unprobed and their
+# launch rows say so, with their names and times (2 launches of a 2-node
+# graph, 1 of a graph captured from a stream: the captured launches run
+# nothing at capture time, so they are neither swapped nor recorded then);
+# the direct launch of the same kernel is probed; the outputs are the
+# unprobed run's.
+NT_APP_DUMP=$tmp/graph.native LD_LIBRARY_PATH=$ROOT/$BUILD/emu "$ROOT/$BUILD/apps/graph" "$KDIR" \
+    > /dev/null 2>&1 || fail "graph natively"
+run graph "$ROOT/probes/block_sched.lua" "$tmp/g.db"
+cmp -s "$tmp/dump" "$tmp/graph.native" || fail "graph: outputs differ from the unprobed run"
+[ "$(q "$tmp/g.db" "select count(*) from CUPTI_ACTIVITY_KIND_KERNEL k join StringIds s on s.id = k.mangledName
+     where s.value = 'vecadd' and k.start > 0 and k.end > k.start and k.probeStatus =
+     'not probed: launched by a CUDA graph (cuGraphLaunch): graph launches are not instrumented'")" = 6 ] \
+    || fail "graph launches: $(q "$tmp/g.db" "select launchId, kernelId, mangledName, probeStatus from CUPTI_ACTIVITY_KIND_KERNEL")"
+[ "$(q "$tmp/g.db" "select count(*) from CUPTI_ACTIVITY_KIND_KERNEL where probeStatus = 'probed' and recordsSaved > 0")" = 1 ] \
+    || fail "graph: the direct launch is not probed"
+[ "$(q "$tmp/g.db" "select count(*) from CUPTI_ACTIVITY_KIND_KERNEL")" = 7 ] \
+    || fail "graph: $(q "$tmp/g.db" "select launchId, kernelId, start, probeStatus from CUPTI_ACTIVITY_KIND_KERNEL")"
+[ "$(q "$tmp/g.db" "select count(*) from CUPTI_ACTIVITY_KIND_KERNEL where kernelId is null
+     or probeStatus is null or start is null")" = 0 ] || fail "graph: launches without kernel, status or times"
 
 # The disk cache: a second run rewrites nothing.
 NTRACE_LOG=info run vecadd block_sched "$tmp/c1.db"

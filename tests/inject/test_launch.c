@@ -51,9 +51,38 @@ static void decode_other_entry_points(void **state)
     assert_int_equal(l.block[1], 2);
     assert_ptr_equal(l.fn, &ex.f);
     int dummy = 0;
-    assert_int_equal(inj_launch_decode(CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch, &dummy, &l), 1);
+    cuGraphLaunch_params gp = {(CUgraphExec)3, (CUstream)0x66};
+    assert_int_equal(inj_launch_decode(CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch, &gp, &l), 1);
     assert_true(l.graph);
+    assert_ptr_equal(l.stream, (CUstream)0x66);
     assert_int_equal(inj_launch_decode(CUPTI_DRIVER_TRACE_CBID_cuMemAlloc_v2, &dummy, &l), 0);
+}
+
+/* The one list of launch entry points: every entry decodes, the graph
+ * launches as graphs, the _ptsz variants (and only they) as per-thread. */
+static void launch_api_list(void **state)
+{
+    size_t n = 0;
+    const inj_launch_api *a = inj_launch_apis(&n);
+    assert_int_equal(n, 8);
+    for (size_t i = 0; i < n; i++) {
+        assert_ptr_equal(inj_launch_api_of(a[i].cbid), &a[i]);
+        cuLaunchKernel_params p = {(CUfunction)0x1000, 1, 1, 1, 32, 1, 1, 0, (CUstream)0x5, NULL, NULL};
+        CUlaunchConfig cfg = {.gridDimX = 1, .gridDimY = 1, .gridDimZ = 1, .blockDimX = 32,
+                              .blockDimY = 1, .blockDimZ = 1, .hStream = (CUstream)0x5};
+        cuLaunchKernelEx_params ex = {&cfg, (CUfunction)0x1000, NULL, NULL};
+        cuGraphLaunch_params g = {(CUgraphExec)0x9, (CUstream)0x5};
+        void *block = a[i].kind == INJ_API_EX ? (void *)&ex : a[i].kind == INJ_API_GRAPH ? (void *)&g
+                                                                                         : (void *)&p;
+        inj_launch l;
+        assert_int_equal(inj_launch_decode(a[i].cbid, block, &l), 1);
+        assert_string_equal(l.api, a[i].name);
+        assert_int_equal(l.graph, a[i].kind == INJ_API_GRAPH);
+        assert_int_equal(l.ptsz, strstr(a[i].name, "_ptsz") != NULL);
+        assert_ptr_equal(l.stream, (CUstream)0x5);
+        if (!l.graph) assert_int_equal(l.block[0], 32);
+    }
+    assert_null(inj_launch_api_of(CUPTI_DRIVER_TRACE_CBID_cuMemAlloc_v2));
 }
 
 static void extend_extra_style(void **state)
@@ -119,6 +148,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(decode_launch_kernel_and_swap),
         cmocka_unit_test(decode_other_entry_points),
+        cmocka_unit_test(launch_api_list),
         cmocka_unit_test(extend_extra_style),
         cmocka_unit_test(extend_errors_leave_block_alone),
     };

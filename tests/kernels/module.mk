@@ -21,3 +21,11 @@ $(BUILD)/fixtures/kernels/%.cubin: tests/kernels/%.cu
 	$(NVCC) -O3 -gencode arch=compute_90,code=sm_90 -cubin $< -o $@
 
 TEST_DEPS += $(BUILD)/fixtures/kernels/vecadd.fatbin $(BUILD)/fixtures/kernels/vecadd.cubin
+
+# archpick as a fatbin of two PTX texts (compute_80 and compute_90, no
+# SASS): which one a device runs shows in the results (multi-device tests).
+$(BUILD)/fixtures/kernels/archpick.fatbin: tests/kernels/archpick.cu
+	@mkdir -p $(@D)
+	$(NVCC) -O3 -gencode arch=compute_80,code=compute_80 -gencode arch=compute_90,code=compute_90 \
+	  -fatbin $< -o $@
+TEST_DEPS += $(BUILD)/fixtures/kernels/archpick.fatbin
