@@ -158,7 +158,9 @@ fuzz-run: $(FUZZ_BINS) $(TEST_DEPS)
 	  seeds=$${src}.seeds; corpus=$(BUILD)/corpus/$$n; mkdir -p $$corpus; \
 	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/crashes/$$n- \
-	      $$corpus $$( [ -d $$seeds ] && echo $$seeds ) 2>&1 | tail -n 3 || exit 1; \
+	      $$corpus $$( [ -d $$seeds ] && echo $$seeds ) > $(BUILD)/fuzz/$$n.log 2>&1; \
+	  rc=$$?; tail -n 3 $(BUILD)/fuzz/$$n.log; \
+	  [ $$rc = 0 ] || { echo "fuzz $$n failed (exit $$rc): $(BUILD)/fuzz/$$n.log"; exit 1; }; \
 	done
 
 fuzz:

@@ -39,24 +39,47 @@ static void kernel_free(inj_kernel *k)
             }                                                                \
     } while (0)
 
+/* Unlinks from every handle's chain (inj_kref: one entry per context the
+ * handle was launched in) the entries whose kernel belongs to m; a chain
+ * left empty loses its key. */
+static void krefs_drop_module(const inj_module *m)
+{
+    NT_VEC(uint64_t) keys = {0};
+    for (size_t i = 0; i < inj.kernels.cap; i++)
+        if (inj.kernels.used[i]) nt_vec_push(&keys, inj.kernels.keys[i]);
+    for (size_t i = 0; i < keys.n; i++) {
+        uint64_t v;
+        if (!nt_imap_get(&inj.kernels, keys.v[i], &v)) continue;
+        inj_kref *head = (inj_kref *)(uintptr_t)v, **pp = &head;
+        while (*pp) {
+            inj_kref *r = *pp;
+            if (r->k->mod == m) {
+                *pp = r->next;
+                free(r);
+            } else {
+                pp = &r->next;
+            }
+        }
+        if (head) nt_imap_put(&inj.kernels, keys.v[i], (uint64_t)(uintptr_t)head);
+        else nt_imap_del(&inj.kernels, keys.v[i]);
+    }
+    nt_vec_free(&keys);
+}
+
 void inj_module_forget(uint64_t handle)
 {
     inj_module *m = inj_module_find(&inj.modules, handle);
     inj_module_remove(&inj.modules, handle);
     if (!m) return;
-    NT_VEC(uint64_t) gone = {0};
-    for (size_t i = 0; i < inj.kernels.cap; i++)
-        if (inj.kernels.used[i] && ((inj_kernel *)(uintptr_t)inj.kernels.vals[i])->mod == m)
-            nt_vec_push(&gone, inj.kernels.keys[i]);
-    for (size_t i = 0; i < gone.n; i++) {
-        uint64_t v;
-        if (!nt_imap_get(&inj.kernels, gone.v[i], &v)) continue;
-        inj_kernel *k = (inj_kernel *)(uintptr_t)v;
-        nt_imap_del(&inj.kernels, gone.v[i]);
-        VEC_REMOVE(&inj.all_kernels, k);
+    krefs_drop_module(m);
+    for (size_t i = inj.all_kernels.n; i-- > 0;) {
+        inj_kernel *k = inj.all_kernels.v[i];
+        if (k->mod != m) continue;
+        memmove(&inj.all_kernels.v[i], &inj.all_kernels.v[i + 1],
+                (inj.all_kernels.n - i - 1) * sizeof *inj.all_kernels.v);
+        inj.all_kernels.n--;
         kernel_free(k);
     }
-    nt_vec_free(&gone);
     VEC_REMOVE(&inj.modules.all, m);
     inj_module_destroy(m);
 }
