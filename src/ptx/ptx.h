@@ -622,6 +622,15 @@ ptx_module *ptx_parse(const char *text, size_t len, const char *file,
                       unsigned flags, nt_err *e);
 void        ptx_module_free(ptx_module *m);
 
+/* Strict checks that ptx_parse leaves to ptxas (ntrace ptx check; the
+ * parser stays lenient so run-time paths are never stricter than ptxas):
+ * instructions whose opcode is not in the PTX ISA (PTX_OP_OTHER) and
+ * operand names (address bases, mov sources, sym+N, call arguments) that
+ * nothing in the module or the function declares.  Calls report (when
+ * non-NULL) once per error with a line "file:line:col: what; expected
+ * what" and returns the number of errors. */
+size_t ptx_check(const ptx_module *m, void (*report)(void *ctx, const char *msg), void *ctx);
+
 /* Lookups in a parsed module (NULL when absent). */
 ptx_func *ptx_module_func(const ptx_module *m, const char *name);
 ptx_var  *ptx_module_var(const ptx_module *m, const char *name);
