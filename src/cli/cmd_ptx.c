@@ -9,7 +9,8 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: ntrace ptx check FILE      parse the whole module, report the first error\n"
+            "usage: ntrace ptx check FILE      parse the whole module (first syntax error), then\n"
+            "                                  report unknown opcodes and undeclared names\n"
             "       ntrace ptx print FILE      parse and print the module back as PTX\n"
             "       ntrace ptx slice FILE --kernel NAME\n"
             "                                  print a standalone module with kernel NAME and\n"
@@ -41,6 +42,16 @@ static int do_index(const nt_file *f, const char *path)
     return CLI_OK;
 }
 
+/* check: one line per error on stderr, the first CHECK_SHOW of them */
+#define CHECK_SHOW 20
+static void check_report(void *ctx, const char *msg)
+{
+    size_t *shown = ctx;
+    if (*shown >= CHECK_SHOW) return;
+    fprintf(stderr, "ntrace ptx: %s\n", msg);
+    ++*shown;
+}
+
 int cmd_ptx(int argc, char **argv)
 {
     const char *verb = NULL, *path = NULL, *kernel = NULL;
@@ -70,6 +81,7 @@ int cmd_ptx(int argc, char **argv)
     if (nt_file_open(&f, path, &e) < 0) return cli_fail(CLI_FAIL, "ptx", "%s", e.msg);
     int rc = CLI_OK;
     nt_sb sb = {0};
+    size_t nerr, shown = 0;
     if (is_index) {
         rc = do_index(&f, path);
     } else if (is_slice) {
@@ -95,6 +107,10 @@ int cmd_ptx(int argc, char **argv)
              * module must begin with .version. */
             rc = cli_fail(CLI_FAIL, "ptx", "%s:1:1: not a PTX module: no .version directive",
                           path);
+        } else if ((nerr = ptx_check(m, check_report, &shown)) > 0) {
+            if (nerr > shown)
+                fprintf(stderr, "ntrace ptx: %s: %zu errors (%zu shown)\n", path, nerr, shown);
+            rc = CLI_FAIL;
         } else {
             size_t nf = 0, ne = 0, nv = 0;
             ptx_block_foreach(&m->items, s) {

@@ -92,7 +92,7 @@ static int alias_global(ptx_module *m, const char *name, nt_err *e)
         if (!fn->has_body) continue;
         ptx_str rname;
         uint32_t reg = ptx_reg_new(m, fn, PTX_T_U64, &rname);
-        if (ptx_redirect_sym(fn, name, reg) == 0) continue;  /* unused here */
+        if (ptx_redirect_sym(m, fn, name, reg) == 0) continue;  /* unused here */
         char text[512];
         snprintf(text, sizeof text, "ld.global.u64 %.*s, [__nt_addr_%s];", (int)rname.n, rname.s, name);
         ptx_instr *ld = ptx_instr_parse(m, fn, text, e);

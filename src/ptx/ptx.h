@@ -622,6 +622,15 @@ ptx_module *ptx_parse(const char *text, size_t len, const char *file,
                       unsigned flags, nt_err *e);
 void        ptx_module_free(ptx_module *m);
 
+/* Strict checks that ptx_parse leaves to ptxas (ntrace ptx check; the
+ * parser stays lenient so run-time paths are never stricter than ptxas):
+ * instructions whose opcode is not in the PTX ISA (PTX_OP_OTHER) and
+ * operand names (address bases, mov sources, sym+N, call arguments) that
+ * nothing in the module or the function declares.  Calls report (when
+ * non-NULL) once per error with a line "file:line:col: what; expected
+ * what" and returns the number of errors. */
+size_t ptx_check(const ptx_module *m, void (*report)(void *ctx, const char *msg), void *ctx);
+
 /* Lookups in a parsed module (NULL when absent). */
 ptx_func *ptx_module_func(const ptx_module *m, const char *name);
 ptx_var  *ptx_module_var(const ptx_module *m, const char *name);
@@ -761,11 +770,20 @@ uint32_t ptx_reg_new(ptx_module *m, ptx_func *fn, ptx_type t, ptx_str *name);
  * parameter list; returns it.  name is copied. */
 ptx_var *ptx_func_add_param(ptx_module *m, ptx_func *fn, ptx_type t,
                             const char *name, uint32_t align);
-/* Redirects every use of symbol `sym` inside fn (address bases [sym+off],
- * plain operands, vector elements) to the register `reg`: [sym+8]
- * becomes [%reg+8], "mov.u64 %rd, sym" becomes "mov.u64 %rd, %reg".
- * Returns the number of operands changed. */
-size_t ptx_redirect_sym(ptx_func *fn, const char *sym, uint32_t reg);
+/* Redirects every use of symbol `sym` inside fn to the register `reg`,
+ * which holds sym's address, in every operand shape PTX allows a name:
+ *   [sym], [sym+8], [sym+-8]      -> [%reg], [%reg+8], [%reg+-8]
+ *   mov.u64 %rd, sym  (any operand, vector element, call argument,
+ *   cvta.global.u64 %rd, sym)      -> the operand becomes %reg
+ *   mov.u64 %rd, sym+4 / st [a], sym+4 (sym+-N, any instruction)
+ *                                  -> "add.s64 %tmp, %reg, 4" is inserted
+ *                                     before it and the operand is %tmp
+ * (%tmp: fresh registers of reg's width, reused from one instruction to
+ * the next).  Initializers of variables are text and are not rewritten
+ * (docs/ptx.md: what a twin kernel does about them).  Array indexing
+ * "sym[2]" does not parse, so it never reaches here.  Returns the number
+ * of operands changed. */
+size_t ptx_redirect_sym(ptx_module *m, ptx_func *fn, const char *sym, uint32_t reg);
 /* Builds a statement that is raw text printed verbatim (a directive or
  * an escape hatch for probe code); NULL if text is empty. */
 ptx_stmt *ptx_raw_new(ptx_module *m, const char *text);

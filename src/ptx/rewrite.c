@@ -166,23 +166,93 @@ ptx_var *ptx_func_add_param(ptx_module *m, ptx_func *fn, ptx_type t,
     return v;
 }
 
-static size_t redirect_op(ptx_operand *o, const char *sym, size_t n, uint32_t reg)
+/* Redirection state of one ptx_redirect_sym call. */
+typedef struct redir {
+    ptx_module *m;
+    ptx_func   *fn;
+    const char *sym;
+    size_t      n;
+    uint32_t    reg;
+    ptx_stmt   *at;          /* the instruction being rewritten */
+    unsigned    nexpr;       /* EXPR operands rewritten in it so far */
+    uint32_t    tmp[8];      /* scratch registers, reused per instruction */
+    unsigned    ntmp;
+} redir;
+
+static bool is_ident_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '$';
+}
+
+/* "sym+4", "sym - 4", "sym+-4" (the parser's EXPR form): true with the
+ * signed offset when the text is sym itself plus or minus an integer. */
+static bool expr_offset(ptx_str t, const char *sym, size_t n, int64_t *off)
+{
+    if (t.n <= n || memcmp(t.s, sym, n) != 0 || is_ident_char(t.s[n])) return false;
+    const char *p = t.s + n, *end = t.s + t.n;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) p++;
+    if (p == end || (*p != '+' && *p != '-')) return false;
+    bool neg = *p++ == '-';
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) p++;
+    if (p < end && *p == '-') { neg = !neg; p++; }
+    ptx_operand num;
+    if (p == end || !ptx_number(p, (uint32_t)(end - p), neg, &num) || num.kind != PTX_OPND_IMM)
+        return false;
+    *off = num.i;
+    return true;
+}
+
+/* sym+off outside brackets: "add.s64 %tmp, %reg, off" goes in before the
+ * instruction and the operand becomes %tmp (k-th scratch register of
+ * the instruction, so several such operands in one instruction differ). */
+static bool redirect_expr(redir *R, ptx_operand *o, int64_t off)
+{
+    unsigned k = R->nexpr++;
+    ptx_type rt = ptx_func_reg_type(R->fn, R->reg);
+    bool wide = ptx_type_size(rt) != 4;
+    uint32_t t;
+    if (k < R->ntmp) {
+        t = R->tmp[k];
+    } else {
+        t = ptx_reg_new(R->m, R->fn, wide ? PTX_T_S64 : PTX_T_S32, NULL);
+        if (R->ntmp < NT_ARRAY_LEN(R->tmp)) R->tmp[R->ntmp++] = t;   /* past 8: fresh each */
+    }
+    char tn[64], rn[64], text[192];
+    ptx_func_reg_name(R->fn, t, tn, sizeof tn);
+    ptx_func_reg_name(R->fn, R->reg, rn, sizeof rn);
+    snprintf(text, sizeof text, "add.%s %s, %s, %lld", wide ? "s64" : "s32", tn, rn, (long long)off);
+    nt_err e = {0};
+    ptx_instr *add = ptx_instr_parse(R->m, R->fn, text, &e);
+    if (!add) return false;   /* cannot happen: every name in text is fn's own */
+    ptx_insert_before(R->at, &add->st);
+    memset(o, 0, sizeof *o);
+    o->kind = PTX_OPND_REG;
+    o->reg = t;
+    return true;
+}
+
+static size_t redirect_op(redir *R, ptx_operand *o)
 {
     size_t c = 0;
+    int64_t off;
     switch (o->kind) {
     case PTX_OPND_SYM:
-        if (o->name.n == n && memcmp(o->name.s, sym, n) == 0) {
+        if (o->name.n == R->n && memcmp(o->name.s, R->sym, R->n) == 0) {
             o->kind = PTX_OPND_REG;
-            o->reg = reg;
+            o->reg = R->reg;
             o->name = (ptx_str){0};
             c++;
         }
         break;
+    case PTX_OPND_EXPR:
+        if (expr_offset(o->name, R->sym, R->n, &off) && redirect_expr(R, o, off)) c++;
+        break;
     case PTX_OPND_ADDR:
         if (o->flags & PTX_OPF_ALIST) {
-            for (uint32_t i = 0; i < o->n; i++) c += redirect_op(&o->elems[i], sym, n, reg);
-        } else if (o->reg == PTX_NOREG && o->name.n == n && memcmp(o->name.s, sym, n) == 0) {
-            o->reg = reg;
+            for (uint32_t i = 0; i < o->n; i++) c += redirect_op(R, &o->elems[i]);
+        } else if (o->reg == PTX_NOREG && o->name.n == R->n && memcmp(o->name.s, R->sym, R->n) == 0) {
+            o->reg = R->reg;
             o->name = (ptx_str){0};
             c++;
         }
@@ -190,7 +260,7 @@ static size_t redirect_op(ptx_operand *o, const char *sym, size_t n, uint32_t re
     case PTX_OPND_VEC:
     case PTX_OPND_LIST:
     case PTX_OPND_PAIR:
-        for (uint32_t i = 0; i < o->n; i++) c += redirect_op(&o->elems[i], sym, n, reg);
+        for (uint32_t i = 0; i < o->n; i++) c += redirect_op(R, &o->elems[i]);
         break;
     default:
         break;
@@ -198,23 +268,26 @@ static size_t redirect_op(ptx_operand *o, const char *sym, size_t n, uint32_t re
     return c;
 }
 
-static size_t redirect_block(ptx_block *b, const char *sym, size_t n, uint32_t reg)
+static size_t redirect_block(redir *R, ptx_block *b)
 {
     size_t c = 0;
     ptx_block_foreach(b, s) {
         if (s->kind == PTX_ST_INSTR) {
             ptx_instr *in = (ptx_instr *)s;
-            for (unsigned i = 0; i < in->nops; i++) c += redirect_op(&in->ops[i], sym, n, reg);
+            R->at = s;
+            R->nexpr = 0;
+            for (unsigned i = 0; i < in->nops; i++) c += redirect_op(R, &in->ops[i]);
         } else if (s->kind == PTX_ST_SCOPE) {
-            c += redirect_block(&((ptx_scope *)s)->body, sym, n, reg);
+            c += redirect_block(R, &((ptx_scope *)s)->body);
         }
     }
     return c;
 }
 
-size_t ptx_redirect_sym(ptx_func *fn, const char *sym, uint32_t reg)
+size_t ptx_redirect_sym(ptx_module *m, ptx_func *fn, const char *sym, uint32_t reg)
 {
-    return redirect_block(&fn->body, sym, strlen(sym), reg);
+    redir R = {.m = m, .fn = fn, .sym = sym, .n = strlen(sym), .reg = reg};
+    return redirect_block(&R, &fn->body);
 }
 
 ptx_stmt *ptx_raw_new(ptx_module *m, const char *text)

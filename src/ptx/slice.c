@@ -137,6 +137,9 @@ typedef struct sl_state {
     NT_VEC(uint32_t) owner;      /* item index of each statement */
     refs r;
     ptx_parser P;
+    nt_map more;                 /* second and later names of multi-name
+                                    declarations -> item (built lazily) */
+    bool more_built;
 } sl_state;
 
 static void sl_free(sl_state *st)
@@ -146,7 +149,72 @@ static void sl_free(sl_state *st)
     nt_vec_free(&st->stmts);
     nt_vec_free(&st->owner);
     nt_vec_free(&st->r.names);
+    nt_map_free(&st->more);
     ptx_parser_free(&st->P);
+}
+
+/* ---- names after the first in ".global .u32 a, b[4] = {..}, c;" ----
+ * The index knows an item by its first name only; these declarations
+ * are rare, so the other names are found on the first lookup miss. */
+
+static const char *skip_blank(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) p++;
+    return p;
+}
+
+/* p at '{' or '(': past the matching close.  A flat table (no nested
+ * '{') is skipped with two memchr. */
+static const char *skip_group(const char *p, const char *end)
+{
+    char open = *p, close = open == '{' ? '}' : ')';
+    const char *c = memchr(p + 1, close, (size_t)(end - p - 1));
+    if (c && !memchr(p + 1, open, (size_t)(c - p - 1))) return c + 1;
+    int depth = 0;
+    for (; p < end; p++) {
+        if (*p == open) depth++;
+        else if (*p == close && --depth == 0) return p + 1;
+    }
+    return end;
+}
+
+static bool name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '$' || c == '%';
+}
+
+static void more_names(nt_map *more, const ptx_index *ix, uint32_t i)
+{
+    const ptx_ix_item *it = &ix->items[i];
+    const char *p = it->name.s + it->name.n, *end = ix->text + it->end;
+    while ((p = skip_blank(p, end)) < end && *p != ';') {
+        if (*p == '[') {
+            const char *q = memchr(p, ']', (size_t)(end - p));
+            p = q ? q + 1 : end;
+        } else if (*p == '{' || *p == '(') {
+            p = skip_group(p, end);
+        } else if (*p == ',') {
+            const char *b = p = skip_blank(p + 1, end);
+            while (p < end && name_char(*p)) p++;
+            if (p > b) nt_map_put(more, b, (size_t)(p - b), i);
+        } else {
+            p++;   /* '=', a number, generic(...) words */
+        }
+    }
+}
+
+static bool more_lookup(sl_state *st, const ptx_index *ix, ptx_str name, uint32_t *item)
+{
+    if (!st->more_built) {
+        st->more_built = true;
+        for (uint32_t i = 0; i < ix->n; i++)
+            if (ix->items[i].kind == PTX_IX_VAR) more_names(&st->more, ix, i);
+    }
+    uint64_t v;
+    if (!nt_map_get(&st->more, name.s, name.n, &v)) return false;
+    *item = (uint32_t)v;
+    return true;
 }
 
 static void parse_unit(sl_state *st, const ptx_index *ix, uint32_t i, jmp_buf *jb, nt_err *e)
@@ -168,7 +236,11 @@ static void parse_unit(sl_state *st, const ptx_index *ix, uint32_t i, jmp_buf *j
 static void enqueue(sl_state *st, const ptx_index *ix, ptx_str name)
 {
     uint64_t v;
-    if (!nt_map_get(&ix->by_name, name.s, name.n, &v)) return;
+    if (!nt_map_get(&ix->by_name, name.s, name.n, &v)) {
+        uint32_t j;
+        if (more_lookup(st, ix, name, &j) && !st->sel[j]) { st->sel[j] = 1; nt_vec_push(&st->work, j); }
+        return;
+    }
     for (uint32_t j = ix->first_[v]; j != UINT32_MAX; j = ix->same_[j])
         if (!st->sel[j]) { st->sel[j] = 1; nt_vec_push(&st->work, j); }
 }

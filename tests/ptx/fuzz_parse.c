@@ -18,6 +18,29 @@ static void check_func(ptx_module *m, ptx_func *fn)
     }
 }
 
+/* Every module variable redirected in every function (the twin's
+ * rewrite), then printed: no crash, no out-of-bounds. */
+static void redirect_all(ptx_module *m)
+{
+    ptx_block_foreach(&m->items, s) {
+        if (s->kind != PTX_ST_FUNC || !((ptx_funcitem *)s)->fn->has_body) continue;
+        ptx_func *fn = ((ptx_funcitem *)s)->fn;
+        uint32_t reg = ptx_reg_new(m, fn, PTX_T_U64, NULL);
+        ptx_block_foreach(&m->items, v) {
+            if (v->kind != PTX_ST_VAR) continue;
+            const ptx_var *var = ((ptx_vardecl *)v)->var;
+            char name[256];
+            if (var->name.n >= sizeof name) continue;
+            memcpy(name, var->name.s, var->name.n);
+            name[var->name.n] = 0;
+            (void)ptx_redirect_sym(m, fn, name, reg);
+        }
+    }
+    nt_sb out = {0};
+    ptx_print(m, &out);
+    nt_sb_free(&out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     nt_err e = {0};
@@ -36,6 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 check_func(m, ((ptx_funcitem *)s)->fn);
             if (s->kind == PTX_ST_VAR) (void)ptx_var_init_elems(m, ((ptx_vardecl *)s)->var, &e2);
         }
+        (void)ptx_check(m, NULL, NULL);
+        redirect_all(m);
         nt_sb_free(&a);
         nt_sb_free(&b);
         ptx_module_free(m);

@@ -55,6 +55,13 @@ static void write_file(const char *dir, const char *name, const char *text, size
     if (nt_file_write(path, text, len, &e) < 0) fail_msg("%s", e.msg);
 }
 
+/* ptx_check reporter: keeps the first message */
+static void keep_first(void *ctx, const char *msg)
+{
+    char *first = ctx;
+    if (!first[0]) snprintf(first, 768, "%s", msg);
+}
+
 static int one(void *ctx, const bin_ptx *p)
 {
     corpus *c = ctx;
@@ -74,6 +81,10 @@ static int one(void *ctx, const bin_ptx *p)
         return 0;
     }
     c->parsed++;
+    /* ntrace ptx check must accept every module NVIDIA ships */
+    char first[768] = "";
+    size_t nerr = ptx_check(m, keep_first, first);
+    if (nerr) fail_note(c, "check", p->origin, first);
     nt_sb a = {0}, b = {0};
     ptx_print(m, &a);
     ptx_module *m2 = ptx_parse(a.s ? a.s : "", a.len, "printed", 0, &e);
@@ -124,6 +135,7 @@ static int one(void *ctx, const bin_ptx *p)
         ptx_module *s2 = ptx_parse(sb.s, sb.len, "slice", 0, &e);
         if (!s2) fail_note(c, "slice reparse", p->origin, e.msg);
         else if (!ptx_module_func(s2, kname)) fail_note(c, "slice", p->origin, "kernel missing from its slice");
+        else if (ptx_check(s2, keep_first, first)) fail_note(c, "slice check", p->origin, first);
         ptx_module_free(s2);
         c->slices++;
         if (c->outdir) {

@@ -241,6 +241,71 @@ static void slice_transitive(void **state)
     ptx_index_free(&ix);
 }
 
+/* Reduced reproducers of library kernels: a .global whose initializer is
+ * a 100 KB byte table (cuRAND's precalc_xorwow_offset_matrix), an
+ * .extern .shared array of unknown size named by a callee only (cutlass's
+ * SharedStorageBase), and names declared after the first in one
+ * declaration (".global .u32 a, b[4] = {..}, c;"), which the index knows
+ * by the first name only: a slice lost gb/gc/after and failed ptxas. */
+static void slice_reproducers(void **state)
+{
+    nt_sb t = {0};
+    nt_sb_puts(&t, ".version 9.0\n.target sm_90\n.address_size 64\n"
+                   ".extern .shared .align 16 .b8 _ZN7cutlass17SharedStorageBaseE[];\n"
+                   ".global .align 4 .u32 ga = 1, gb[4] = {1, 2, 3, 4}, gc;\n"
+                   ".global .align 4 .b8 big[102400] = {");
+    for (int i = 0; i < 102400; i++) nt_sb_printf(&t, i ? ", %d" : "%d", (i * 7) & 255);
+    nt_sb_puts(&t, "}, after[8];\n"
+                   ".global .u32 unused_v;\n"
+                   ".func (.reg .b32 r) smem_base()\n{\n"
+                   "\tmov.u32 r, _ZN7cutlass17SharedStorageBaseE;\n\tret;\n}\n"
+                   ".visible .entry k(.param .u64 p)\n{\n"
+                   "\t.reg .b32 %r<8>;\n\t.reg .b64 %rd<8>;\n"
+                   "\tcall (%r1), smem_base, ();\n"
+                   "\tld.shared.u32 %r2, [%r1+16];\n"
+                   "\tmov.u64 %rd1, big;\n"
+                   "\tld.global.u32 %r3, [%rd1+400];\n"
+                   "\tld.global.u32 %r4, [gc];\n"
+                   "\tmov.u64 %rd2, gb+8;\n"
+                   "\tst.global.u32 [after+4], %r3;\n"
+                   "\tst.global.u32 [%rd2], %r4;\n"
+                   "\tret;\n}\n");
+    ptx_index ix;
+    nt_err e = {0};
+    assert_int_equal(ptx_index_build(&ix, t.s, t.len, "t", &e), 0);
+    ptx_module *m = ptx_slice(&ix, "k", &e);
+    if (!m) fail_msg("%s", e.msg);
+    char *names = item_names(m);
+    /* one declaration parses into one item per name */
+    assert_string_equal(names, "dir dir dir var:_ZN7cutlass17SharedStorageBaseE var:ga var:gb "
+                               "var:gc var:big var:after smem_base k ");
+    free(names);
+    char *a = print_str(m);
+    assert_null(strstr(a, "unused_v"));
+    char log[4096];
+    int rc = ptxas_ok(a, strlen(a), 90, log, sizeof log);
+    if (rc != 77 && rc != 0) fail_msg("ptxas rejects the slice:\n%s", log);
+    free(a);
+    ptx_module_free(m);
+    /* from the parsed module: declaration by declaration */
+    ptx_module *full = ptx_parse(t.s, t.len, "t", 0, &e);
+    assert_non_null(full);
+    m = ptx_slice_module(full, "k", &e);
+    assert_non_null(m);
+    names = item_names(m);
+    assert_string_equal(names, "dir dir dir var:_ZN7cutlass17SharedStorageBaseE var:gb "
+                               "var:gc var:big var:after smem_base k ");
+    free(names);
+    a = print_str(m);
+    rc = ptxas_ok(a, strlen(a), 90, log, sizeof log);
+    if (rc != 77 && rc != 0) fail_msg("ptxas rejects the module slice:\n%s", log);
+    free(a);
+    ptx_module_free(m);
+    ptx_module_free(full);
+    ptx_index_free(&ix);
+    nt_sb_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +316,7 @@ int main(void)
         cmocka_unit_test(slice_kernels),
         cmocka_unit_test(slice_async_fixture),
         cmocka_unit_test(slice_transitive),
+        cmocka_unit_test(slice_reproducers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

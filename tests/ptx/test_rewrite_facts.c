@@ -1,6 +1,8 @@
 /* Tests: the rewriting API, instruction facts and the CFG. */
 #include "ptx_test.h"
 
+#include <ctype.h>
+
 #define HDR ".version 9.0\n.target sm_90\n.address_size 64\n"
 
 static const char *kernel_text =
@@ -115,7 +117,7 @@ static void params_and_redirect(void **state)
     nt_err e = {0};
     ptx_instr *ld = ptx_instr_parse(m, fn, buf, &e);
     assert_non_null(ld);
-    assert_int_equal(ptx_redirect_sym(fn, "counter", r), 3);
+    assert_int_equal(ptx_redirect_sym(m, fn, "counter", r), 3);
     /* the new load is inserted after the redirect (it names nt_probe_buf) */
     ptx_stmt *first = fn->body.head.next;
     while (first->kind != PTX_ST_INSTR) first = first->next;
@@ -128,7 +130,101 @@ static void params_and_redirect(void **state)
     int rc = ptxas_ok(out, strlen(out), 90, log, sizeof log);
     if (rc != 77 && rc != 0) fail_msg("ptxas rejects:\n%s\n%s", log, out);
     free(out);
-    assert_int_equal(ptx_redirect_sym(fn, "counter", r), 0);
+    assert_int_equal(ptx_redirect_sym(m, fn, "counter", r), 0);
+    ptx_module_free(m);
+}
+
+/* Every operand shape a variable's name can take (the twin kernel reads
+ * the original module's .globals through a register: a shape left
+ * unrewritten would read the twin's private copy). */
+static const char *shapes_text =
+    HDR
+    ".global .align 8 .u32 g[16];\n"
+    ".global .align 8 .u32 g2[4];\n"
+    ".global .align 8 .u64 gaddr;\n"
+    ".global .align 8 .u64 tbl[3] = {generic(g), g+4, 0};\n"
+    ".func (.reg .u64 r) f(.reg .u64 a)\n{\n"
+    "\t.reg .u64 %t;\n"
+    "\tmov.u64 %t, g+8;\n"
+    "\tadd.u64 r, %t, a;\n"
+    "\tret;\n}\n"
+    ".visible .entry k(.param .u64 p)\n{\n"
+    "\t.reg .b32 %r<8>;\n\t.reg .b64 %rd<12>;\n"
+    "\tld.global.u32 %r1, [g];\n"
+    "\tld.global.u32 %r2, [g+4];\n"
+    "\tld.global.u32 %r3, [g+-4];\n"
+    "\tmov.u64 %rd2, g;\n"
+    "\tmov.u64 %rd3, g+8;\n"
+    "\tmov.u64 %rd4, g+-8;\n"
+    "\tcvta.global.u64 %rd5, g;\n"
+    "\tcvta.global.u64 %rd6, g+12;\n"
+    "\tmov.u64 %rd8, g2+4;\n"
+    "\tst.global.u64 [%rd2], g+4;\n"
+    "\tst.global.v2.u64 [%rd2], {g+4, g+8};\n"
+    "\t{\n\t.reg .u32 %in;\n\tld.global.u32 %in, [g+8];\n\t}\n"
+    "\tcall (%rd7), f, (%rd2);\n"
+    "\tret;\n}\n";
+
+/* Occurrences of name as a whole token in text. */
+static int count_token(const char *text, const char *name)
+{
+    int c = 0;
+    size_t n = strlen(name);
+    for (const char *p = strstr(text, name); p; p = strstr(p + 1, name)) {
+        bool l = p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '%');
+        bool r = isalnum((unsigned char)p[n]) || p[n] == '_';
+        if (!l && !r) c++;
+    }
+    return c;
+}
+
+static void redirect_every_shape(void **state)
+{
+    ptx_module *m = parse_ok(shapes_text);
+    const char *fns[] = {"k", "f"};
+    size_t want[] = {12, 1};
+    for (int i = 0; i < 2; i++) {
+        ptx_func *fn = ptx_module_func(m, fns[i]);
+        ptx_str nm;
+        uint32_t r = ptx_reg_new(m, fn, PTX_T_U64, &nm);
+        assert_int_equal(ptx_redirect_sym(m, fn, "g", r), want[i]);
+        char buf[96];
+        snprintf(buf, sizeof buf, "ld.global.u64 %.*s, [gaddr]", (int)nm.n, nm.s);
+        nt_err e = {0};
+        ptx_instr *ld = ptx_instr_parse(m, fn, buf, &e);
+        assert_non_null(ld);
+        ptx_stmt *first = fn->body.head.next;
+        while (first->kind != PTX_ST_INSTR) first = first->next;
+        ptx_insert_before(first, &ld->st);
+    }
+    char *out = print_str(m);
+    /* g is left only in its declaration and in tbl's initializer */
+    assert_int_equal(count_token(out, "g"), 3);
+    assert_non_null(strstr(out, ".u64 tbl[3] = {generic(g), g+4, 0};"));
+    assert_non_null(strstr(out, "\tmov.u64 %rd8, g2+4;\n"));   /* another name */
+    /* k's address register is %nt<n>x with n = its id; the scratch ones
+     * follow: sym+N becomes an add into a scratch register */
+    ptx_func *k = ptx_module_func(m, "k");
+    char a[16], t0[16], t1[16], line[128];
+    ptx_func_reg_name(k, k->nregs - 3, a, sizeof a);
+    ptx_func_reg_name(k, k->nregs - 2, t0, sizeof t0);
+    ptx_func_reg_name(k, k->nregs - 1, t1, sizeof t1);
+    snprintf(line, sizeof line, "\tld.global.u32 %%r3, [%s+-4];\n", a);
+    assert_non_null(strstr(out, line));
+    snprintf(line, sizeof line, "\tadd.s64 %s, %s, -8;\n\tmov.u64 %%rd4, %s;\n", t0, a, t0);
+    assert_non_null(strstr(out, line));
+    snprintf(line, sizeof line, "\tadd.s64 %s, %s, 12;\n\tcvta.global.u64 %%rd6, %s;\n", t0, a, t0);
+    assert_non_null(strstr(out, line));
+    snprintf(line, sizeof line,
+             "\tadd.s64 %s, %s, 4;\n\tadd.s64 %s, %s, 8;\n\tst.global.v2.u64 [%%rd2], {%s, %s};\n",
+             t0, a, t1, a, t0, t1);
+    assert_non_null(strstr(out, line));
+    snprintf(line, sizeof line, "\tmov.u64 %%rd2, %s;\n", a);
+    assert_non_null(strstr(out, line));
+    char log[4096];
+    int rc = ptxas_ok(out, strlen(out), 90, log, sizeof log);
+    if (rc != 77 && rc != 0) fail_msg("ptxas rejects:\n%s\n%s", log, out);
+    free(out);
     ptx_module_free(m);
 }
 
@@ -269,6 +365,7 @@ int main(void)
         cmocka_unit_test(insert_and_fresh_registers),
         cmocka_unit_test(instr_parse_errors),
         cmocka_unit_test(params_and_redirect),
+        cmocka_unit_test(redirect_every_shape),
         cmocka_unit_test(memory_facts),
         cmocka_unit_test(control_flow_graph),
         cmocka_unit_test(name_tables),
