@@ -621,6 +621,11 @@ enum {
 ptx_module *ptx_parse(const char *text, size_t len, const char *file,
                       unsigned flags, nt_err *e);
 void        ptx_module_free(ptx_module *m);
+/* ptx_module_free keeps the arena of the module it frees (one per
+ * process, at most 96 MiB touched) for the next module to reuse: first
+ * touch of fresh memory is the largest cost of parsing.  This frees that
+ * kept arena now (it is also freed at exit).  Thread-safe. */
+void        ptx_release_cache(void);
 
 /* Lookups in a parsed module (NULL when absent). */
 ptx_func *ptx_module_func(const ptx_module *m, const char *name);
