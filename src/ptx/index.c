@@ -98,23 +98,44 @@ static const char *skip_plain_tail(const char *p, const char *end, uint32_t *lin
 
 #ifdef NT_IX_AVX2
 __attribute__((target("avx2,popcnt")))
+static inline uint32_t avx2_mask(__m256i v, __m256i a, __m256i b, __m256i c, __m256i d)
+{
+    return (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
+        _mm256_or_si256(_mm256_cmpeq_epi8(v, a), _mm256_cmpeq_epi8(v, b)),
+        _mm256_or_si256(_mm256_cmpeq_epi8(v, c), _mm256_cmpeq_epi8(v, d))));
+}
+
+__attribute__((target("avx2,popcnt")))
 static const char *skip_plain_avx2(const char *p, const char *end, uint32_t *line,
                                    bool body)
 {
     const __m256i nl = _mm256_set1_epi8('\n'), lb = _mm256_set1_epi8('{'),
                   rb = _mm256_set1_epi8('}'), qu = _mm256_set1_epi8('"'),
-                  sl = _mm256_set1_epi8('/'), se = _mm256_set1_epi8(body ? '{' : ';'),
-                  lp = _mm256_set1_epi8(body ? '{' : '('),
-                  rp = _mm256_set1_epi8(body ? '{' : ')');
+                  sl = _mm256_set1_epi8('/'), se = _mm256_set1_epi8(';'),
+                  lp = _mm256_set1_epi8('('), rp = _mm256_set1_epi8(')');
     uint32_t ln = *line;
+    if (body) {
+        /* 64 bytes a step: four compares per 32 bytes, newlines counted */
+        while (p + 64 <= end) {
+            __m256i v0 = _mm256_loadu_si256((const __m256i *)p);
+            __m256i v1 = _mm256_loadu_si256((const __m256i *)(p + 32));
+            uint64_t ms = (uint64_t)avx2_mask(v0, lb, rb, qu, sl) |
+                          (uint64_t)avx2_mask(v1, lb, rb, qu, sl) << 32;
+            uint64_t mn = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, nl)) |
+                          (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, nl)) << 32;
+            if (ms) {
+                unsigned k = (unsigned)__builtin_ctzll(ms);
+                *line = ln + (uint32_t)__builtin_popcountll(mn & ((1ull << k) - 1));
+                return p + k;
+            }
+            ln += (uint32_t)__builtin_popcountll(mn);
+            p += 64;
+        }
+    }
     while (p + 32 <= end) {
         __m256i v = _mm256_loadu_si256((const __m256i *)p);
-        __m256i sp = _mm256_or_si256(
-            _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, lb), _mm256_cmpeq_epi8(v, rb)),
-                            _mm256_or_si256(_mm256_cmpeq_epi8(v, qu), _mm256_cmpeq_epi8(v, sl))),
-            _mm256_or_si256(_mm256_cmpeq_epi8(v, se),
-                            _mm256_or_si256(_mm256_cmpeq_epi8(v, lp), _mm256_cmpeq_epi8(v, rp))));
-        uint32_t ms = (uint32_t)_mm256_movemask_epi8(sp);
+        uint32_t ms = avx2_mask(v, lb, rb, qu, sl);
+        if (!body) ms |= avx2_mask(v, se, lp, rp, rp);
         uint32_t mn = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, nl));
         if (ms) {
             unsigned k = (unsigned)__builtin_ctz(ms);

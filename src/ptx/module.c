@@ -191,14 +191,7 @@ ptx_var *ptx_module_var(const ptx_module *m, const char *name)
 
 const ptx_regset *ptx_func_reg_set(const ptx_func *fn, uint32_t id)
 {
-    if (id >= fn->nregs) return NULL;
-    /* sets[] is sorted by base (ids are handed out in declaration order). */
-    uint32_t lo = 0, hi = fn->nsets;
-    while (hi - lo > 1) {
-        uint32_t mid = (lo + hi) / 2;
-        if (fn->sets[mid]->base <= id) lo = mid; else hi = mid;
-    }
-    return fn->nsets ? fn->sets[lo] : NULL;
+    return ptx_reg_set_of(fn, id);
 }
 
 void ptx_func_reg_name(const ptx_func *fn, uint32_t id, char *buf, size_t cap)
