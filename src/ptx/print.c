@@ -35,28 +35,37 @@ static inline void putstr(nt_sb *o, ptx_str s) { put(o, s.s, s.n); }
 
 static void put_u64(nt_sb *o, uint64_t v)
 {
-    /* two digits per division (by a constant: a multiply) */
+    /* two digits per division (by a constant: a multiply), written in
+     * place when the builder has room for the longest number */
     static const char d2[201] =
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
         "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
         "8081828384858687888990919293949596979899";
-    char b[24];
-    int i = 24;
+    char tmp[24];
+    unsigned n = 1;
+    for (uint64_t t = v; t >= 10; t /= 10) n++;
+    bool direct = o->cap - o->len > 21;
+    char *d = direct ? o->s + o->len : tmp;
+    unsigned i = n;
     while (v >= 100) {
         unsigned r = (unsigned)(v % 100);
         v /= 100;
         i -= 2;
-        b[i] = d2[2 * r];
-        b[i + 1] = d2[2 * r + 1];
+        d[i] = d2[2 * r];
+        d[i + 1] = d2[2 * r + 1];
     }
     if (v >= 10) {
-        i -= 2;
-        b[i] = d2[2 * v];
-        b[i + 1] = d2[2 * v + 1];
+        d[i - 2] = d2[2 * v];
+        d[i - 1] = d2[2 * v + 1];
     } else {
-        b[--i] = (char)('0' + v);
+        d[i - 1] = (char)('0' + v);
     }
-    put(o, b + i, (size_t)(24 - i));
+    if (direct) {
+        o->len += n;
+        o->s[o->len] = 0;
+    } else {
+        put(o, tmp, n);
+    }
 }
 
 static void put_i64(nt_sb *o, int64_t v)
