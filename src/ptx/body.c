@@ -39,7 +39,7 @@ static ptx_operand *parse_list(ptx_parser *P, int close, const char *what,
         ptx_lex_expected(LX, what);
     }
     size_t cnt = P->ops.n - base;
-    ptx_operand *v = nt_arena_alloc(A, cnt * sizeof *v);
+    ptx_operand *v = ptx_alloc(A, cnt * sizeof *v);
     memcpy(v, P->ops.v + base, cnt * sizeof *v);
     P->ops.n = base;
     *n = (uint32_t)cnt;
@@ -108,7 +108,7 @@ static void parse_addr(ptx_parser *P, ptx_operand *o)
         }
         expect(P, ']', "']' closing the address");
         size_t cnt = P->ops.n - base;
-        o->elems = nt_arena_alloc(A, cnt * sizeof *o->elems);
+        o->elems = ptx_alloc(A, cnt * sizeof *o->elems);
         memcpy(o->elems, P->ops.v + base, cnt * sizeof *o->elems);
         P->ops.n = base;
         o->n = (uint32_t)cnt;
@@ -146,7 +146,7 @@ static void parse_operand(ptx_parser *P, ptx_operand *o)
         parse_name_operand(P, o);
         if (LX->t.k == '|') {
             next(P);
-            ptx_operand *pr = nt_arena_alloc(A, 2 * sizeof *pr);
+            ptx_operand *pr = ptx_alloc(A, 2 * sizeof *pr);
             pr[0] = *o;
             parse_name_operand(P, &pr[1]);
             memset(o, 0, sizeof *o);
@@ -242,7 +242,7 @@ void ptx_instr_decode_name(ptx_instr *in)
         const char *q = memchr(p, '.', (size_t)(end - p));
         if (!q) q = end;
         unsigned m = ptx_mod_lookup(p, (size_t)(q - p));
-        if (in->nmods < PTX_MAX_MODS) in->mods[in->nmods++] = (uint16_t)m;
+        if (in->nmods < PTX_MAX_MODS) in->mods[in->nmods++] = (uint8_t)m;
         if (m >= PTX_MOD_B8 && m <= PTX_MOD_S2F6X2) {
             uint8_t t = (uint8_t)(m - PTX_MOD_B8 + PTX_T_B8);
             if (!in->type) in->type = t;
@@ -260,32 +260,52 @@ void ptx_instr_decode_name(ptx_instr *in)
     }
 }
 
+/* Hash of an instruction name into a PTX_NC_SLOTS slot (8 bytes a step). */
+static inline uint32_t name_slot(const char *s, uint32_t n)
+{
+    const uint64_t k = 0x9E3779B97F4A7C15ull;
+    uint64_t h = (uint64_t)n * k;
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+    }
+    uint64_t w = 0;
+    for (uint32_t j = 0; i + j < n; j++) w |= (uint64_t)(uint8_t)s[i + j] << (8 * j);
+    h = (h ^ w) * k;
+    return (uint32_t)(h >> 40) & (PTX_NC_SLOTS - 1);
+}
+
+/* The decoded part of ptx_instr: op .. mods (guard_neg excluded below). */
+#define DEC_FIRST offsetof(ptx_instr, op)
+#define DEC_END   (offsetof(ptx_instr, mods) + sizeof ((ptx_instr *)0)->mods)
+
 static void decode_cached(ptx_parser *P, ptx_instr *in)
 {
-    uint64_t ix;
-    if (nt_map_get(&P->namecache, in->name.s, in->name.n, &ix)) {
+    uint32_t h = name_slot(in->name.s, in->name.n);
+    uint32_t ix = P->nc_slot[h];
+    if (ix) {
         const ptx_instr *t = &P->decoded.v[ix - 1];
-        in->op = t->op;
-        in->nmods = t->nmods;
-        in->type = t->type;
-        in->type2 = t->type2;
-        in->space = t->space;
-        in->space2 = t->space2;
-        in->vec = t->vec;
-        memcpy(in->mods, t->mods, sizeof in->mods);
-        return;
+        if (ptx_str_same(t->name, in->name)) {
+            uint8_t gn = in->guard_neg;
+            memcpy((char *)in + DEC_FIRST, (const char *)t + DEC_FIRST, DEC_END - DEC_FIRST);
+            in->guard_neg = gn;
+            return;
+        }
     }
     ptx_instr_decode_name(in);
-    if (P->decoded.n < 8192) {   /* bounded: a module has a few hundred names */
+    if (P->decoded.n < PTX_NC_MAX) {   /* bounded: a module has a few hundred names */
         nt_vec_push(&P->decoded, *in);
-        nt_map_put(&P->namecache, in->name.s, in->name.n, P->decoded.n);
+        P->nc_slot[h] = (uint16_t)P->decoded.n;
     }
 }
 
 ptx_instr *ptx_parse_instr(ptx_parser *P)
 {
-    ptx_instr *in = nt_arena_alloc(A, sizeof *in);
-    memset(in, 0, offsetof(ptx_instr, mods));
+    ptx_instr *in = ptx_alloc(A, sizeof *in);
+    memset(in, 0, offsetof(ptx_instr, name));
     in->st.kind = PTX_ST_INSTR;
     in->st.line = LX->t.line;
     in->guard = PTX_NOREG;
@@ -321,7 +341,7 @@ ptx_instr *ptx_parse_instr(ptx_parser *P)
     size_t cnt = P->ops.n - base;
     if (cnt > 255) ptx_lex_fail(LX, NULL, "more than 255 operands");
     in->nops = (uint8_t)cnt;
-    in->ops = nt_arena_alloc(A, cnt * sizeof *in->ops);
+    in->ops = ptx_alloc(A, cnt * sizeof *in->ops);
     memcpy(in->ops, P->ops.v + base, cnt * sizeof *in->ops);
     P->ops.n = base;
     if (in->op == PTX_OP_BRA || in->op == PTX_OP_BRX || in->op == PTX_OP_CALL)
@@ -388,12 +408,12 @@ static ptx_stmt *parse_regdecl(ptx_parser *P)
         ptx_lex_expected(LX, "',' or ';' in .reg declaration");
     }
     uint32_t n = (uint32_t)(P->rsets.n - base);
-    ptx_regdecl *d = nt_arena_alloc(A, sizeof *d);
+    ptx_regdecl *d = ptx_alloc(A, sizeof *d);
     memset(d, 0, sizeof *d);
     d->st.kind = PTX_ST_REG;
     d->st.line = line;
     d->nsets = n;
-    d->sets = nt_arena_alloc(A, n * sizeof *d->sets);
+    d->sets = ptx_alloc(A, n * sizeof *d->sets);
     for (uint32_t i = 0; i < n; i++) {
         d->sets[i] = P->rsets.v[base + i];
         add_regset(P, &d->sets[i]);
@@ -427,7 +447,7 @@ static ptx_stmt *parse_after_label(ptx_parser *P, ptx_str name, uint32_t line)
             ptx_lex_expected(LX, "',' or ';' in target list");
         }
         tg->n = (uint32_t)(P->strs.n - base);
-        tg->names = nt_arena_alloc(A, tg->n * sizeof *tg->names);
+        tg->names = ptx_alloc(A, tg->n * sizeof *tg->names);
         memcpy(tg->names, P->strs.v + base, tg->n * sizeof *tg->names);
         P->strs.n = base;
         add_label_name(P, name, &tg->st);
@@ -452,7 +472,7 @@ static ptx_stmt *parse_after_label(ptx_parser *P, ptx_str name, uint32_t line)
         add_label_name(P, name, &pr->st);
         return &pr->st;
     }
-    ptx_label *lb = nt_arena_alloc(A, sizeof *lb);
+    ptx_label *lb = ptx_alloc(A, sizeof *lb);
     memset(lb, 0, sizeof *lb);
     lb->st.kind = PTX_ST_LABEL;
     lb->st.line = line;
@@ -468,7 +488,7 @@ static ptx_stmt *parse_stmt(ptx_parser *P)
     ptx_tok t = LX->t;
     switch (t.k) {
     case '{': {
-        ptx_scope *sc = nt_arena_alloc(A, sizeof *sc);
+        ptx_scope *sc = ptx_alloc(A, sizeof *sc);
         memset(sc, 0, sizeof *sc);
         sc->st.kind = PTX_ST_SCOPE;
         sc->st.line = t.line;
@@ -584,7 +604,7 @@ void ptx_parse_body(ptx_parser *P, ptx_func *fn)
     }
     parse_block(P, &fn->body);
     fn->nsets = fn->sets_cap_ = (uint32_t)P->sets.n;
-    fn->sets = nt_arena_alloc(A, (P->sets.n ? P->sets.n : 1) * sizeof *fn->sets);
+    fn->sets = ptx_alloc(A, (P->sets.n ? P->sets.n : 1) * sizeof *fn->sets);
     if (P->sets.n) memcpy(fn->sets, P->sets.v, P->sets.n * sizeof *fn->sets);
     for (size_t i = 0; i < P->labelrefs.n; i++) {
         ptx_operand *o = P->labelrefs.v[i];

@@ -9,6 +9,10 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define NT_IX_AVX2 1
+#endif
 
 typedef struct scan {
     const char *base, *p, *end;
@@ -72,16 +76,89 @@ static ptx_str word(scan *s)
 static const uint8_t special[256] = {
     ['{'] = 1, ['}'] = 1, ['"'] = 1, ['/'] = 1, [';'] = 1, ['('] = 1, [')'] = 1,
 };
+static const uint8_t special_body[256] = {
+    ['{'] = 1, ['}'] = 1, ['"'] = 1, ['/'] = 1,
+};
 
 /* Advances over bytes that are not special (newlines are not special
- * here: they are counted), 16 at a time with SSE2. */
-static const char *skip_plain(const char *p, const char *end, uint32_t *line)
+ * here: they are counted).  `body`: inside a body only braces, strings
+ * and comments matter ('{', '}', '"', '/'), so the ';' ending every line
+ * does not stop the vector loop; otherwise ';', '(' and ')' stop it too.
+ * Vector loops read 16 or 32 bytes at a time and never past `end`. */
+static const char *skip_plain_tail(const char *p, const char *end, uint32_t *line,
+                                   bool body)
+{
+    const uint8_t *sp = body ? special_body : special;
+    while (p < end && !sp[(uint8_t)*p]) {
+        *line += *p == '\n';
+        p++;
+    }
+    return p;
+}
+
+#ifdef NT_IX_AVX2
+__attribute__((target("avx2,popcnt")))
+static inline uint32_t avx2_mask(__m256i v, __m256i a, __m256i b, __m256i c, __m256i d)
+{
+    return (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
+        _mm256_or_si256(_mm256_cmpeq_epi8(v, a), _mm256_cmpeq_epi8(v, b)),
+        _mm256_or_si256(_mm256_cmpeq_epi8(v, c), _mm256_cmpeq_epi8(v, d))));
+}
+
+__attribute__((target("avx2,popcnt")))
+static const char *skip_plain_avx2(const char *p, const char *end, uint32_t *line,
+                                   bool body)
+{
+    const __m256i nl = _mm256_set1_epi8('\n'), lb = _mm256_set1_epi8('{'),
+                  rb = _mm256_set1_epi8('}'), qu = _mm256_set1_epi8('"'),
+                  sl = _mm256_set1_epi8('/'), se = _mm256_set1_epi8(';'),
+                  lp = _mm256_set1_epi8('('), rp = _mm256_set1_epi8(')');
+    uint32_t ln = *line;
+    if (body) {
+        /* 64 bytes a step: four compares per 32 bytes, newlines counted */
+        while (p + 64 <= end) {
+            __m256i v0 = _mm256_loadu_si256((const __m256i *)p);
+            __m256i v1 = _mm256_loadu_si256((const __m256i *)(p + 32));
+            uint64_t ms = (uint64_t)avx2_mask(v0, lb, rb, qu, sl) |
+                          (uint64_t)avx2_mask(v1, lb, rb, qu, sl) << 32;
+            uint64_t mn = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, nl)) |
+                          (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, nl)) << 32;
+            if (ms) {
+                unsigned k = (unsigned)__builtin_ctzll(ms);
+                *line = ln + (uint32_t)__builtin_popcountll(mn & ((1ull << k) - 1));
+                return p + k;
+            }
+            ln += (uint32_t)__builtin_popcountll(mn);
+            p += 64;
+        }
+    }
+    while (p + 32 <= end) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)p);
+        uint32_t ms = avx2_mask(v, lb, rb, qu, sl);
+        if (!body) ms |= avx2_mask(v, se, lp, rp, rp);
+        uint32_t mn = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, nl));
+        if (ms) {
+            unsigned k = (unsigned)__builtin_ctz(ms);
+            *line = ln + (uint32_t)__builtin_popcount(mn & ((1u << k) - 1));
+            return p + k;
+        }
+        ln += (uint32_t)__builtin_popcount(mn);
+        p += 32;
+    }
+    *line = ln;
+    return skip_plain_tail(p, end, line, body);
+}
+#endif
+
+static const char *skip_plain_sse2(const char *p, const char *end, uint32_t *line,
+                                   bool body)
 {
 #ifdef __SSE2__
+    /* in a body, the ';', '(' and ')' lanes compare against '{' again */
     const __m128i nl = _mm_set1_epi8('\n'), lb = _mm_set1_epi8('{'),
                   rb = _mm_set1_epi8('}'), qu = _mm_set1_epi8('"'),
-                  sl = _mm_set1_epi8('/'), se = _mm_set1_epi8(';'),
-                  lp = _mm_set1_epi8('('), rp = _mm_set1_epi8(')');
+                  sl = _mm_set1_epi8('/'), se = _mm_set1_epi8(body ? '{' : ';'),
+                  lp = _mm_set1_epi8(body ? '{' : '('), rp = _mm_set1_epi8(body ? '{' : ')');
     while (p + 16 <= end) {
         __m128i v = _mm_loadu_si128((const __m128i *)p);
         __m128i sp = _mm_or_si128(
@@ -100,11 +177,25 @@ static const char *skip_plain(const char *p, const char *end, uint32_t *line)
         p += 16;
     }
 #endif
-    while (p < end && !special[(uint8_t)*p]) {
-        *line += *p == '\n';
-        p++;
+    return skip_plain_tail(p, end, line, body);
+}
+
+typedef const char *(*skip_fn)(const char *, const char *, uint32_t *, bool);
+
+/* The widest scanner this CPU runs (chosen once; a benign race: every
+ * thread computes the same value). */
+static skip_fn pick_skip(void)
+{
+    static skip_fn fn;
+    if (!fn) {
+#ifdef NT_IX_AVX2
+        __builtin_cpu_init();
+        fn = __builtin_cpu_supports("avx2") ? skip_plain_avx2 : skip_plain_sse2;
+#else
+        fn = skip_plain_sse2;
+#endif
     }
-    return p;
+    return fn;
 }
 
 enum { TO_DECL, TO_SEMI, TO_BODY };
@@ -121,9 +212,11 @@ static int scan_to(scan *s, int mode)
     int depth = mode == TO_BODY ? 1 : 0, paren = 0;
     uint32_t line = s->line;
     int r = -1;
+    skip_fn skip = pick_skip();
+    bool body = mode == TO_BODY;
     while (p < end) {
         /* fast skip of ordinary bytes, newlines counted on the way */
-        p = skip_plain(p, end, &line);
+        p = skip(p, end, &line, body);
         if (p >= end) break;
         char c = *p;
         switch (c) {

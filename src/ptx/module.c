@@ -6,9 +6,12 @@
 #include <sys/mman.h>
 
 /* Internal state hung off ptx_module.priv_: malloc'd things the arena
- * cannot hold (hash maps of rewritten functions). */
+ * cannot hold (hash maps of rewritten functions) and where the arena's
+ * first chunk starts and ends (to reuse it, below). */
 typedef struct mod_priv {
     NT_VEC(ptx_regtab *) regtabs;
+    char  *p0, *end0;       /* payload of the arena's one big chunk */
+    size_t total0;          /* arena.total while that is its only chunk */
 } mod_priv;
 
 void ptx_block_init(ptx_block *b)
@@ -17,6 +20,66 @@ void ptx_block_init(ptx_block *b)
     b->head.kind = PTX_ST_HEAD;
     b->head.synth = 0;
     b->head.line = 0;
+}
+
+/* ---- arena reuse ----
+ * First touch of fresh memory (a page fault and the kernel zeroing the
+ * page) was the largest single cost of parsing and slicing: a process
+ * that parses module after module (the injector slices kernel after
+ * kernel, ptx check walks a library) pays it again for every module.
+ * So the arena of a freed module is kept, one per process, and the next
+ * module takes it over when it is big enough.  Only an arena that still
+ * has its single first chunk is kept (then arena.total == total0 and its
+ * payload is [p0, end0)): resetting it is setting cur/end back, which
+ * keeps nt_arena's invariant (cur 16-byte aligned, cur..end the free
+ * tail of head).  Arenas whose touched part exceeds ARENA_KEEP_MAX are
+ * freed, so at most that much memory stays resident.
+ * ptx_release_cache() frees the kept arena. */
+#define ARENA_KEEP_MAX ((size_t)96 << 20)
+
+typedef struct kept_arena {
+    nt_arena a;
+    char    *p0, *end0;
+    size_t   total0;
+} kept_arena;
+
+static kept_arena *kept;        /* swapped atomically */
+
+static kept_arena *take_kept(void)
+{
+    return __atomic_exchange_n(&kept, NULL, __ATOMIC_ACQ_REL);
+}
+
+static void drop_kept(kept_arena *k)
+{
+    if (!k) return;
+    nt_arena_free(&k->a);
+    free(k);
+}
+
+void ptx_release_cache(void)
+{
+    drop_kept(take_kept());
+}
+
+__attribute__((destructor)) static void release_at_exit(void)
+{
+    ptx_release_cache();
+}
+
+/* Keeps m's arena for the next module when it qualifies; true if kept. */
+static bool keep_arena(ptx_module *m, const mod_priv *p)
+{
+    nt_arena *a = &m->arena;
+    if (!p || !p->p0 || a->total != p->total0) return false;
+    if ((size_t)(a->cur - p->p0) > ARENA_KEEP_MAX) return false;
+    kept_arena *k = nt_xmalloc(sizeof *k);
+    k->a = *a;
+    k->p0 = p->p0;
+    k->end0 = p->end0;
+    k->total0 = p->total0;
+    drop_kept(__atomic_exchange_n(&kept, k, __ATOMIC_ACQ_REL));
+    return true;
 }
 
 ptx_module *ptx_module_new(const char *text, size_t len, const char *file,
@@ -29,6 +92,7 @@ ptx_module *ptx_module_new_sized(const char *text, size_t len, const char *file,
                                  unsigned flags, size_t parsed)
 {
     ptx_module *m = nt_xcalloc(1, sizeof *m);
+    mod_priv *p = m->priv_ = nt_xcalloc(1, sizeof *p);
     /* One chunk sized for the whole IR of the `parsed` bytes of text that
      * will be parsed (about 6 bytes of IR per byte of text; untouched pages
      * cost nothing), backed by huge pages where the kernel offers them:
@@ -40,12 +104,27 @@ ptx_module *ptx_module_new_sized(const char *text, size_t len, const char *file,
     size_t chunk = parsed * 6 + 4096;
     if (chunk < 64 * 1024) chunk = 64 * 1024;
     if (chunk > (size_t)512 << 20) chunk = (size_t)512 << 20;
-    nt_arena_init(&m->arena, chunk);
-    if (chunk >= (4u << 20)) {
-        (void)nt_arena_alloc(&m->arena, 16);
-        uintptr_t b = ((uintptr_t)m->arena.cur + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
-        uintptr_t e = (uintptr_t)m->arena.end & ~(uintptr_t)((2u << 20) - 1);
-        if (e > b) madvise((void *)b, e - b, MADV_HUGEPAGE);
+    kept_arena *k = take_kept();
+    if (k && (size_t)(k->end0 - k->p0) >= chunk) {
+        m->arena = k->a;
+        m->arena.cur = k->p0;
+        m->arena.end = k->end0;
+        p->p0 = k->p0;
+        p->end0 = k->end0;
+        p->total0 = k->total0;
+        free(k);
+    } else {
+        drop_kept(k);
+        nt_arena_init(&m->arena, chunk);
+        p->p0 = nt_arena_alloc(&m->arena, 16);
+        m->arena.cur = p->p0;
+        p->end0 = m->arena.end;
+        p->total0 = m->arena.total;
+        if (chunk >= (4u << 20)) {
+            uintptr_t b = ((uintptr_t)p->p0 + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
+            uintptr_t e = (uintptr_t)p->end0 & ~(uintptr_t)((2u << 20) - 1);
+            if (e > b) madvise((void *)b, e - b, MADV_HUGEPAGE);
+        }
     }
     m->file = nt_arena_strdup(&m->arena, file ? file : "<ptx>");
     if (flags & PTX_PARSE_COPY) {
@@ -63,7 +142,6 @@ ptx_module *ptx_module_new_sized(const char *text, size_t len, const char *file,
 void ptx_module_track_regtab(ptx_module *m, ptx_regtab *rt)
 {
     mod_priv *p = m->priv_;
-    if (!p) p = m->priv_ = nt_xcalloc(1, sizeof *p);
     nt_vec_push(&p->regtabs, rt);
 }
 
@@ -77,11 +155,11 @@ void ptx_module_free(ptx_module *m)
             free(p->regtabs.v[i]);
         }
         nt_vec_free(&p->regtabs);
-        free(p);
     }
     nt_map_free(&m->funcs);
     nt_map_free(&m->vars);
-    nt_arena_free(&m->arena);
+    if (!keep_arena(m, p)) nt_arena_free(&m->arena);
+    free(p);
     free(m);
 }
 
@@ -123,14 +201,7 @@ ptx_var *ptx_module_var(const ptx_module *m, const char *name)
 
 const ptx_regset *ptx_func_reg_set(const ptx_func *fn, uint32_t id)
 {
-    if (id >= fn->nregs) return NULL;
-    /* sets[] is sorted by base (ids are handed out in declaration order). */
-    uint32_t lo = 0, hi = fn->nsets;
-    while (hi - lo > 1) {
-        uint32_t mid = (lo + hi) / 2;
-        if (fn->sets[mid]->base <= id) lo = mid; else hi = mid;
-    }
-    return fn->nsets ? fn->sets[lo] : NULL;
+    return ptx_reg_set_of(fn, id);
 }
 
 void ptx_func_reg_name(const ptx_func *fn, uint32_t id, char *buf, size_t cap)

@@ -497,7 +497,6 @@ void ptx_parser_free(ptx_parser *P)
     nt_vec_free(&P->pvars);
     nt_vec_free(&P->strs);
     nt_vec_free(&P->rsets);
-    nt_map_free(&P->namecache);
     nt_vec_free(&P->decoded);
 }
 

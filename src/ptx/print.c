@@ -7,27 +7,76 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-static inline void put(nt_sb *o, const char *s, size_t n) { nt_sb_put(o, s, n); }
-static inline void puts_(nt_sb *o, const char *s) { nt_sb_put(o, s, strlen(s)); }
-static inline void putstr(nt_sb *o, ptx_str s) { nt_sb_put(o, s.s, s.n); }
+/* Appends in place while the builder has room (nt_sb's fields are public:
+ * s holds cap bytes, len of them used plus the NUL), else through
+ * nt_sb_put, which grows it.  Printing is mostly many short appends, so
+ * this saves a call per piece. */
+static inline void put(nt_sb *o, const char *s, size_t n)
+{
+    if (o->cap - o->len > n) {
+        memcpy(o->s + o->len, s, n);
+        o->len += n;
+        o->s[o->len] = 0;
+    } else {
+        nt_sb_put(o, s, n);
+    }
+}
+static inline void putc_(nt_sb *o, char c)
+{
+    if (o->cap - o->len > 1) {
+        o->s[o->len++] = c;
+        o->s[o->len] = 0;
+    } else {
+        nt_sb_putc(o, c);
+    }
+}
+static inline void puts_(nt_sb *o, const char *s) { put(o, s, strlen(s)); }
+static inline void putstr(nt_sb *o, ptx_str s) { put(o, s.s, s.n); }
 
 static void put_u64(nt_sb *o, uint64_t v)
 {
-    char b[24];
-    int i = 24;
-    do { b[--i] = (char)('0' + v % 10); v /= 10; } while (v);
-    put(o, b + i, (size_t)(24 - i));
+    /* two digits per division (by a constant: a multiply), written in
+     * place when the builder has room for the longest number */
+    static const char d2[201] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+    char tmp[24];
+    unsigned n = 1;
+    for (uint64_t t = v; t >= 10; t /= 10) n++;
+    bool direct = o->cap - o->len > 21;
+    char *d = direct ? o->s + o->len : tmp;
+    unsigned i = n;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        i -= 2;
+        d[i] = d2[2 * r];
+        d[i + 1] = d2[2 * r + 1];
+    }
+    if (v >= 10) {
+        d[i - 2] = d2[2 * v];
+        d[i - 1] = d2[2 * v + 1];
+    } else {
+        d[i - 1] = (char)('0' + v);
+    }
+    if (direct) {
+        o->len += n;
+        o->s[o->len] = 0;
+    } else {
+        put(o, tmp, n);
+    }
 }
 
 static void put_i64(nt_sb *o, int64_t v)
 {
-    if (v < 0) { nt_sb_putc(o, '-'); put_u64(o, 0 - (uint64_t)v); }
+    if (v < 0) { putc_(o, '-'); put_u64(o, 0 - (uint64_t)v); }
     else put_u64(o, (uint64_t)v);
 }
 
 static void put_reg(nt_sb *o, const ptx_func *fn, uint32_t id)
 {
-    const ptx_regset *s = fn ? ptx_func_reg_set(fn, id) : NULL;
+    const ptx_regset *s = fn ? ptx_reg_set_of(fn, id) : NULL;
     if (!s) { puts_(o, "%<bad-reg>"); return; }
     putstr(o, s->name);
     if (s->count) put_u64(o, id - s->base);
@@ -55,7 +104,7 @@ static void put_imm(nt_sb *o, const ptx_operand *op)
     } else {
         put_i64(o, op->i);
     }
-    if (op->flags & PTX_OPF_UNS) nt_sb_putc(o, 'U');
+    if (op->flags & PTX_OPF_UNS) putc_(o, 'U');
 }
 
 static void put_f64(nt_sb *o, uint64_t bits, bool dec)
@@ -75,7 +124,7 @@ static void put_f64(nt_sb *o, uint64_t bits, bool dec)
 
 void ptx_print_operand(const ptx_func *fn, const ptx_operand *op, nt_sb *o)
 {
-    if (op->flags & PTX_OPF_NEG) nt_sb_putc(o, '!');
+    if (op->flags & PTX_OPF_NEG) putc_(o, '!');
     switch (op->kind) {
     case PTX_OPND_REG:
         put_reg(o, fn, op->reg);
@@ -88,7 +137,7 @@ void ptx_print_operand(const ptx_func *fn, const ptx_operand *op, nt_sb *o)
             put_u64(o, op->reg >> 16);
             if (s == PTX_SREG_PM_64) puts_(o, "_64");
         }
-        if (op->comp) { nt_sb_putc(o, '.'); nt_sb_putc(o, "xyzw"[op->comp - 1]); }
+        if (op->comp) { putc_(o, '.'); putc_(o, "xyzw"[op->comp - 1]); }
         break;
     }
     case PTX_OPND_IMM:
@@ -109,7 +158,7 @@ void ptx_print_operand(const ptx_func *fn, const ptx_operand *op, nt_sb *o)
         putstr(o, op->name);
         break;
     case PTX_OPND_ADDR:
-        nt_sb_putc(o, '[');
+        putc_(o, '[');
         if (op->flags & PTX_OPF_ALIST) {
             for (uint32_t i = 0; i < op->n; i++) {
                 if (i) put(o, ", ", 2);
@@ -117,31 +166,31 @@ void ptx_print_operand(const ptx_func *fn, const ptx_operand *op, nt_sb *o)
             }
         } else if (op->reg != PTX_NOREG) {
             put_reg(o, fn, op->reg);
-            if (op->i) { nt_sb_putc(o, '+'); put_i64(o, op->i); }
+            if (op->i) { putc_(o, '+'); put_i64(o, op->i); }
         } else if (op->name.n && op->name.s) {
             putstr(o, op->name);
-            if (op->i) { nt_sb_putc(o, '+'); put_i64(o, op->i); }
+            if (op->i) { putc_(o, '+'); put_i64(o, op->i); }
         } else {
             put_i64(o, op->i);
         }
-        nt_sb_putc(o, ']');
+        putc_(o, ']');
         break;
     case PTX_OPND_VEC:
     case PTX_OPND_LIST:
-        nt_sb_putc(o, op->kind == PTX_OPND_VEC ? '{' : '(');
+        putc_(o, op->kind == PTX_OPND_VEC ? '{' : '(');
         for (uint32_t i = 0; i < op->n; i++) {
             if (i) put(o, ", ", 2);
             ptx_print_operand(fn, &op->elems[i], o);
         }
-        nt_sb_putc(o, op->kind == PTX_OPND_VEC ? '}' : ')');
+        putc_(o, op->kind == PTX_OPND_VEC ? '}' : ')');
         break;
     case PTX_OPND_PAIR:
         ptx_print_operand(fn, &op->elems[0], o);
-        nt_sb_putc(o, '|');
+        putc_(o, '|');
         ptx_print_operand(fn, &op->elems[1], o);
         break;
     case PTX_OPND_SINK:
-        nt_sb_putc(o, '_');
+        putc_(o, '_');
         break;
     default:
         puts_(o, "<?>");
@@ -151,17 +200,17 @@ void ptx_print_operand(const ptx_func *fn, const ptx_operand *op, nt_sb *o)
 void ptx_print_instr(const ptx_func *fn, const ptx_instr *in, nt_sb *o)
 {
     if (in->guard != PTX_NOREG) {
-        nt_sb_putc(o, '@');
-        if (in->guard_neg) nt_sb_putc(o, '!');
+        putc_(o, '@');
+        if (in->guard_neg) putc_(o, '!');
         put_reg(o, fn, in->guard);
-        nt_sb_putc(o, ' ');
+        putc_(o, ' ');
     }
     putstr(o, in->name);
     for (unsigned i = 0; i < in->nops; i++) {
         put(o, i ? ", " : " ", i ? 2 : 1);
         ptx_print_operand(fn, &in->ops[i], o);
     }
-    nt_sb_putc(o, ';');
+    putc_(o, ';');
 }
 
 static const char *space_name(unsigned sp)
@@ -184,44 +233,44 @@ void ptx_print_var(const ptx_var *v, bool param, nt_sb *o)
     puts_(o, linkage_name(v->linkage));
     if (v->space) {
         puts_(o, space_name(v->space));
-        if (v->const_bank >= 0) { nt_sb_putc(o, '['); put_u64(o, (uint64_t)v->const_bank); nt_sb_putc(o, ']'); }
-        nt_sb_putc(o, ' ');
+        if (v->const_bank >= 0) { putc_(o, '['); put_u64(o, (uint64_t)v->const_bank); putc_(o, ']'); }
+        putc_(o, ' ');
     }
-    if (v->attrs.n) { putstr(o, v->attrs); nt_sb_putc(o, ' '); }
-    if (v->align) { puts_(o, ".align "); put_u64(o, v->align); nt_sb_putc(o, ' '); }
-    if (v->vec > 1) { puts_(o, ".v"); put_u64(o, v->vec); nt_sb_putc(o, ' '); }
-    nt_sb_putc(o, '.');
+    if (v->attrs.n) { putstr(o, v->attrs); putc_(o, ' '); }
+    if (v->align) { puts_(o, ".align "); put_u64(o, v->align); putc_(o, ' '); }
+    if (v->vec > 1) { puts_(o, ".v"); put_u64(o, v->vec); putc_(o, ' '); }
+    putc_(o, '.');
     puts_(o, ptx_type_names[v->type < PTX_T_COUNT_ ? v->type : 0]);
-    nt_sb_putc(o, ' ');
+    putc_(o, ' ');
     if (v->ptr.present) {
         puts_(o, ".ptr ");
-        if (v->ptr.space) { puts_(o, space_name(v->ptr.space)); nt_sb_putc(o, ' '); }
-        if (v->ptr.align) { puts_(o, ".align "); put_u64(o, v->ptr.align); nt_sb_putc(o, ' '); }
+        if (v->ptr.space) { puts_(o, space_name(v->ptr.space)); putc_(o, ' '); }
+        if (v->ptr.align) { puts_(o, ".align "); put_u64(o, v->ptr.align); putc_(o, ' '); }
     }
     putstr(o, v->name);
     for (unsigned i = 0; i < v->ndims; i++) {
-        nt_sb_putc(o, '[');
+        putc_(o, '[');
         if (v->dims[i]) put_u64(o, v->dims[i]);
-        nt_sb_putc(o, ']');
+        putc_(o, ']');
     }
     if (!param && v->has_init) { put(o, " = ", 3); putstr(o, v->init_text); }
 }
 
 static void print_params(const ptx_var *p, uint32_t n, nt_sb *o, bool multiline)
 {
-    nt_sb_putc(o, '(');
+    putc_(o, '(');
     for (uint32_t i = 0; i < n; i++) {
         if (multiline) put(o, "\n\t", 2);
         ptx_print_var(&p[i], true, o);
-        if (i + 1 < n) nt_sb_putc(o, ',');
+        if (i + 1 < n) putc_(o, ',');
     }
-    if (multiline && n) nt_sb_putc(o, '\n');
-    nt_sb_putc(o, ')');
+    if (multiline && n) putc_(o, '\n');
+    putc_(o, ')');
 }
 
 static void indent(nt_sb *o, int depth)
 {
-    for (int i = 0; i < depth; i++) nt_sb_putc(o, '\t');
+    for (int i = 0; i < depth; i++) putc_(o, '\t');
 }
 
 static void print_block(const ptx_module *m, const ptx_func *fn,
@@ -240,41 +289,41 @@ void ptx_print_stmt(const ptx_module *m, const ptx_func *fn,
         break;
     case PTX_ST_LABEL:
         putstr(o, ((const ptx_label *)s)->name);
-        nt_sb_putc(o, ':');
+        putc_(o, ':');
         break;
     case PTX_ST_SCOPE:
         indent(o, depth);
         put(o, "{\n", 2);
         print_block(m, fn, &((const ptx_scope *)s)->body, depth + 1, o);
         indent(o, depth);
-        nt_sb_putc(o, '}');
+        putc_(o, '}');
         break;
     case PTX_ST_REG: {
         const ptx_regdecl *d = (const ptx_regdecl *)s;
         indent(o, depth);
         puts_(o, ".reg ");
         const ptx_regset *r0 = &d->sets[0];
-        if (r0->align) { puts_(o, ".align "); put_u64(o, r0->align); nt_sb_putc(o, ' '); }
-        if (r0->vec > 1) { puts_(o, ".v"); put_u64(o, r0->vec); nt_sb_putc(o, ' '); }
-        nt_sb_putc(o, '.');
+        if (r0->align) { puts_(o, ".align "); put_u64(o, r0->align); putc_(o, ' '); }
+        if (r0->vec > 1) { puts_(o, ".v"); put_u64(o, r0->vec); putc_(o, ' '); }
+        putc_(o, '.');
         puts_(o, ptx_type_names[r0->type < PTX_T_COUNT_ ? r0->type : 0]);
         for (uint32_t i = 0; i < d->nsets; i++) {
             put(o, i ? ", " : " ", i ? 2 : 1);
             putstr(o, d->sets[i].name);
             if (d->sets[i].count) {
-                nt_sb_putc(o, '<');
+                putc_(o, '<');
                 put_u64(o, d->sets[i].count);
-                nt_sb_putc(o, '>');
+                putc_(o, '>');
             }
         }
-        nt_sb_putc(o, ';');
+        putc_(o, ';');
         break;
     }
     case PTX_ST_VAR: {
         const ptx_var *v = ((const ptx_vardecl *)s)->var;
         if (fn) indent(o, depth);
         ptx_print_var(v, false, o);
-        nt_sb_putc(o, ';');
+        putc_(o, ';');
         break;
     }
     case PTX_ST_DIR:
@@ -289,7 +338,7 @@ void ptx_print_stmt(const ptx_module *m, const ptx_func *fn,
             if (i) put(o, ", ", 2);
             putstr(o, t->names[i]);
         }
-        nt_sb_putc(o, ';');
+        putc_(o, ';');
         break;
     }
     case PTX_ST_PROTO: {
@@ -297,11 +346,11 @@ void ptx_print_stmt(const ptx_module *m, const ptx_func *fn,
         indent(o, depth);
         putstr(o, p->label);
         puts_(o, ": .callprototype ");
-        if (p->sig->has_rets) { print_params(p->sig->rets, p->sig->nrets, o, false); nt_sb_putc(o, ' '); }
-        nt_sb_putc(o, '_');
-        if (p->sig->nparams || p->sig->params) { nt_sb_putc(o, ' '); print_params(p->sig->params, p->sig->nparams, o, false); }
+        if (p->sig->has_rets) { print_params(p->sig->rets, p->sig->nrets, o, false); putc_(o, ' '); }
+        putc_(o, '_');
+        if (p->sig->nparams || p->sig->params) { putc_(o, ' '); print_params(p->sig->params, p->sig->nparams, o, false); }
         if (p->sig->noreturn) puts_(o, " .noreturn");
-        nt_sb_putc(o, ';');
+        putc_(o, ';');
         break;
     }
     case PTX_ST_FUNC:
@@ -313,13 +362,13 @@ void ptx_print_stmt(const ptx_module *m, const ptx_func *fn,
         putstr(o, a->alias);
         put(o, ", ", 2);
         putstr(o, a->target);
-        nt_sb_putc(o, ';');
+        putc_(o, ';');
         break;
     }
     default:
         break;
     }
-    nt_sb_putc(o, '\n');
+    putc_(o, '\n');
 }
 
 static void put_dims(nt_sb *o, const char *dir, const uint32_t *d, unsigned n)
@@ -329,26 +378,26 @@ static void put_dims(nt_sb *o, const char *dir, const uint32_t *d, unsigned n)
         put(o, i ? ", " : " ", i ? 2 : 1);
         put_u64(o, d[i]);
     }
-    nt_sb_putc(o, '\n');
+    putc_(o, '\n');
 }
 
 void ptx_print_func(const ptx_module *m, const ptx_func *fn, nt_sb *o)
 {
     puts_(o, linkage_name(fn->linkage));
     puts_(o, fn->is_entry ? ".entry " : ".func ");
-    if (fn->has_rets) { print_params(fn->rets, fn->nrets, o, false); nt_sb_putc(o, ' '); }
+    if (fn->has_rets) { print_params(fn->rets, fn->nrets, o, false); putc_(o, ' '); }
     putstr(o, fn->name);
     if (fn->nparams || fn->params || fn->is_entry) print_params(fn->params, fn->nparams, o, true);
-    nt_sb_putc(o, '\n');
+    putc_(o, '\n');
     if (fn->noreturn) puts_(o, ".noreturn\n");
-    if (fn->maxnreg) { puts_(o, ".maxnreg "); put_u64(o, fn->maxnreg); nt_sb_putc(o, '\n'); }
+    if (fn->maxnreg) { puts_(o, ".maxnreg "); put_u64(o, fn->maxnreg); putc_(o, '\n'); }
     if (fn->nmaxntid) put_dims(o, ".maxntid", fn->maxntid, fn->nmaxntid);
     if (fn->nreqntid) put_dims(o, ".reqntid", fn->reqntid, fn->nreqntid);
-    if (fn->minnctapersm) { puts_(o, ".minnctapersm "); put_u64(o, fn->minnctapersm); nt_sb_putc(o, '\n'); }
+    if (fn->minnctapersm) { puts_(o, ".minnctapersm "); put_u64(o, fn->minnctapersm); putc_(o, '\n'); }
     if (fn->explicitcluster) puts_(o, ".explicitcluster\n");
     if (fn->nreqnctapercluster) put_dims(o, ".reqnctapercluster", fn->reqnctapercluster, fn->nreqnctapercluster);
-    if (fn->maxclusterrank) { puts_(o, ".maxclusterrank "); put_u64(o, fn->maxclusterrank); nt_sb_putc(o, '\n'); }
-    for (uint32_t i = 0; i < fn->nextra; i++) { putstr(o, fn->extra[i]); nt_sb_putc(o, '\n'); }
+    if (fn->maxclusterrank) { puts_(o, ".maxclusterrank "); put_u64(o, fn->maxclusterrank); putc_(o, '\n'); }
+    for (uint32_t i = 0; i < fn->nextra; i++) { putstr(o, fn->extra[i]); putc_(o, '\n'); }
     if (!fn->has_body) { put(o, ";\n", 2); return; }
     put(o, "{\n", 2);
     print_block(m, fn, &fn->body, 1, o);

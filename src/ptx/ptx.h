@@ -232,6 +232,8 @@ typedef enum ptx_mod {
 #undef PTX_X_
     PTX_MOD_COUNT_
 } ptx_mod;
+/* ptx_instr.mods[] holds them in one byte each. */
+_Static_assert(PTX_MOD_COUNT_ <= 256, "ptx_mod must fit in a byte");
 
 /* Linkage of a module-level symbol. */
 typedef enum ptx_linkage {
@@ -410,11 +412,11 @@ typedef struct ptx_instr {
     uint8_t   space2;        /* ptx_space: second (cp.*: the source) */
     uint8_t   vec;           /* 1, or 2/4/8 from .v2/.v4/.v8 */
     uint8_t   guard_neg;     /* 1: @!%p */
-    uint16_t  pad_;
+    uint8_t   mods[PTX_MAX_MODS]; /* ptx_mod of each dotted component after
+                                     the opcode, in order (one byte each:
+                                     PTX_MOD_COUNT_ <= 256, checked) */
     uint32_t  guard;         /* guard predicate register id, PTX_NOREG: none */
     ptx_str   name;          /* full name as written: "ld.global.nc.v4.f32" */
-    uint16_t  mods[PTX_MAX_MODS]; /* ptx_mod of each dotted component after
-                                     the opcode, in order */
     ptx_operand *ops;        /* operands [0..nops) (arena) */
 } ptx_instr;
 
@@ -621,6 +623,11 @@ enum {
 ptx_module *ptx_parse(const char *text, size_t len, const char *file,
                       unsigned flags, nt_err *e);
 void        ptx_module_free(ptx_module *m);
+/* ptx_module_free keeps the arena of the module it frees (one per
+ * process, at most 96 MiB touched) for the next module to reuse: first
+ * touch of fresh memory is the largest cost of parsing.  This frees that
+ * kept arena now (it is also freed at exit).  Thread-safe. */
+void        ptx_release_cache(void);
 
 /* Strict checks that ptx_parse leaves to ptxas (ntrace ptx check; the
  * parser stays lenient so run-time paths are never stricter than ptxas):

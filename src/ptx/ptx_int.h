@@ -89,6 +89,8 @@ uint32_t ptx_regtab_find(const ptx_regtab *rt, const char *s, uint32_t n);
 bool     ptx_sreg_find(const char *s, uint32_t n, uint32_t *reg, uint8_t *comp);
 
 /* ---- the parser ---------------------------------------------------------- */
+#define PTX_NC_SLOTS 2048
+#define PTX_NC_MAX   8192
 typedef struct ptx_parser {
     ptx_lex     L;
     ptx_module *m;
@@ -105,9 +107,12 @@ typedef struct ptx_parser {
     NT_VEC(ptx_str)       strs;
     NT_VEC(ptx_regset)    rsets;
     /* Decoded instruction names ("ld.global.u32" -> op, mods, types):
-     * most names repeat, so each is split and looked up once. */
-    nt_map                namecache;      /* name -> index + 1 in decoded */
+     * most names repeat, so each is split and looked up once.  A
+     * direct-mapped cache: nc_slot[hash of name] = index + 1 in decoded
+     * (0: empty); a collision replaces the slot.  decoded stays below
+     * PTX_NC_MAX entries, so the index fits. */
     NT_VEC(ptx_instr)     decoded;
+    uint16_t              nc_slot[PTX_NC_SLOTS];
     const char *body_end;           /* just past the '}' of the last body */
 } ptx_parser;
 
@@ -152,6 +157,34 @@ void ptx_module_track_regtab(ptx_module *m, ptx_regtab *rt);
 void ptx_print_var(const ptx_var *v, bool param, nt_sb *out);
 void ptx_print_stmt(const ptx_module *m, const ptx_func *fn,
                     const ptx_stmt *s, int depth, nt_sb *out);
+
+/* ptx_func_reg_set, inline for the printer's hot path. */
+static inline const ptx_regset *ptx_reg_set_of(const ptx_func *fn, uint32_t id)
+{
+    if (id >= fn->nregs || !fn->nsets) return NULL;
+    /* sets[] is sorted by base (ids are handed out in declaration order). */
+    uint32_t lo = 0, hi = fn->nsets;
+    while (hi - lo > 1) {
+        uint32_t mid = (lo + hi) / 2;
+        if (fn->sets[mid]->base <= id) lo = mid; else hi = mid;
+    }
+    return fn->sets[lo];
+}
+
+/* nt_arena_alloc's fast path, inline (the parser allocates a few times per
+ * instruction).  It keeps nt_arena's invariant (common/alloc.c): cur..end
+ * is the free tail of the head chunk, cur stays 16-byte aligned because
+ * every size is rounded up to 16.  Anything else goes to nt_arena_alloc. */
+static inline void *ptx_alloc(nt_arena *a, size_t n)
+{
+    size_t r = (n + 15) & ~(size_t)15;
+    if (r && a->cur && (size_t)(a->end - a->cur) >= r) {
+        void *p = a->cur;
+        a->cur += r;
+        return p;
+    }
+    return nt_arena_alloc(a, n);
+}
 
 /* Arena copy of a ptx_str. */
 static inline ptx_str ptx_str_dup(nt_arena *a, const char *s, size_t n)

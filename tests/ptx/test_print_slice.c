@@ -306,6 +306,63 @@ static void slice_reproducers(void **state)
     nt_sb_free(&t);
 }
 
+/* The index skips body bytes 16/32/64 at a time: put every character it
+ * stops at (braces of vector operands, a comment with a '}', a string)
+ * at every position of a 64-byte step, and check spans and lines. */
+static void index_vector_scan(void **state)
+{
+    for (int pad = 0; pad < 70; pad++) {
+        nt_sb sb = {0};
+        nt_sb_puts(&sb, ".version 8.0\n.target sm_90\n.address_size 64\n"
+                        ".visible .entry k()\n{\n.reg .b32 %r<4>;\n");
+        for (int i = 0; i < pad; i++) nt_sb_putc(&sb, i % 17 == 16 ? '\n' : ' ');
+        nt_sb_puts(&sb, "mov.b64 %rd1, {%r1, %r2}; // } not a brace\n"
+                        "/* { nor this */ add.s32 %r1, %r2, (1);\n{ .reg .b32 %x; }\n}\n"
+                        ".global .b8 tail[1];\n");
+        ptx_index ix;
+        nt_err e = {0};
+        assert_int_equal(ptx_index_build(&ix, sb.s, sb.len, "v.ptx", &e), 0);
+        const ptx_ix_item *k = ptx_index_find(&ix, "k", 1);
+        const ptx_ix_item *t = ptx_index_find(&ix, "tail", 4);
+        assert_non_null(k);
+        assert_non_null(t);
+        assert_true(k->has_body);
+        assert_int_equal(sb.s[k->end - 1], '}');
+        assert_memory_equal(sb.s + t->begin, ".global", 7);
+        /* lines counted while skipping: "tail" is on the last line */
+        uint32_t want = 1;
+        for (size_t i = 0; i < t->begin; i++) want += sb.s[i] == '\n';
+        assert_int_equal(t->line, want);
+        ptx_index_free(&ix);
+        nt_sb_free(&sb);
+    }
+}
+
+/* A freed module's arena is reused by the next one: what comes out must
+ * not depend on what was parsed before. */
+static void arena_reuse(void **state)
+{
+    const char *names[] = {"basic.ptx", "async.ptx", "basic.ptx"};
+    char *first[3];
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 3; i++) {
+            nt_file f;
+            fixture_open(&f, names[i]);
+            nt_err e = {0};
+            ptx_module *m = ptx_parse(f.data, f.size, names[i], 0, &e);
+            assert_non_null(m);
+            char *s = print_str(m);
+            ptx_module_free(m);
+            nt_file_close(&f);
+            if (round == 0) first[i] = s;
+            else { assert_string_equal(s, first[i]); free(s); }
+        }
+        ptx_release_cache();
+    }
+    assert_string_equal(first[0], first[2]);
+    for (int i = 0; i < 3; i++) free(first[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +370,8 @@ int main(void)
         cmocka_unit_test(index_items),
         cmocka_unit_test(index_references),
         cmocka_unit_test(index_errors),
+        cmocka_unit_test(index_vector_scan),
+        cmocka_unit_test(arena_reuse),
         cmocka_unit_test(slice_kernels),
         cmocka_unit_test(slice_async_fixture),
         cmocka_unit_test(slice_transitive),
