@@ -15,6 +15,8 @@ struct prb_gen {
     unsigned  scratch_used[PRB_NTYPES]; /* in the current sequence */
     unsigned  scratch_max[PRB_NTYPES];  /* over all sequences: declared */
     unsigned  nissue;                   /* issue-clock registers */
+    bool      spill;                    /* the kernel saves state (gen_spill.c) */
+    NT_VEC(int32_t) pending;            /* issue sites with a pending flag */
     char      names[GEN_NAME_RING][GEN_NAME_LEN];
     unsigned  name_i;
 };
@@ -34,6 +36,11 @@ const char *gen_tmp(gen_ctx *c, prb_type t);     /* a fresh scratch register */
 const char *gen_ptype(prb_type t);               /* "u32" */
 const char *gen_btype(prb_type t);               /* "b32" / "b64" / "pred" */
 bool gen_field_shared(const prb_gen *g, int32_t v);
+bool gen_has_exit_handler(const prb_probe *p);
+/* .reg declarations of every register a sequence may name. */
+void gen_reg_decls(prb_gen *g, nt_sb *out);
+/* Bytes of the spill area (gen_spill.c). */
+unsigned gen_spill_size(prb_gen *g);
 void gen_handler(gen_ctx *c, int h, const prb_site *s, int top);
 /* dst = reduction of src over the lanes in `mask` (all of which execute
  * this code): WSUM or WMAX, any integer type. */
