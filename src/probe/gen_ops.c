@@ -517,23 +517,49 @@ static void op_save(hctx *h, const gblk *b, const prb_op *o)
     CPY(a, gen_tmp(c, PRB_U64));
     gen_line(c, "mul.wide.u32 %s, %s, %u;", a, old, m->record_size);
     gen_line(c, "add.u64 %s, %s, %%__pk_slot%d;", a, a, mi);
-    for (size_t f = 0; f < m->fields.n; f++) {
+    char v[BUF_MAX_FIELDS][GEN_NAME_LEN];
+    size_t nf = NT_MIN(m->fields.n, (size_t)BUF_MAX_FIELDS);
+    for (size_t f = 0; f < nf; f++) {
         const prb_field *fd = &m->fields.v[f];
-        char v[GEN_NAME_LEN], addr[64];
+        char addr[64];
         if (gen_field_shared(c->g, fd->value)) {
-            CPY(v, gen_tmp(c, fd->type == PRB_PRED ? PRB_U32 : fd->type));
+            CPY(v[f], gen_tmp(c, fd->type == PRB_PRED ? PRB_U32 : fd->type));
             shared_addr(c, fd->value, addr);
             gen_line(c, "ld.shared.%s %s, %s;", fd->type == PRB_PRED ? "u32"
-                     : gen_ptype(fd->type), v, addr);
+                     : gen_ptype(fd->type), v[f], addr);
         } else if (fd->type == PRB_PRED) {
-            CPY(v, gen_tmp(c, PRB_U32));
-            gen_line(c, "selp.u32 %s, 1, 0, %s;", v, gen_val(c, fd->value));
+            CPY(v[f], gen_tmp(c, PRB_U32));
+            gen_line(c, "selp.u32 %s, 1, 0, %s;", v[f], gen_val(c, fd->value));
         } else {
-            CPY(v, gen_val(c, fd->value));
+            CPY(v[f], gen_val(c, fd->value));
+        }
+    }
+    /* Vector stores where the layout allows: two 4-byte fields side by
+     * side at an 8-aligned offset go out as one st.v2.b32 (the record is
+     * 8-aligned: slots are, and record sizes are multiples of 8, per
+     * buffer.h; 16-byte alignment is not promised, so no .v4 or .v2.b64).
+     * The bytes are the same as field by field: the decoder's view. */
+    for (size_t f = 0; f < nf; f++) {
+        const prb_field *fd = &m->fields.v[f];
+        unsigned off = BUF_SLOT_HEADER + fd->offset;
+        if (f + 1 < nf && prb_type_size(fd->type) != 8 && off % 8 == 0 &&
+            prb_type_size(m->fields.v[f + 1].type) != 8 &&
+            m->fields.v[f + 1].offset == fd->offset + 4) {
+            /* the elements of a vector must have one type: as u32 bits */
+            prb_type t0 = fd->type == PRB_PRED ? PRB_U32 : fd->type;
+            prb_type t1 = m->fields.v[f + 1].type == PRB_PRED ? PRB_U32 : m->fields.v[f + 1].type;
+            for (size_t k = 0; t0 != t1 && k < 2; k++)
+                if ((k ? t1 : t0) != PRB_U32) {
+                    const char *x = gen_tmp(c, PRB_U32);
+                    gen_line(c, "mov.b32 %s, %s;", x, v[f + k]);
+                    CPY(v[f + k], x);
+                }
+            gen_line(c, "@%s st.global.v2.b32 [%s+%u], {%s, %s};", ok, a, off, v[f], v[f + 1]);
+            f++;
+            continue;
         }
         gen_line(c, "@%s st.global.%s [%s+%u], %s;", ok,
-                 fd->type == PRB_PRED ? "u32" : gen_ptype(fd->type), a,
-                 BUF_SLOT_HEADER + fd->offset, v);
+                 fd->type == PRB_PRED ? "u32" : gen_ptype(fd->type), a, off, v[f]);
     }
 }
 

@@ -15,6 +15,7 @@ run() { LD_LIBRARY_PATH="$BUILD/emu" NTRACE_EMU_SMS=4 "$app" "$@" || exit 1; }
 for probe in block_sched gmem_bytes kernel_time barrier_wait mem_wait; do
     run "$probe" "$ptx"
 done
+run tests/probe/e2e/pair_save.lua "$ptx"
 run tests/probe/e2e/exit_count.lua "$flow" quit_odd
 run kernel_time "$flow" quit_odd
 run tests/probe/e2e/use_count.lua tests/probe/e2e/use_flow.ptx use_flow

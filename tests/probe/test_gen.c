@@ -371,6 +371,26 @@ static void first_use_scan_survives_odd_code(void **state)
     prb_free(p);
 }
 
+/* Records go out with st.v2.b32 where two 4-byte fields share an aligned
+ * 8 bytes; a lone one or a u64 is stored alone. */
+static void vector_record_stores(void **state)
+{
+    char *t = gen_src(PT_PROBE("level = 'thread', map = nt.map { {'a', 'u32'}, {'b', 'pred'},\n"
+                               "  {'c', 'u64'}, {'d', 'u32'}, {'e', 'f32'}, {'f', 'u32'} },\n",
+                               "nt.at 'kernel.exit'",
+                               "p.rec.a = 1; p.rec.b = nt.laneid():eq(0); p.rec.c = 2;\n"
+                               "p.rec.d = 3; p.rec.e = 1.5; p.rec.f = 4; p:save()"),
+                      "basic.sm90", VADD);
+    /* a@0 b@4 | c@8 | d@16 e@20 | f@24 (+8 for the slot header) */
+    EXPECT(t, "st.global.v2.b32 [%__pxd0+8], {%__pvu", "st.global.u64 [%__pxd0+16]",
+           "st.global.v2.b32 [%__pxd0+24], {%__pvu", "st.global.u32 [%__pxd0+32]");
+    char log[4096];
+    int rc = ptxas(t, "sm_90", log, sizeof log);
+    if (rc) fprintf(stderr, "%s\n", log);
+    assert_int_equal(rc, 0);
+    free(t);
+}
+
 /* kernel.exit inside called functions: the state pointer is passed down
  * (an extra argument and parameter), the exit sequence precedes the
  * callee's exit; nothing else of the kernel's code changes. */
@@ -467,6 +487,7 @@ int main(void)
         cmocka_unit_test(codegen_per_construct),
         cmocka_unit_test(first_use_and_after),
         cmocka_unit_test(exit_inside_callees),
+        cmocka_unit_test(vector_record_stores),
         cmocka_unit_test(first_use_across_blocks),
         cmocka_unit_test(user_regions),
         cmocka_unit_test(first_use_scan_survives_odd_code),

@@ -161,6 +161,21 @@ int main(int argc, char **argv)
             EXPECT(c == want, "thread %u: %s %lld, want %lld", t, ex ? "exits" : "uses",
                    (long long)c, (long long)want);
         }
+    } else if (!strcmp(pname, "pair_save.lua")) {
+        /* four u32 fields written as two vector stores, read back by the
+         * decoder's layout */
+        for (uint32_t t = 0; t < BLOCKS * THREADS; t++) {
+            buf_slot s = buf_slot_get(&v, 0, t);
+            EXPECT(s.saved == 1, "thread %u: %u records", t, s.saved);
+            EXPECT(field(m0, s.records, "tid") == t % THREADS &&
+                   field(m0, s.records, "lane") == t % 32 &&
+                   field(m0, s.records, "block") == t / THREADS &&
+                   field(m0, s.records, "magic") == 0x5eed,
+                   "thread %u: tid %lld lane %lld block %lld magic %llx", t,
+                   (long long)field(m0, s.records, "tid"), (long long)field(m0, s.records, "lane"),
+                   (long long)field(m0, s.records, "block"),
+                   (long long)field(m0, s.records, "magic"));
+        }
     } else if (!strcmp(argv[1], "block_sched")) {
         EXPECT(v.tot[0].saved == warps, "%llu records, want one per warp (%u)",
                (unsigned long long)v.tot[0].saved, warps);
