@@ -67,8 +67,7 @@ static void ptxas_accepts_every_probe_on_every_kernel(void **state)
             assert_true(st.kernels >= 1);
             if (p->counters_map >= 0) assert_true(st.exits >= st.kernels);
             sites += st.sites;
-            if (strstr(out, "__ntrace_st") || strstr(out, "__prb_ticket") ||
-                strstr(out, "__prb_rec")) {
+            if (pt_needs_own_module(out)) {
                 /* module-scope state or changed callees: on its own */
                 const char *arch = strstr(fixtures[f], ".sm") + 1;
                 char a[16], log[4096];
