@@ -59,7 +59,7 @@ const char *gen_tmp(gen_ctx *c, prb_type t)
 
 /* Scratch registers are dead after each inserted sequence, so every
  * sequence starts numbering from 0 again. */
-static void scratch_reset(prb_gen *g) { memset(g->scratch_used, 0, sizeof g->scratch_used); }
+void gen_scratch_reset(prb_gen *g) { memset(g->scratch_used, 0, sizeof g->scratch_used); }
 
 prb_gen *prb_gen_new(const prb_probe *p, unsigned sm, const char *param, nt_err *e)
 {
@@ -89,6 +89,9 @@ void prb_gen_free(prb_gen *g)
 {
     if (!g) return;
     nt_vec_free(&g->pending);
+    for (size_t i = 0; i < g->tmpl.n; i++) free(g->tmpl.v[i]);
+    nt_vec_free(&g->tmpl);
+    nt_imap_free(&g->tmpl_of);
     free(g->def);
     free(g);
 }
@@ -173,7 +176,7 @@ void prb_gen_entry(prb_gen *g, nt_sb *out)
 {
     const prb_probe *p = g->p;
     gen_ctx c = { .g = g, .out = out };
-    scratch_reset(g);
+    gen_scratch_reset(g);
     nt_sb_printf(out, "\t// ntrace probe %s: buffer setup\n", p->name);
     gen_line(&c, "ld.param.u64 %%__pk_buf, [%s];", g->param);
     gen_line(&c, "setp.ne.u64 %%__pk_ok, %%__pk_buf, 0;");
@@ -198,7 +201,7 @@ void prb_gen_entry(prb_gen *g, nt_sb *out)
     }
     for (size_t h = 0; h < p->handlers.n; h++)
         if (p->handlers.v[h].kind == PRB_TP_ENTRY) {
-            scratch_reset(g);
+            gen_scratch_reset(g);
             nt_sb_printf(out, "\t// ntrace probe %s: kernel.entry (line %d)\n", p->name,
                          p->handlers.v[h].line);
             gen_handler(&c, (int)h, NULL, GEN_TOP_BLOCK_ENTRY);
@@ -307,7 +310,7 @@ void prb_gen_exit(prb_gen *g, nt_sb *out)
 {
     const prb_probe *p = g->p;
     gen_ctx c = { .g = g, .out = out };
-    scratch_reset(g);
+    gen_scratch_reset(g);
     if (p->level == PRB_LEVEL_BLOCK && gen_has_exit_handler(p)) {
         nt_sb_printf(out, "\t// ntrace probe %s: is this the block's last warp out?\n", p->name);
         gen_block_last(&c);
@@ -322,16 +325,6 @@ void prb_gen_exit(prb_gen *g, nt_sb *out)
         nt_sb_printf(out, "\t// ntrace probe %s: counters\n", p->name);
         gen_counters_flush(&c);
     }
-}
-
-void prb_gen_site(prb_gen *g, int h, const prb_site *s, nt_sb *out)
-{
-    gen_ctx c = { .g = g, .out = out };
-    scratch_reset(g);
-    const prb_handler *hd = &g->p->handlers.v[h];
-    nt_sb_printf(out, "\t// ntrace probe %s: line %d at %s\n", g->p->name, hd->line,
-                 s->opcode);
-    gen_handler(&c, h, s, GEN_TOP_BLOCK_PLAIN);
 }
 
 int32_t prb_gen_issue_clock(prb_gen *g, bool pending, nt_sb *out)

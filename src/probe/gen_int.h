@@ -17,6 +17,8 @@ struct prb_gen {
     unsigned  nissue;                   /* issue-clock registers */
     bool      spill;                    /* the kernel saves state (gen_spill.c) */
     NT_VEC(int32_t) pending;            /* issue sites with a pending flag */
+    nt_imap   tmpl_of;                  /* (handler, site shape) -> tmpl index + 1 */
+    NT_VEC(char *) tmpl;                /* site templates (gen_site.c) */
     char      names[GEN_NAME_RING][GEN_NAME_LEN];
     unsigned  name_i;
 };
@@ -25,6 +27,7 @@ typedef struct gen_ctx {
     prb_gen        *g;
     nt_sb          *out;
     const prb_site *site;      /* NULL at entry/exit */
+    bool            tmpl;      /* making a site template (gen_site.c) */
 } gen_ctx;
 
 /* How a handler's top block is predicated. */
@@ -33,6 +36,11 @@ enum { GEN_TOP_BLOCK_PLAIN, GEN_TOP_BLOCK_ENTRY, GEN_TOP_BLOCK_EXIT };
 void gen_line(gen_ctx *c, const char *fmt, ...) NT_PRINTF(2, 3);
 const char *gen_val(gen_ctx *c, int32_t v);      /* register of a value */
 const char *gen_tmp(gen_ctx *c, prb_type t);     /* a fresh scratch register */
+/* A number taken from the site (key: B bytes, S space, C opcode class,
+ * O address offset, I issue site, R region): its digits, or while making
+ * a template (gen_site.c) the placeholder "\x01<key>". */
+const char *gen_site_num(gen_ctx *c, char key, long long v);
+void gen_scratch_reset(prb_gen *g);              /* a new sequence */
 const char *gen_ptype(prb_type t);               /* "u32" */
 const char *gen_btype(prb_type t);               /* "b32" / "b64" / "pred" */
 bool gen_field_shared(const prb_gen *g, int32_t v);

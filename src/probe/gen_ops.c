@@ -167,14 +167,14 @@ static bool popc_sum(hctx *h, const gblk *b, const prb_op *o)
     if (!d) return false;
     char g[GEN_NAME_LEN] = "", bal[GEN_NAME_LEN];
     bool has;
-    unsigned mul;
+    char mul[GEN_NAME_LEN];
     if (d->kind == PRB_OP_TPARAM && d->sub == PRB_TP_BYTES && c->site) {
         has = site_guard(c, g);
-        mul = c->site->bytes;
+        CPY(mul, gen_site_num(c, 'B', c->site->bytes));
     } else if (d->kind == PRB_OP_SEL && const_is(c, d->a, 1) && const_is(c, d->b, 0)) {
         CPY(g, gen_val(c, d->c));
         has = true;
-        mul = 1;
+        CPY(mul, "1");
     } else {
         return false;
     }
@@ -191,9 +191,9 @@ static bool popc_sum(hctx *h, const gblk *b, const prb_op *o)
     else gen_line(c, "mov.b32 %s, %s;", bal, h->m);
     gen_line(c, "popc.b32 %s, %s;", bal, bal);
     if (prb_type_size(val_type(c, o->dst)) == 4)
-        gen_line(c, "mul.lo.u32 %s, %s, %u;", gen_val(c, o->dst), bal, mul);
+        gen_line(c, "mul.lo.u32 %s, %s, %s;", gen_val(c, o->dst), bal, mul);
     else
-        gen_line(c, "mul.wide.u32 %s, %s, %u;", gen_val(c, o->dst), bal, mul);
+        gen_line(c, "mul.wide.u32 %s, %s, %s;", gen_val(c, o->dst), bal, mul);
     return true;
 }
 
@@ -285,34 +285,36 @@ static void op_tparam(gen_ctx *c, const prb_op *o)
         if (!s || !s->addr_base) gen_line(c, "mov.u64 %s, 0;", d);
         else if (s->addr_is_reg && s->addr_reg32) {
             gen_line(c, "cvt.u64.u32 %s, %s;", d, s->addr_base);
-            gen_line(c, "add.u64 %s, %s, %lld;", d, d, (long long)s->addr_off);
+            gen_line(c, "add.u64 %s, %s, %s;", d, d, gen_site_num(c, 'O', s->addr_off));
         } else {
             gen_line(c, "mov.u64 %s, %s;", d, s->addr_base);
-            gen_line(c, "add.u64 %s, %s, %lld;", d, d, (long long)s->addr_off);
+            gen_line(c, "add.u64 %s, %s, %s;", d, d, gen_site_num(c, 'O', s->addr_off));
         }
         break;
     case PRB_TP_BYTES:
         if (site_guard(c, g))
-            gen_line(c, "selp.u32 %s, %u, 0, %s;", d, s ? s->bytes : 0, g);
+            gen_line(c, "selp.u32 %s, %s, 0, %s;", d, gen_site_num(c, 'B', s ? s->bytes : 0), g);
         else
-            gen_line(c, "mov.u32 %s, %u;", d, s ? s->bytes : 0);
+            gen_line(c, "mov.u32 %s, %s;", d, gen_site_num(c, 'B', s ? s->bytes : 0));
         break;
     case PRB_TP_SPACE:
-        gen_line(c, "mov.u32 %s, %u;", d, s ? (unsigned)s->space : 0);
+        gen_line(c, "mov.u32 %s, %s;", d, gen_site_num(c, 'S', s ? (unsigned)s->space : 0));
         break;
     case PRB_TP_OPCODE:
-        gen_line(c, "mov.u32 %s, %u;", d, s ? (unsigned)prb_opclass_of(s->opcode) : 0);
+        gen_line(c, "mov.u32 %s, %s;", d,
+                 gen_site_num(c, 'C', s && !c->tmpl ? (unsigned)prb_opclass_of(s->opcode) : 0));
         break;
     case PRB_TP_GUARD:
         if (site_guard(c, g)) gen_line(c, "mov.pred %s, %s;", d, g);
         else gen_line(c, "setp.eq.u32 %s, %%__pk_tlin, %%__pk_tlin;", d);
         break;
     case PRB_TP_ISSUE_CLOCK:
-        if (s && s->issue_site >= 0) gen_line(c, "mov.u64 %s, %%__pic%d;", d, (int)s->issue_site);
+        if (s && s->issue_site >= 0)
+            gen_line(c, "mov.u64 %s, %%__pic%s;", d, gen_site_num(c, 'I', s->issue_site));
         else gen_line(c, "mov.u64 %s, %%clock64;", d);
         break;
     case PRB_TP_REGION:
-        gen_line(c, "mov.u32 %s, %u;", d, s ? s->region : 0);
+        gen_line(c, "mov.u32 %s, %s;", d, gen_site_num(c, 'R', s ? s->region : 0));
         break;
     default:
         gen_line(c, "mov.u32 %s, 0;", d);

@@ -103,7 +103,9 @@ static void make_site(const ptx_func *fn, const ptx_instr *in, site_buf *sb)
 {
     memset(sb, 0, sizeof *sb);
     prb_site *s = &sb->site;
-    snprintf(sb->opcode, sizeof sb->opcode, "%.*s", (int)in->name.n, in->name.s);
+    size_t nn = NT_MIN(in->name.n, sizeof sb->opcode - 1);
+    memcpy(sb->opcode, in->name.s, nn);
+    sb->opcode[nn] = 0;
     s->opcode = sb->opcode;
     s->issue_site = -1;
     if (in->guard != PTX_NOREG) {
@@ -188,6 +190,11 @@ static bool is_exit(const ptx_instr *in)
     return in->op == PTX_OP_RET || in->op == PTX_OP_EXIT;
 }
 
+static bool instr_tp(const prb_handler *hd)
+{
+    return hd->kind == PRB_TP_BEFORE || hd->kind == PRB_TP_AFTER || hd->kind == PRB_TP_USE;
+}
+
 #define MAX_USES 64
 
 /* nt.first_use of load `in`: the issue clock right after it, the handler
@@ -262,6 +269,7 @@ int prb_instrument(const prb_probe *p, ptx_module *m, ptx_func *fn, const char *
     nt_sb text = {0};
     int rc = -1;
     rw_uses *uses = NULL;
+    nt_map matches = {0};
 
     /* user regions: handlers run just before the marker */
     for (size_t i = 0; i < marks.n; i++) {
@@ -290,17 +298,39 @@ int prb_instrument(const prb_probe *p, ptx_module *m, ptx_func *fn, const char *
             if (!uses) goto fail;
         }
     unsigned nfu = 0;
+    /* Which instruction handlers match a name, computed once per distinct
+     * name (a big kernel repeats a few hundred names over ~100k
+     * instructions): bit h of the map's value (a probe with more than 64
+     * handlers matches every instruction against each, as the names say). */
+    bool cached = p->handlers.n <= 64;
     for (size_t i = 0; i < ins.n; i++) {
         ptx_instr *in = ins.v[i];
         char name[256];
-        snprintf(name, sizeof name, "%.*s", (int)in->name.n, in->name.s);
+        size_t nn = NT_MIN(in->name.n, sizeof name - 1);
+        uint64_t mask = ~0ull;
+        if (cached && !nt_map_get(&matches, in->name.s, in->name.n, &mask)) {
+            memcpy(name, in->name.s, nn);
+            name[nn] = 0;
+            mask = 0;
+            for (size_t h = 0; h < p->handlers.n; h++) {
+                const prb_handler *hd = &p->handlers.v[h];
+                if (instr_tp(hd) && prb_pattern_match(hd->pattern, name))
+                    mask |= 1ull << h;
+            }
+            nt_map_put(&matches, in->name.s, in->name.n, mask);
+        }
+        if (!mask) continue;
+        if (!cached) {
+            memcpy(name, in->name.s, nn);
+            name[nn] = 0;
+        }
         site_buf sb;
         bool made = false;
         for (size_t h = 0; h < p->handlers.n; h++) {
             const prb_handler *hd = &p->handlers.v[h];
-            if (hd->kind != PRB_TP_BEFORE && hd->kind != PRB_TP_AFTER && hd->kind != PRB_TP_USE)
-                continue;
-            if (!prb_pattern_match(hd->pattern, name)) continue;
+            bool hit = cached ? (mask >> h & 1) != 0
+                              : instr_tp(hd) && prb_pattern_match(hd->pattern, name);
+            if (!hit) continue;
             if (!made) make_site(fn, in, &sb);
             made = true;
             nt_sb_reset(&text);
@@ -342,6 +372,7 @@ int prb_instrument(const prb_probe *p, ptx_module *m, ptx_func *fn, const char *
     rc = 0;
     if (stats) *stats = st;
 fail:
+    nt_map_free(&matches);
     rw_uses_free(uses);
     nt_sb_free(&text);
     nt_vec_free(&ins);
