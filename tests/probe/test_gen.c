@@ -370,6 +370,58 @@ static void first_use_scan_survives_odd_code(void **state)
     prb_free(p);
 }
 
+/* Site templates (gen_site.c): sites of one shape share a template, and
+ * each still gets its own values; each shape gets its own code. */
+static void site_values_from_templates(void **state)
+{
+    const char *k =
+        ".version 8.0\n.target sm_80\n.address_size 64\n.global .u32 gv;\n"
+        ".visible .entry g(.param .u64 a)\n{\n\t.reg .pred %p<3>;\n\t.reg .b32 %r<9>;\n"
+        "\t.reg .b64 %rd<4>;\n\tld.param.u64 %rd1, [a];\n\tsetp.eq.u64 %p1, %rd1, 0;\n"
+        "\tld.global.u32 %r1, [%rd1+4];\n\tld.global.v2.u32 {%r2, %r3}, [%rd1+24];\n"
+        "\t@%p1 ld.global.u32 %r4, [%rd1+12];\n\t@!%p1 ld.global.u16 %r5, [%rd1+-6];\n"
+        "\tld.global.u32 %r6, [gv+8];\n\tcvt.u32.u64 %r7, %rd1;\n"
+        "\tld.shared.u32 %r8, [%r7+16];\n\tret;\n}\n";
+    prb_probe *p = pt_compile(PT_PROBE("level = 'thread', map = nt.map { {'a', 'u64'}, "
+                                       "{'b', 'u32'}, {'s', 'u32'}, {'o', 'u32'}, {'g', 'pred'} },"
+                                       " cap = 8,\n", "nt.before 'ld.*'",
+                                       "p.rec.a = p.addr; p.rec.b = p.bytes; p.rec.s = p.space\n"
+                                       "p.rec.o = p.opcode; p.rec.g = p.guard; p:save()"));
+    nt_err e = {0};
+    prb_inst_stats st;
+    char *t = prb_instrument_text(p, k, strlen(k), "s.ptx", NULL, &st, &e);
+    assert_non_null(t);
+    assert_int_equal(st.sites, 7);          /* ld.param too */
+    /* each site's code between its comment and its load has its values */
+    static const struct { const char *ld, *want[3]; } sites[] = {
+        { "ld.global.u32 %r1, [%rd1+4];", { "mov.u64 %__pvd", "%rd1;", ", 4;" } },
+        { "ld.global.v2.u32 {%r2, %r3}", { "%rd1;", ", 24;", ", 8;" } },
+        { "@%p1 ld.global.u32 %r4", { "mov.pred %__pxp", ", %p1;", ", 12;" } },
+        { "@!%p1 ld.global.u16 %r5", { "not.pred %__pxp", ", %p1;", ", -6;" } },
+        { "ld.global.u32 %r6, [gv+8];", { "mov.u64 %__pvd", ", gv;", ", 8;" } },
+        { "ld.shared.u32 %r8, [%r7+16];", { "cvt.u64.u32 %__pvd", ", %r7;", ", 16;" } },
+    };
+    for (size_t i = 0; i < NT_ARRAY_LEN(sites); i++) {
+        const char *ld = strstr(t, sites[i].ld);
+        assert_non_null(ld);
+        const char *h = ld;
+        while (h > t && strncmp(h, "// ntrace probe x: line", 23)) h--;
+        char *code = nt_xstrndup(h, (size_t)(ld - h));
+        for (int w = 0; w < 3; w++) {
+            if (!strstr(code, sites[i].want[w]))
+                fprintf(stderr, "site %s: missing %s in\n%s\n", sites[i].ld, sites[i].want[w], code);
+            assert_non_null(strstr(code, sites[i].want[w]));
+        }
+        free(code);
+    }
+    char log[4096];
+    int rc = ptxas(t, "sm_80", log, sizeof log);
+    if (rc) fprintf(stderr, "%s\n", log);
+    assert_int_equal(rc, 0);
+    free(t);
+    prb_free(p);
+}
+
 /* Records go out with st.v2.b32 where two 4-byte fields share an aligned
  * 8 bytes; a lone one or a u64 is stored alone. */
 static void vector_record_stores(void **state)
@@ -487,6 +539,7 @@ int main(void)
         cmocka_unit_test(first_use_and_after),
         cmocka_unit_test(exit_inside_callees),
         cmocka_unit_test(vector_record_stores),
+        cmocka_unit_test(site_values_from_templates),
         cmocka_unit_test(first_use_across_blocks),
         cmocka_unit_test(user_regions),
         cmocka_unit_test(first_use_scan_survives_odd_code),
