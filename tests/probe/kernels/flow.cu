@@ -27,3 +27,11 @@ extern "C" __global__ void quit_odd(const float *in, float *out, int n)
     through(i, out);
     out[i] = 2.0f + in[i];
 }
+
+// A second kernel reaching the same exit: instrumenting the whole module
+// changes the shared callee once.
+extern "C" __global__ void quit_direct(float *out, int n)
+{
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) leave_if_odd(i, out);
+}
