@@ -5,7 +5,11 @@
  *   probe_corpus_*       the same over the kernels of a big library module
  *                        ($NTRACE_BENCH_LIB, default cuSOLVER; its largest
  *                        PTX module; $NTRACE_BENCH_KERNELS kernels, default
- *                        300, spread over it) with gmem_bytes
+ *                        300, spread over it) with gmem_bytes; for the
+ *                        worst kernel, its name and the time split into
+ *                        slicing and rewriting (+ printing).
+ *                        $NTRACE_BENCH_ONLY=NAME times that kernel only
+ *                        (for a profiler: valgrind --tool=callgrind).
  * Run from the repository root (make bench): it reads probes/, lua/ and
  * $BUILD/fixtures/probe/.  Times are CPU time of the thread (the build
  * machines are shared and loaded; wall time there says little). */
@@ -72,11 +76,17 @@ static void bench_compile(void)
 
 typedef NT_VEC(uint64_t) times;
 
+typedef struct worst {
+    uint64_t total, slice;
+    char     name[256];
+} worst;
+
 /* Instruments every kernel of `text` (sliced one by one) with p; adds the
  * time of each to ts. */
 static size_t instrument_all(const prb_probe *p, const char *text, size_t len,
-                             const char *file, size_t max, times *ts, uint64_t *worst_name)
+                             const char *file, size_t max, times *ts, worst *w)
 {
+    const char *only = getenv("NTRACE_BENCH_ONLY");
     ptx_index ix;
     nt_err e = {0};
     if (ptx_index_build(&ix, text, len, file, &e) != 0) {
@@ -87,17 +97,26 @@ static size_t instrument_all(const prb_probe *p, const char *text, size_t len,
     for (size_t i = 0; i < ix.n; i++) {
         const ptx_ix_item *it = &ix.items[i];
         if (it->kind != PTX_IX_FUNC || !it->is_entry || !it->has_body) continue;
-        if (seen++ % step) continue;
+        if (seen++ % step && !(only && *only)) continue;
         char *name = nt_xstrndup(it->name.s, it->name.n);
+        if (only && *only && strcmp(only, name)) {
+            free(name);
+            continue;
+        }
         uint64_t t0 = cpu_ns();
         ptx_module *m = ptx_slice(&ix, name, &e);
+        uint64_t ts1 = cpu_ns();
         ptx_func *fn = m ? ptx_module_func(m, name) : NULL;
         nt_sb out = {0};
         if (fn && prb_instrument(p, m, fn, NULL, NULL, &e) == 0) ptx_print(m, &out);
         else fprintf(stderr, "bench_probe: %s: %s\n", name, e.msg);
         uint64_t dt = cpu_ns() - t0;
         nt_vec_push(ts, dt);
-        if (worst_name && dt > *worst_name) *worst_name = dt;
+        if (w && dt > w->total) {
+            w->total = dt;
+            w->slice = ts1 - t0;
+            snprintf(w->name, sizeof w->name, "%s", name);
+        }
         nt_sb_free(&out);
         if (m) ptx_module_free(m);
         nt_err_clear(&e);
@@ -183,7 +202,8 @@ static void bench_corpus(void)
     prb_probe *p = load("gmem_bytes");
     times ts = {0};
     uint64_t t0 = cpu_ns();
-    size_t n = p ? instrument_all(p, b.text, b.len, lib, max, &ts, NULL) : 0;
+    worst w = {0};
+    size_t n = p ? instrument_all(p, b.text, b.len, lib, max, &ts, &w) : 0;
     uint64_t total = cpu_ns() - t0;
     if (n) {
         qsort(ts.v, ts.n, sizeof *ts.v, cmp_u64);
@@ -191,6 +211,9 @@ static void bench_corpus(void)
                b.len / 1e6, b.arch, n);
         printf("bench probe_corpus_median: %.3f ms\n", ts.v[ts.n / 2] / 1e6);
         printf("bench probe_corpus_worst: %.3f ms\n", ts.v[ts.n - 1] / 1e6);
+        printf("bench probe_corpus_worst_slice: %.3f ms (%s)\n", w.slice / 1e6, w.name);
+        printf("bench probe_corpus_worst_rewrite: %.3f ms (rewrite + print)\n",
+               (w.total - w.slice) / 1e6);
         printf("bench probe_corpus_total: %.1f ms\n", total / 1e6);
     }
     nt_vec_free(&ts);
@@ -255,6 +278,11 @@ static void bench_registers(void)
 
 int main(void)
 {
+    const char *only = getenv("NTRACE_BENCH_ONLY");
+    if (only && *only) {
+        bench_corpus();
+        return 0;
+    }
     bench_compile();
     bench_fixtures();
     bench_corpus();

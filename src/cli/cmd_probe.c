@@ -100,7 +100,6 @@ static void describe(const prb_probe *p)
     printf("probe %s: level %s, %zu handler(s)\n", p->name, lv[p->level], p->handlers.n);
     for (size_t i = 0; i < p->maps.n; i++) {
         const prb_map *m = &p->maps.v[i];
-        if (m->internal) continue;
         printf("  map %-12s cap %-6u record %3u bytes:", m->name, m->cap, m->record_size);
         for (size_t f = 0; f < m->fields.n; f++)
             printf(" %s:%s", m->fields.v[f].name, prb_type_name(m->fields.v[f].type));

@@ -28,7 +28,7 @@ prb_probe *prb_compile_string(const char *src, size_t len, const char *chunkname
 {
     prb_probe *p = nt_xcalloc(1, sizeof *p);
     nt_arena_init(&p->arena, 0);
-    p->counters_map = p->ticket_map = p->default_map = -1;
+    p->counters_map = p->default_map = -1;
     p->file = nt_arena_strdup(&p->arena, chunkname);
     prb_stage st = { .probe = p, .chunkname = p->file, .cur_block = -1,
                      .cur_handler = -1 };

@@ -59,7 +59,7 @@ const char *gen_tmp(gen_ctx *c, prb_type t)
 
 /* Scratch registers are dead after each inserted sequence, so every
  * sequence starts numbering from 0 again. */
-static void scratch_reset(prb_gen *g) { memset(g->scratch_used, 0, sizeof g->scratch_used); }
+void gen_scratch_reset(prb_gen *g) { memset(g->scratch_used, 0, sizeof g->scratch_used); }
 
 prb_gen *prb_gen_new(const prb_probe *p, unsigned sm, const char *param, nt_err *e)
 {
@@ -88,9 +88,15 @@ prb_gen *prb_gen_new(const prb_probe *p, unsigned sm, const char *param, nt_err 
 void prb_gen_free(prb_gen *g)
 {
     if (!g) return;
+    nt_vec_free(&g->pending);
+    for (size_t i = 0; i < g->tmpl.n; i++) free(g->tmpl.v[i]);
+    nt_vec_free(&g->tmpl);
+    nt_imap_free(&g->tmpl_of);
     free(g->def);
     free(g);
 }
+
+static void gen_ticket_init(gen_ctx *c);
 
 /* ---- the prologue ---- */
 static void gen_slot_index(gen_ctx *c)
@@ -170,13 +176,16 @@ void prb_gen_entry(prb_gen *g, nt_sb *out)
 {
     const prb_probe *p = g->p;
     gen_ctx c = { .g = g, .out = out };
-    scratch_reset(g);
+    gen_scratch_reset(g);
     nt_sb_printf(out, "\t// ntrace probe %s: buffer setup\n", p->name);
     gen_line(&c, "ld.param.u64 %%__pk_buf, [%s];", g->param);
     gen_line(&c, "setp.ne.u64 %%__pk_ok, %%__pk_buf, 0;");
     gen_line(&c, "cvta.to.global.u64 %%__pk_buf, %%__pk_buf;");
     gen_slot_index(&c);
     for (size_t i = 0; i < p->maps.n; i++) gen_map_setup(&c, (int32_t)i);
+    if (p->level == PRB_LEVEL_BLOCK && gen_has_exit_handler(p)) gen_ticket_init(&c);
+    for (size_t k = 0; k < g->pending.n; k++)
+        gen_line(&c, "setp.ne.u32 %%__pfu%d, %%__pk_tlin, %%__pk_tlin;", (int)g->pending.v[k]);
     /* State starts at zero (block-level fields live in shared memory and
      * are written by the entry handler before use). */
     for (size_t v = 0; v < p->values.n; v++) {
@@ -192,7 +201,7 @@ void prb_gen_entry(prb_gen *g, nt_sb *out)
     }
     for (size_t h = 0; h < p->handlers.n; h++)
         if (p->handlers.v[h].kind == PRB_TP_ENTRY) {
-            scratch_reset(g);
+            gen_scratch_reset(g);
             nt_sb_printf(out, "\t// ntrace probe %s: kernel.entry (line %d)\n", p->name,
                          p->handlers.v[h].line);
             gen_handler(&c, (int)h, NULL, GEN_TOP_BLOCK_ENTRY);
@@ -200,11 +209,14 @@ void prb_gen_entry(prb_gen *g, nt_sb *out)
 }
 
 /* Block level: is this group of lanes the last of its block to leave?
- * Each exiting group adds its lane count to the block's ticket; the group
- * that brings it to threads-per-block is the last.  Sets %__pk_last. */
+ * Each exiting group adds its lane count to the block's ticket, a u32 in
+ * shared memory (__prb_ticket, module scope so that exits inside called
+ * functions reach it too; zeroed at entry, see gen_ticket_init); the group
+ * that brings it to threads-per-block is the last.  Sets %__pk_last.  The
+ * ticket is ntrace's own: it is not in the buffer, so the collector never
+ * sees it. */
 static void gen_block_last(gen_ctx *c)
 {
-    int32_t tm = c->g->p->ticket_map;
     const char *m = gen_tmp(c, PRB_U32), *n = gen_tmp(c, PRB_U32);
     const char *ll = gen_tmp(c, PRB_U32), *lane = gen_tmp(c, PRB_U32);
     const char *old = gen_tmp(c, PRB_U32), *t = gen_tmp(c, PRB_U32);
@@ -214,15 +226,33 @@ static void gen_block_last(gen_ctx *c)
     gen_line(c, "brev.b32 %s, %s;", t, m);
     gen_line(c, "bfind.shiftamt.u32 %s, %s;", ll, t);
     gen_line(c, "mov.u32 %s, %%laneid;", lane);
-    gen_line(c, "setp.eq.and.u32 %s, %s, %s, %%__pk_mok%d;", lead, lane, ll, tm);
-    gen_line(c, "membar.gl;");
+    gen_line(c, "setp.eq.u32 %s, %s, %s;", lead, lane, ll);
+    gen_line(c, "membar.cta;");
     gen_line(c, "mov.u32 %s, 0;", old);
-    gen_line(c, "@%s atom.global.add.u32 %s, [%%__pk_slot%d+%u], %s;", lead, old, tm,
-             BUF_SLOT_HEADER, n);
+    gen_line(c, "@%s atom.shared.add.u32 %s, [__prb_ticket], %s;", lead, old, n);
     gen_line(c, "shfl.sync.idx.b32 %s, %s, %s, 31, %s;", old, old, ll, m);
     gen_line(c, "add.u32 %s, %s, %s;", old, old, n);
-    gen_line(c, "setp.eq.and.u32 %%__pk_last, %s, %%__pk_tpb, %%__pk_mok%d;", old, tm);
-    gen_line(c, "membar.gl;");
+    gen_line(c, "setp.eq.u32 %%__pk_last, %s, %%__pk_tpb;", old);
+    gen_line(c, "membar.cta;");
+}
+
+bool gen_has_exit_handler(const prb_probe *p)
+{
+    for (size_t h = 0; h < p->handlers.n; h++)
+        if (p->handlers.v[h].kind == PRB_TP_EXIT) return true;
+    return false;
+}
+
+/* The block's ticket starts at 0: thread 0 clears it and the block
+ * waits once at entry (every thread of the block runs the prologue, so
+ * the barrier is reached by all of them), so that no group can exit and
+ * count itself before the clear. */
+static void gen_ticket_init(gen_ctx *c)
+{
+    const char *q = gen_tmp(c, PRB_PRED);
+    gen_line(c, "setp.eq.u32 %s, %%__pk_tlin, 0;", q);
+    gen_line(c, "@%s st.shared.u32 [__prb_ticket], 0;", q);
+    gen_line(c, "bar.sync 0;");
 }
 
 /* Counters: each lane holds what it added while it led its group (at
@@ -280,10 +310,8 @@ void prb_gen_exit(prb_gen *g, nt_sb *out)
 {
     const prb_probe *p = g->p;
     gen_ctx c = { .g = g, .out = out };
-    scratch_reset(g);
-    bool any_exit = false;
-    for (size_t h = 0; h < p->handlers.n; h++) any_exit |= p->handlers.v[h].kind == PRB_TP_EXIT;
-    if (p->level == PRB_LEVEL_BLOCK && any_exit) {
+    gen_scratch_reset(g);
+    if (p->level == PRB_LEVEL_BLOCK && gen_has_exit_handler(p)) {
         nt_sb_printf(out, "\t// ntrace probe %s: is this the block's last warp out?\n", p->name);
         gen_block_last(&c);
     }
@@ -299,20 +327,14 @@ void prb_gen_exit(prb_gen *g, nt_sb *out)
     }
 }
 
-void prb_gen_site(prb_gen *g, int h, const prb_site *s, nt_sb *out)
-{
-    gen_ctx c = { .g = g, .out = out };
-    scratch_reset(g);
-    const prb_handler *hd = &g->p->handlers.v[h];
-    nt_sb_printf(out, "\t// ntrace probe %s: line %d at %s\n", g->p->name, hd->line,
-                 s->opcode);
-    gen_handler(&c, h, s, GEN_TOP_BLOCK_PLAIN);
-}
-
-int32_t prb_gen_issue_clock(prb_gen *g, nt_sb *out)
+int32_t prb_gen_issue_clock(prb_gen *g, bool pending, nt_sb *out)
 {
     int32_t k = (int32_t)g->nissue++;
     nt_sb_printf(out, "\tmov.u64 %%__pic%d, %%clock64;\n", (int)k);
+    if (pending) {
+        nt_sb_printf(out, "\tsetp.eq.u32 %%__pfu%d, %%__pk_tlin, %%__pk_tlin;\n", (int)k);
+        nt_vec_push(&g->pending, k);
+    }
     return k;
 }
 
@@ -321,16 +343,16 @@ bool gen_field_shared(const prb_gen *g, int32_t v)
     const prb_probe *p = g->p;
     const prb_value *x = &p->values.v[v];
     return p->level == PRB_LEVEL_BLOCK && x->kind == PRB_V_FIELD &&
-           !p->maps.v[x->owner].is_counters && !p->maps.v[x->owner].internal;
+           !p->maps.v[x->owner].is_counters;
 }
 
-void prb_gen_decls(prb_gen *g, nt_sb *out)
+/* The registers every inserted sequence may name (kernel and callees). */
+void gen_reg_decls(prb_gen *g, nt_sb *out)
 {
     const prb_probe *p = g->p;
     unsigned nv = (unsigned)p->values.n;
     bool used[PRB_NTYPES] = {0};
     for (size_t v = 0; v < p->values.n; v++) used[p->values.v[v].type] = true;
-    nt_sb_printf(out, "\t// ntrace probe %s: registers\n", p->name);
     for (int t = 0; t < PRB_NTYPES; t++) {
         if (used[t]) nt_sb_printf(out, "\t.reg .%s %%__pv%c<%u>;\n", ptx_tnames[t],
                                   tletters[t], nv);
@@ -339,17 +361,46 @@ void prb_gen_decls(prb_gen *g, nt_sb *out)
                          g->scratch_max[t]);
     }
     nt_sb_printf(out, "\t.reg .u64 %%__pk_buf, %%__pk_blin;\n");
-    nt_sb_printf(out, "\t.reg .u32 %%__pk_tlin, %%__pk_tpb, %%__pk_wpb, %%__pk_wlin;\n");
+    nt_sb_printf(out, "\t.reg .u32 %%__pk_tlin, %%__pk_tpb, %%__pk_wpb, %%__pk_wlin, %%__pk_t;\n");
     nt_sb_printf(out, "\t.reg .pred %%__pk_ok, %%__pk_last;\n");
     if (p->maps.n) {
         nt_sb_printf(out, "\t.reg .u64 %%__pk_slot<%zu>;\n", p->maps.n);
         nt_sb_printf(out, "\t.reg .u32 %%__pk_cap<%zu>;\n", p->maps.n);
         nt_sb_printf(out, "\t.reg .pred %%__pk_mok<%zu>;\n", p->maps.n);
     }
-    if (g->nissue) nt_sb_printf(out, "\t.reg .u64 %%__pic<%u>;\n", g->nissue);
-    for (size_t i = 0; i < p->maps.n; i++) {
-        const prb_map *m = &p->maps.v[i];
-        if (p->level == PRB_LEVEL_BLOCK && !m->is_counters && !m->internal)
-            nt_sb_printf(out, "\t.shared .align 8 .b8 __prb_rec%zu[%u];\n", i, m->record_size);
+}
+
+void prb_gen_decls(prb_gen *g, nt_sb *out)
+{
+    nt_sb_printf(out, "\t// ntrace probe %s: registers\n", g->p->name);
+    gen_reg_decls(g, out);
+    if (g->nissue) {
+        nt_sb_printf(out, "\t.reg .u64 %%__pic<%u>;\n", g->nissue);
+        nt_sb_printf(out, "\t.reg .pred %%__pfu<%u>;\n", g->nissue);
     }
+    if (g->spill) {
+        nt_sb_printf(out, "\t.reg .u64 %%__pk_sp;\n");
+        nt_sb_printf(out, "\t.local .align 8 .b8 __prb_spill[%u];\n", gen_spill_size(g));
+    }
+}
+
+bool prb_gen_needs_module_decls(const prb_gen *g)
+{
+    const prb_probe *p = g->p;
+    return p->level == PRB_LEVEL_BLOCK && (p->maps.n > (p->counters_map >= 0 ? 1u : 0u) ||
+                                           gen_has_exit_handler(p));
+}
+
+void prb_gen_module_decls(prb_gen *g, nt_sb *out)
+{
+    const prb_probe *p = g->p;
+    if (!prb_gen_needs_module_decls(g)) return;
+    /* Module scope, so that exit sequences inside called functions see
+     * them; per block, like the block-level records they hold. */
+    nt_sb_printf(out, "// ntrace probe %s: block state\n", p->name);
+    for (size_t i = 0; i < p->maps.n; i++)
+        if (!p->maps.v[i].is_counters)
+            nt_sb_printf(out, ".shared .align 8 .b8 __prb_rec%zu[%u];\n", i,
+                         p->maps.v[i].record_size);
+    if (gen_has_exit_handler(p)) nt_sb_printf(out, ".shared .align 4 .u32 __prb_ticket;\n");
 }

@@ -167,14 +167,14 @@ static bool popc_sum(hctx *h, const gblk *b, const prb_op *o)
     if (!d) return false;
     char g[GEN_NAME_LEN] = "", bal[GEN_NAME_LEN];
     bool has;
-    unsigned mul;
+    char mul[GEN_NAME_LEN];
     if (d->kind == PRB_OP_TPARAM && d->sub == PRB_TP_BYTES && c->site) {
         has = site_guard(c, g);
-        mul = c->site->bytes;
+        CPY(mul, gen_site_num(c, 'B', c->site->bytes));
     } else if (d->kind == PRB_OP_SEL && const_is(c, d->a, 1) && const_is(c, d->b, 0)) {
         CPY(g, gen_val(c, d->c));
         has = true;
-        mul = 1;
+        CPY(mul, "1");
     } else {
         return false;
     }
@@ -191,9 +191,9 @@ static bool popc_sum(hctx *h, const gblk *b, const prb_op *o)
     else gen_line(c, "mov.b32 %s, %s;", bal, h->m);
     gen_line(c, "popc.b32 %s, %s;", bal, bal);
     if (prb_type_size(val_type(c, o->dst)) == 4)
-        gen_line(c, "mul.lo.u32 %s, %s, %u;", gen_val(c, o->dst), bal, mul);
+        gen_line(c, "mul.lo.u32 %s, %s, %s;", gen_val(c, o->dst), bal, mul);
     else
-        gen_line(c, "mul.wide.u32 %s, %s, %u;", gen_val(c, o->dst), bal, mul);
+        gen_line(c, "mul.wide.u32 %s, %s, %s;", gen_val(c, o->dst), bal, mul);
     return true;
 }
 
@@ -285,34 +285,36 @@ static void op_tparam(gen_ctx *c, const prb_op *o)
         if (!s || !s->addr_base) gen_line(c, "mov.u64 %s, 0;", d);
         else if (s->addr_is_reg && s->addr_reg32) {
             gen_line(c, "cvt.u64.u32 %s, %s;", d, s->addr_base);
-            gen_line(c, "add.u64 %s, %s, %lld;", d, d, (long long)s->addr_off);
+            gen_line(c, "add.u64 %s, %s, %s;", d, d, gen_site_num(c, 'O', s->addr_off));
         } else {
             gen_line(c, "mov.u64 %s, %s;", d, s->addr_base);
-            gen_line(c, "add.u64 %s, %s, %lld;", d, d, (long long)s->addr_off);
+            gen_line(c, "add.u64 %s, %s, %s;", d, d, gen_site_num(c, 'O', s->addr_off));
         }
         break;
     case PRB_TP_BYTES:
         if (site_guard(c, g))
-            gen_line(c, "selp.u32 %s, %u, 0, %s;", d, s ? s->bytes : 0, g);
+            gen_line(c, "selp.u32 %s, %s, 0, %s;", d, gen_site_num(c, 'B', s ? s->bytes : 0), g);
         else
-            gen_line(c, "mov.u32 %s, %u;", d, s ? s->bytes : 0);
+            gen_line(c, "mov.u32 %s, %s;", d, gen_site_num(c, 'B', s ? s->bytes : 0));
         break;
     case PRB_TP_SPACE:
-        gen_line(c, "mov.u32 %s, %u;", d, s ? (unsigned)s->space : 0);
+        gen_line(c, "mov.u32 %s, %s;", d, gen_site_num(c, 'S', s ? (unsigned)s->space : 0));
         break;
     case PRB_TP_OPCODE:
-        gen_line(c, "mov.u32 %s, %u;", d, s ? (unsigned)prb_opclass_of(s->opcode) : 0);
+        gen_line(c, "mov.u32 %s, %s;", d,
+                 gen_site_num(c, 'C', s && !c->tmpl ? (unsigned)prb_opclass_of(s->opcode) : 0));
         break;
     case PRB_TP_GUARD:
         if (site_guard(c, g)) gen_line(c, "mov.pred %s, %s;", d, g);
         else gen_line(c, "setp.eq.u32 %s, %%__pk_tlin, %%__pk_tlin;", d);
         break;
     case PRB_TP_ISSUE_CLOCK:
-        if (s && s->issue_site >= 0) gen_line(c, "mov.u64 %s, %%__pic%d;", d, (int)s->issue_site);
+        if (s && s->issue_site >= 0)
+            gen_line(c, "mov.u64 %s, %%__pic%s;", d, gen_site_num(c, 'I', s->issue_site));
         else gen_line(c, "mov.u64 %s, %%clock64;", d);
         break;
     case PRB_TP_REGION:
-        gen_line(c, "mov.u32 %s, %u;", d, s ? s->region : 0);
+        gen_line(c, "mov.u32 %s, %s;", d, gen_site_num(c, 'R', s ? s->region : 0));
         break;
     default:
         gen_line(c, "mov.u32 %s, 0;", d);
@@ -517,23 +519,49 @@ static void op_save(hctx *h, const gblk *b, const prb_op *o)
     CPY(a, gen_tmp(c, PRB_U64));
     gen_line(c, "mul.wide.u32 %s, %s, %u;", a, old, m->record_size);
     gen_line(c, "add.u64 %s, %s, %%__pk_slot%d;", a, a, mi);
-    for (size_t f = 0; f < m->fields.n; f++) {
+    char v[BUF_MAX_FIELDS][GEN_NAME_LEN];
+    size_t nf = NT_MIN(m->fields.n, (size_t)BUF_MAX_FIELDS);
+    for (size_t f = 0; f < nf; f++) {
         const prb_field *fd = &m->fields.v[f];
-        char v[GEN_NAME_LEN], addr[64];
+        char addr[64];
         if (gen_field_shared(c->g, fd->value)) {
-            CPY(v, gen_tmp(c, fd->type == PRB_PRED ? PRB_U32 : fd->type));
+            CPY(v[f], gen_tmp(c, fd->type == PRB_PRED ? PRB_U32 : fd->type));
             shared_addr(c, fd->value, addr);
             gen_line(c, "ld.shared.%s %s, %s;", fd->type == PRB_PRED ? "u32"
-                     : gen_ptype(fd->type), v, addr);
+                     : gen_ptype(fd->type), v[f], addr);
         } else if (fd->type == PRB_PRED) {
-            CPY(v, gen_tmp(c, PRB_U32));
-            gen_line(c, "selp.u32 %s, 1, 0, %s;", v, gen_val(c, fd->value));
+            CPY(v[f], gen_tmp(c, PRB_U32));
+            gen_line(c, "selp.u32 %s, 1, 0, %s;", v[f], gen_val(c, fd->value));
         } else {
-            CPY(v, gen_val(c, fd->value));
+            CPY(v[f], gen_val(c, fd->value));
+        }
+    }
+    /* Vector stores where the layout allows: two 4-byte fields side by
+     * side at an 8-aligned offset go out as one st.v2.b32 (the record is
+     * 8-aligned: slots are, and record sizes are multiples of 8, per
+     * buffer.h; 16-byte alignment is not promised, so no .v4 or .v2.b64).
+     * The bytes are the same as field by field: the decoder's view. */
+    for (size_t f = 0; f < nf; f++) {
+        const prb_field *fd = &m->fields.v[f];
+        unsigned off = BUF_SLOT_HEADER + fd->offset;
+        if (f + 1 < nf && prb_type_size(fd->type) != 8 && off % 8 == 0 &&
+            prb_type_size(m->fields.v[f + 1].type) != 8 &&
+            m->fields.v[f + 1].offset == fd->offset + 4) {
+            /* the elements of a vector must have one type: as u32 bits */
+            prb_type t0 = fd->type == PRB_PRED ? PRB_U32 : fd->type;
+            prb_type t1 = m->fields.v[f + 1].type == PRB_PRED ? PRB_U32 : m->fields.v[f + 1].type;
+            for (size_t k = 0; t0 != t1 && k < 2; k++)
+                if ((k ? t1 : t0) != PRB_U32) {
+                    const char *x = gen_tmp(c, PRB_U32);
+                    gen_line(c, "mov.b32 %s, %s;", x, v[f + k]);
+                    CPY(v[f + k], x);
+                }
+            gen_line(c, "@%s st.global.v2.b32 [%s+%u], {%s, %s};", ok, a, off, v[f], v[f + 1]);
+            f++;
+            continue;
         }
         gen_line(c, "@%s st.global.%s [%s+%u], %s;", ok,
-                 fd->type == PRB_PRED ? "u32" : gen_ptype(fd->type), a,
-                 BUF_SLOT_HEADER + fd->offset, v);
+                 fd->type == PRB_PRED ? "u32" : gen_ptype(fd->type), a, off, v[f]);
     }
 }
 

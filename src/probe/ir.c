@@ -328,9 +328,8 @@ char *prb_dump(const prb_probe *p)
     nt_sb_printf(&sb, "probe %s level %s\n", p->name, lv[p->level]);
     for (size_t i = 0; i < p->maps.n; i++) {
         const prb_map *m = &p->maps.v[i];
-        nt_sb_printf(&sb, "map %zu %s cap %u record %u%s%s:", i, m->name, m->cap,
-                     m->record_size, m->is_counters ? " counters" : "",
-                     m->internal ? " internal" : "");
+        nt_sb_printf(&sb, "map %zu %s cap %u record %u%s:", i, m->name, m->cap,
+                     m->record_size, m->is_counters ? " counters" : "");
         for (size_t f = 0; f < m->fields.n; f++)
             nt_sb_printf(&sb, " %s:%s@%u", m->fields.v[f].name,
                          prb_type_name(m->fields.v[f].type), m->fields.v[f].offset);

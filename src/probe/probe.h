@@ -174,7 +174,6 @@ typedef struct prb_map {
     uint32_t    cap;           /* records per slot */
     uint32_t    record_size;   /* multiple of 8 */
     bool        is_counters;   /* the implicit map of the counters */
-    bool        internal;      /* ntrace's own (block exit ticket) */
     NT_VEC(prb_field) fields;  /* in record order: as declared with the
                                   {{name, type}, ...} form, else largest
                                   first, then by name; offsets from
@@ -211,12 +210,11 @@ typedef struct prb_probe {
     prb_level   level;
     NT_VEC(prb_value)   values;
     NT_VEC(prb_block)   blocks;
-    NT_VEC(prb_map)     maps;      /* user maps, then counters, then internal */
+    NT_VEC(prb_map)     maps;      /* user maps, then counters */
     NT_VEC(prb_counter) counters;
     NT_VEC(prb_var)     vars;
     NT_VEC(prb_handler) handlers;
     int32_t counters_map;          /* index in maps, -1 when no counters */
-    int32_t ticket_map;            /* block level: exit ticket map, -1 otherwise */
     int32_t default_map;           /* the map `p.rec` / `p:save()` use, -1 */
 } prb_probe;
 
@@ -242,9 +240,9 @@ uint8_t prb_buf_type(prb_type t);
 
 /* The buffer maps the probe's code expects, in map-table order (map i of
  * the probe is descriptor i): level, record_size, cap and map_id, for
- * buf_layout_compute.  out holds BUF_MAX_MAPS; returns the count.  The
- * list includes the internal maps (prb_map.internal: the block level exit
- * ticket), which the collector need not decode. */
+ * buf_layout_compute.  out holds BUF_MAX_MAPS; returns the count: every
+ * map is the user's (or the counters'), so each gets a collector table;
+ * ntrace's own block-exit ticket lives in shared memory, not the buffer. */
 unsigned prb_buffer_specs(const prb_probe *p, buf_map_spec *out);
 
 /* A readable dump of the IR (tests, `ntrace probe check -v`); caller frees. */
@@ -292,19 +290,35 @@ void prb_gen_exit(prb_gen *g, nt_sb *out);
 /* Handler h (an instruction handler) at one site. */
 void prb_gen_site(prb_gen *g, int h, const prb_site *s, nt_sb *out);
 /* A new issue-clock register and the line that sets it (insert right
- * after the traced load); returns the site number for prb_site.issue_site. */
-int32_t prb_gen_issue_clock(prb_gen *g, nt_sb *out);
-/* Declarations of every register and shared variable used so far:
+ * after the traced load); returns the site number for prb_site.issue_site.
+ * With `pending`, the lines also set the site's flag %__pfu<k> (cleared
+ * at entry by prb_gen_entry, so call this first): see rewrite.c. */
+int32_t prb_gen_issue_clock(prb_gen *g, bool pending, nt_sb *out);
+/* Declarations of every register (and the spill area) used so far:
  * inserted first in the kernel body. */
 void prb_gen_decls(prb_gen *g, nt_sb *out);
+/* Module-scope declarations (block level: the shared records and the
+ * exit ticket), once per module, before its first function. */
+bool prb_gen_needs_module_decls(const prb_gen *g);
+void prb_gen_module_decls(prb_gen *g, nt_sb *out);
+/* Exits inside called functions (gen_spill.c): the kernel's state saved
+ * to its .local spill area (insert before a call that may reach an exit;
+ * %__pk_sp then holds the area's generic address), and the callee's exit
+ * path: a scope that declares the registers, loads them from the address
+ * in %__pk_sp and runs exit_text (from prb_gen_exit). */
+void prb_gen_spill_save(prb_gen *g, nt_sb *out);
+void prb_gen_callee_exit(prb_gen *g, const char *exit_text, nt_sb *out);
 
 /* ---- instrumenting kernels --------------------------------------------- */
 typedef struct prb_inst_stats {
     unsigned kernels;        /* kernels instrumented */
     unsigned sites;          /* handler insertions at instructions */
-    unsigned exits;          /* exit sequences inserted */
-    unsigned uses_missed;    /* first_use loads whose use was not found in
-                                straight-line code (not traced) */
+    unsigned exits;          /* exit sequences inserted (kernel and callees) */
+    unsigned exits_untraced; /* exits in called functions left without one
+                                (a may-exit function's address is taken:
+                                rewrite_exit.c) */
+    unsigned uses_missed;    /* first_use loads whose result is never read
+                                (or read at more than 64 places): no site */
     unsigned regions;        /* handler insertions at user-region markers */
 } prb_inst_stats;
 

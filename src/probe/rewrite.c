@@ -7,7 +7,7 @@
  * its exit sequence must run only where the guard holds, so it is
  * wrapped as  `@!%p bra SKIP; <exit code>; @%p ret; SKIP:`.
  */
-#include "probe/gen_int.h"
+#include "probe/rewrite_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +66,7 @@ uint32_t prb_region_id(const char *name, size_t n)
  * one raw statement before pos (after=false) or after it; returns the
  * statement (pos when the text is empty).  One statement per insertion
  * keeps big kernels cheap: the printer writes it verbatim. */
-static ptx_stmt *insert_text(ptx_module *m, ptx_stmt *pos, bool after, const char *text)
+ptx_stmt *rw_insert(ptx_module *m, ptx_stmt *pos, bool after, const char *text)
 {
     while (*text == '\t' || *text == ' ') text++;
     size_t n = strlen(text);
@@ -103,7 +103,9 @@ static void make_site(const ptx_func *fn, const ptx_instr *in, site_buf *sb)
 {
     memset(sb, 0, sizeof *sb);
     prb_site *s = &sb->site;
-    snprintf(sb->opcode, sizeof sb->opcode, "%.*s", (int)in->name.n, in->name.s);
+    size_t nn = NT_MIN(in->name.n, sizeof sb->opcode - 1);
+    memcpy(sb->opcode, in->name.s, nn);
+    sb->opcode[nn] = 0;
     s->opcode = sb->opcode;
     s->issue_site = -1;
     if (in->guard != PTX_NOREG) {
@@ -137,89 +139,22 @@ static void make_site(const ptx_func *fn, const ptx_instr *in, site_buf *sb)
     s->addr_base = sb->base;
 }
 
-/* ---- first use of a load's result ---- */
-static bool opnd_has_reg(const ptx_operand *o, uint32_t reg)
-{
-    switch (o->kind) {
-    case PTX_OPND_REG: return o->reg == reg;
-    case PTX_OPND_ADDR:
-        if (o->flags & PTX_OPF_ALIST) {
-            for (uint32_t i = 0; i < o->n; i++)
-                if (opnd_has_reg(&o->elems[i], reg)) return true;
-            return false;
-        }
-        return o->reg == reg;
-    case PTX_OPND_VEC: case PTX_OPND_LIST: case PTX_OPND_PAIR:
-        for (uint32_t i = 0; i < o->n; i++)
-            if (opnd_has_reg(&o->elems[i], reg)) return true;
-        return false;
-    default: return false;
-    }
-}
-
-/* Instructions whose first operand is not a destination. */
-static bool first_is_source(const ptx_instr *in)
-{
-    switch (in->op) {
-    case PTX_OP_ST: case PTX_OP_RED: case PTX_OP_BAR: case PTX_OP_BARRIER:
-    case PTX_OP_BRA: case PTX_OP_RET: case PTX_OP_EXIT: case PTX_OP_MEMBAR:
-    case PTX_OP_FENCE: case PTX_OP_CP: case PTX_OP_PREFETCH: case PTX_OP_PREFETCHU:
-    case PTX_OP_STMATRIX: case PTX_OP_SUST: case PTX_OP_SURED: case PTX_OP_TRAP:
-    case PTX_OP_NANOSLEEP: case PTX_OP_CALL: case PTX_OP_BRX:
-        return true;
-    case PTX_OP_WMMA:
-        return ptx_instr_has_mod(in, PTX_MOD_STORE);
-    default:
-        return false;
-    }
-}
-
-/* The first statement after `ld` (same block, straight-line) that reads
- * one of its destination registers, or NULL. */
-static ptx_instr *first_use(const ptx_instr *ld)
-{
-    uint32_t regs[8];
-    unsigned nr = 0;
-    if (!ld->nops) return NULL;
-    const ptx_operand *d = &ld->ops[0];
-    if (d->kind == PTX_OPND_REG) regs[nr++] = d->reg;
-    else if (d->kind == PTX_OPND_VEC)
-        for (uint32_t i = 0; i < d->n && nr < 8; i++)
-            if (d->elems[i].kind == PTX_OPND_REG) regs[nr++] = d->elems[i].reg;
-    if (!nr) return NULL;
-    for (ptx_stmt *s = ld->st.next; s->kind != PTX_ST_HEAD; s = s->next) {
-        if (s->kind == PTX_ST_LABEL || s->kind == PTX_ST_SCOPE) return NULL;
-        if (s->kind != PTX_ST_INSTR || s->synth) continue;
-        ptx_instr *in = (ptx_instr *)s;
-        unsigned from = first_is_source(in) ? 0 : 1;
-        for (unsigned k = 0; k < nr; k++) {
-            if (in->guard == regs[k]) return in;
-            for (unsigned i = from; i < in->nops; i++)
-                if (opnd_has_reg(&in->ops[i], regs[k])) return in;
-            /* an address in the destination slot is still a read */
-            if (from == 1 && in->nops && in->ops[0].kind == PTX_OPND_ADDR &&
-                opnd_has_reg(&in->ops[0], regs[k])) return in;
-        }
-        /* redefined before any use: the load's value is dead */
-        if (!first_is_source(in) && in->nops)
-            for (unsigned k = 0; k < nr; k++)
-                if (opnd_has_reg(&in->ops[0], regs[k]) && in->guard == PTX_NOREG) return NULL;
-        if (in->op == PTX_OP_BRA || in->op == PTX_OP_BRX || in->op == PTX_OP_RET ||
-            in->op == PTX_OP_EXIT || in->op == PTX_OP_CALL) return NULL;
-    }
-    return NULL;
-}
-
 /* ---- checks ---- */
-static int check_names(const ptx_module *m, const ptx_func *fn, const char *param, nt_err *e)
+int rw_check_regs(const ptx_func *fn, nt_err *e)
 {
     for (uint32_t i = 0; i < fn->nsets; i++) {
         ptx_str n = fn->sets[i]->name;
         if (n.n >= 4 && !memcmp(n.s, "%__p", 4))
-            return nt_err_set(e, "kernel %.*s declares register %.*s: names %%__p* "
-                              "are reserved for probes", (int)fn->name.n, fn->name.s,
-                              (int)n.n, n.s);
+            return nt_err_set(e, "%s %.*s declares register %.*s: names %%__p* "
+                              "are reserved for probes", fn->is_entry ? "kernel" : "function",
+                              (int)fn->name.n, fn->name.s, (int)n.n, n.s);
     }
+    return 0;
+}
+
+static int check_names(const ptx_module *m, const ptx_func *fn, const char *param, nt_err *e)
+{
+    if (rw_check_regs(fn, e) != 0) return -1;
     for (uint32_t i = 0; i < fn->nparams; i++)
         if (ptx_str_eq(fn->params[i].name, param))
             return nt_err_set(e, "kernel %.*s already has a parameter %s (instrumented "
@@ -255,6 +190,68 @@ static bool is_exit(const ptx_instr *in)
     return in->op == PTX_OP_RET || in->op == PTX_OP_EXIT;
 }
 
+static bool instr_tp(const prb_handler *hd)
+{
+    return hd->kind == PRB_TP_BEFORE || hd->kind == PRB_TP_AFTER || hd->kind == PRB_TP_USE;
+}
+
+#define MAX_USES 64
+
+/* nt.first_use of load `in`: the issue clock right after it, the handler
+ * before each first use (rewrite_use.c).  A use later in the load's own
+ * block is reached once per load.  Otherwise a use can be reached without
+ * the load (another path into its block) or many times per load (a loop):
+ * the load also sets a pending flag (%__pfu, false from entry on), and
+ * each use site branches around the handler where it is not set and
+ * clears it, so each load execution is counted once, at its first use.
+ * Returns the number of use sites (0: no use found). */
+static unsigned first_use_sites(prb_gen *g, ptx_module *m, rw_uses *uses, ptx_instr *in,
+                                int h, prb_site *site, unsigned *nfu, prb_inst_stats *st)
+{
+    ptx_instr *use[MAX_USES];
+    bool local;
+    unsigned n = rw_first_uses(uses, in, use, MAX_USES, &local);
+    if (!n || n > MAX_USES) return 0;
+    nt_sb t = {0};
+    site->issue_site = prb_gen_issue_clock(g, !local, &t);
+    rw_insert(m, &in->st, true, nt_sb_str(&t));
+    for (unsigned k = 0; k < n; k++) {
+        nt_sb_reset(&t);
+        if (!local)
+            nt_sb_printf(&t, "@!%%__pfu%d bra $__prb_fu%u;\n", (int)site->issue_site, *nfu);
+        prb_gen_site(g, h, site, &t);
+        if (!local)
+            nt_sb_printf(&t, "\tsetp.ne.u32 %%__pfu%d, %%__pk_tlin, %%__pk_tlin;\n"
+                         "$__prb_fu%u:", (int)site->issue_site, (*nfu)++);
+        rw_insert(m, &use[k]->st, false, nt_sb_str(&t));
+        st->sites++;
+    }
+    site->issue_site = -1;
+    nt_sb_free(&t);
+    return n;
+}
+
+/* Module-scope state (block level), once per module: before the first
+ * function, unless an earlier kernel of the module put it there. */
+static void module_decls(prb_gen *g, ptx_module *m)
+{
+    if (!prb_gen_needs_module_decls(g)) return;
+    nt_sb t = {0};
+    prb_gen_module_decls(g, &t);
+    const char *text = nt_sb_str(&t);
+    ptx_stmt *first = NULL;
+    bool have = false;
+    ptx_block_foreach(&m->items, s) {
+        if (s->kind == PTX_ST_FUNC && !first) first = s;
+        if (s->kind == PTX_ST_DIR && s->synth) {
+            ptx_str d = ((ptx_dir *)s)->text;
+            have |= d.n && !strncmp(d.s, text, d.n);
+        }
+    }
+    if (!have && first) rw_insert(m, first, false, text);
+    nt_sb_free(&t);
+}
+
 int prb_instrument(const prb_probe *p, ptx_module *m, ptx_func *fn, const char *param,
                    prb_inst_stats *stats, nt_err *e)
 {
@@ -270,6 +267,9 @@ int prb_instrument(const prb_probe *p, ptx_module *m, ptx_func *fn, const char *
     mark_vec marks = {0};
     collect(&fn->body, &ins, &marks);
     nt_sb text = {0};
+    int rc = -1;
+    rw_uses *uses = NULL;
+    nt_map matches = {0};
 
     /* user regions: handlers run just before the marker */
     for (size_t i = 0; i < marks.n; i++) {
@@ -285,87 +285,74 @@ int prb_instrument(const prb_probe *p, ptx_module *m, ptx_func *fn, const char *
                               .region = prb_region_id(rm->name.s, rm->name.n) };
             nt_sb_reset(&text);
             prb_gen_site(g, (int)h, &site, &text);
-            insert_text(m, rm->at, false, nt_sb_str(&text));
+            rw_insert(m, rm->at, false, nt_sb_str(&text));
             st.sites++;
             st.regions++;
         }
     }
 
     /* instruction tracepoints first, while the list is the original */
+    for (size_t h = 0; h < p->handlers.n; h++)
+        if (p->handlers.v[h].kind == PRB_TP_USE && !uses) {
+            uses = rw_uses_new(m, fn, e);
+            if (!uses) goto fail;
+        }
+    unsigned nfu = 0;
+    /* Which instruction handlers match a name, computed once per distinct
+     * name (a big kernel repeats a few hundred names over ~100k
+     * instructions): bit h of the map's value (a probe with more than 64
+     * handlers matches every instruction against each, as the names say). */
+    bool cached = p->handlers.n <= 64;
     for (size_t i = 0; i < ins.n; i++) {
         ptx_instr *in = ins.v[i];
         char name[256];
-        snprintf(name, sizeof name, "%.*s", (int)in->name.n, in->name.s);
+        size_t nn = NT_MIN(in->name.n, sizeof name - 1);
+        uint64_t mask = ~0ull;
+        if (cached && !nt_map_get(&matches, in->name.s, in->name.n, &mask)) {
+            memcpy(name, in->name.s, nn);
+            name[nn] = 0;
+            mask = 0;
+            for (size_t h = 0; h < p->handlers.n; h++) {
+                const prb_handler *hd = &p->handlers.v[h];
+                if (instr_tp(hd) && prb_pattern_match(hd->pattern, name))
+                    mask |= 1ull << h;
+            }
+            nt_map_put(&matches, in->name.s, in->name.n, mask);
+        }
+        if (!mask) continue;
+        if (!cached) {
+            memcpy(name, in->name.s, nn);
+            name[nn] = 0;
+        }
         site_buf sb;
         bool made = false;
         for (size_t h = 0; h < p->handlers.n; h++) {
             const prb_handler *hd = &p->handlers.v[h];
-            if (hd->kind != PRB_TP_BEFORE && hd->kind != PRB_TP_AFTER && hd->kind != PRB_TP_USE)
-                continue;
-            if (!prb_pattern_match(hd->pattern, name)) continue;
+            bool hit = cached ? (mask >> h & 1) != 0
+                              : instr_tp(hd) && prb_pattern_match(hd->pattern, name);
+            if (!hit) continue;
             if (!made) make_site(fn, in, &sb);
             made = true;
             nt_sb_reset(&text);
             if (hd->kind == PRB_TP_USE) {
                 if (!(ptx_instr_class(in) & PTX_IC_LOAD)) continue;
-                ptx_instr *use = first_use(in);
-                if (!use) {
+                if (first_use_sites(g, m, uses, in, (int)h, &sb.site, &nfu, &st) == 0)
                     st.uses_missed++;
-                    continue;
-                }
-                sb.site.issue_site = prb_gen_issue_clock(g, &text);
-                insert_text(m, &in->st, true, nt_sb_str(&text));
-                nt_sb_reset(&text);
-                prb_gen_site(g, (int)h, &sb.site, &text);
-                insert_text(m, &use->st, false, nt_sb_str(&text));
-                sb.site.issue_site = -1;
+                continue;
             } else if (hd->kind == PRB_TP_AFTER) {
                 if (is_exit(in) || in->op == PTX_OP_BRA || in->op == PTX_OP_BRX) continue;
                 prb_gen_site(g, (int)h, &sb.site, &text);
-                insert_text(m, &in->st, true, nt_sb_str(&text));
+                rw_insert(m, &in->st, true, nt_sb_str(&text));
             } else {
                 prb_gen_site(g, (int)h, &sb.site, &text);
-                insert_text(m, &in->st, false, nt_sb_str(&text));
+                rw_insert(m, &in->st, false, nt_sb_str(&text));
             }
             st.sites++;
         }
     }
 
-    /* kernel.exit: before every ret/exit; a guarded one is branched around */
-    nt_sb exit_text = {0};
-    prb_gen_exit(g, &exit_text);
-    bool needs_exit = nt_sb_str(&exit_text)[0] != 0;
-    unsigned nskip = 0;
-    for (size_t i = 0; needs_exit && i < ins.n; i++) {
-        ptx_instr *in = ins.v[i];
-        if (!is_exit(in)) continue;
-        st.exits++;
-        if (in->guard == PTX_NOREG) {
-            insert_text(m, &in->st, false, nt_sb_str(&exit_text));
-            continue;
-        }
-        char gname[64], line[200];
-        ptx_func_reg_name(fn, in->guard, gname, sizeof gname);
-        nt_sb_reset(&text);
-        snprintf(line, sizeof line, "@%s%s bra $__prb_skip%u;\n", in->guard_neg ? "" : "!",
-                 gname, nskip);
-        nt_sb_puts(&text, line);
-        nt_sb_puts(&text, nt_sb_str(&exit_text));
-        insert_text(m, &in->st, false, nt_sb_str(&text));
-        snprintf(line, sizeof line, "$__prb_skip%u:", nskip++);
-        insert_text(m, &in->st, true, line);
-    }
-    /* a body that falls off its end returns there too */
-    ptx_stmt *last = fn->body.head.prev;
-    while (last->kind != PTX_ST_HEAD && last->kind == PTX_ST_DIR) last = last->prev;
-    bool falls = last->kind != PTX_ST_INSTR ||
-                 !(is_exit((ptx_instr *)last) || ((ptx_instr *)last)->op == PTX_OP_BRA) ||
-                 ((ptx_instr *)last)->guard != PTX_NOREG;
-    if (needs_exit && falls) {
-        insert_text(m, &fn->body.head, false, nt_sb_str(&exit_text));
-        st.exits++;
-    }
-    nt_sb_free(&exit_text);
+    /* kernel.exit: before every ret/exit, also inside called functions */
+    if (rw_exits(g, m, fn, &st, e) != 0) goto fail;
 
     /* kernel.entry: before the body's first instruction, label or scope */
     ptx_stmt *first = fn->body.head.next;
@@ -373,21 +360,25 @@ int prb_instrument(const prb_probe *p, ptx_module *m, ptx_func *fn, const char *
         first = first->next;
     nt_sb_reset(&text);
     prb_gen_entry(g, &text);
-    insert_text(m, first, false, nt_sb_str(&text));
+    rw_insert(m, first, false, nt_sb_str(&text));
 
     /* declarations: first of all */
     nt_sb_reset(&text);
     prb_gen_decls(g, &text);
     ptx_stmt *top = &fn->body.head;
-    insert_text(m, top, true, nt_sb_str(&text));
+    rw_insert(m, top, true, nt_sb_str(&text));
     ptx_func_add_param(m, fn, PTX_T_U64, param, 0);
-
+    module_decls(g, m);
+    rc = 0;
+    if (stats) *stats = st;
+fail:
+    nt_map_free(&matches);
+    rw_uses_free(uses);
     nt_sb_free(&text);
     nt_vec_free(&ins);
     nt_vec_free(&marks);
     prb_gen_free(g);
-    if (stats) *stats = st;
-    return 0;
+    return rc;
 }
 
 char *prb_instrument_text(const prb_probe *p, const char *ptx, size_t len, const char *file,
@@ -420,6 +411,7 @@ char *prb_instrument_text(const prb_probe *p, const char *ptx, size_t len, const
         total.sites += one.sites;
         total.exits += one.exits;
         total.uses_missed += one.uses_missed;
+        total.exits_untraced += one.exits_untraced;
         total.regions += one.regions;
         nk++;
     }

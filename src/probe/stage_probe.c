@@ -413,7 +413,7 @@ static int maps_index(lua_State *L)
     prb_probe *p = prb_stage_get(L)->probe;
     const char *k = lua_tostring(L, 2);
     for (size_t i = 0; k && i < p->maps.n; i++)
-        if (!p->maps.v[i].is_counters && !p->maps.v[i].internal &&
+        if (!p->maps.v[i].is_counters &&
             !strcmp(p->maps.v[i].name, k)) {
             push_map_proxy(L, (int32_t)i);
             return 1;
@@ -600,15 +600,6 @@ int prb_stage_build(lua_State *L, int spec)
     build_maps(L, p, spec);
     build_decls(L, p, spec, true);
     build_decls(L, p, spec, false);
-    if (p->level == PRB_LEVEL_BLOCK) {
-        /* Block level: the last warp to leave is found with a ticket (an
-         * atomic count of exited threads) in this internal map's record 0. */
-        int32_t mi = add_map(p, "__exit_ticket", 1);
-        p->maps.v[mi].internal = true;
-        add_field(p, mi, "threads_exited", PRB_U32);
-        map_values(L, p, mi);
-        p->ticket_map = mi;
-    }
     build_handlers(L, p, spec);
     return 0;
 }

@@ -88,6 +88,15 @@ static NT_UNUSED int ptxas(const char *text, const char *arch, char *log, size_t
 }
 
 /* Appends the kernels of `text` to `all`, renamed NAME__<tag>. */
+/* Instrumented text whose module-scope state (block level) or changed
+ * callees (exits inside them) append_entries would leave behind: check
+ * it with ptxas on its own. */
+static NT_UNUSED bool pt_needs_own_module(const char *out)
+{
+    return strstr(out, "__ntrace_st") || strstr(out, "__prb_ticket") ||
+           strstr(out, "__prb_rec");
+}
+
 static NT_UNUSED void append_entries(nt_sb *all, const char *text, const char *tag)
 {
     ptx_index ix;

@@ -71,7 +71,15 @@ static void corpus_sample(void **state)
             char *out = prb_instrument_text(probes[k], sl.s, sl.len, name, name, NULL, &e);
             if (!out) fprintf(stderr, "%s: %s\n", pt_shipped[k], e.msg);
             assert_non_null(out);
-            append_entries(&all, out, pt_shipped[k]);
+            char log[4096];
+            if (pt_needs_own_module(out) && ptxas(out, arch, log, sizeof log) != 0 &&
+                ptxas(sl.s, arch, log, sizeof log) == 0) {
+                fprintf(stderr, "%s (%s, %s): ptxas failed:\n%s\n", name, arch,
+                        pt_shipped[k], log);
+                fail();
+            } else if (!pt_needs_own_module(out)) {
+                append_entries(&all, out, pt_shipped[k]);
+            }
             free(out);
         }
         char log[4096];

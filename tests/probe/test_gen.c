@@ -8,6 +8,7 @@
 static const char *const fixtures[] = {
     "basic.sm90", "async_mma.sm90", "regions.sm90", "basic.sm80", "async_mma.sm80",
     "regions.sm80", "basic.sm75", "async_mma.sm75", "regions.sm75",
+    "flow.sm90", "flow.sm80", "flow.sm75",
 };
 
 static const char *build_dir(void)
@@ -66,7 +67,18 @@ static void ptxas_accepts_every_probe_on_every_kernel(void **state)
             assert_true(st.kernels >= 1);
             if (p->counters_map >= 0) assert_true(st.exits >= st.kernels);
             sites += st.sites;
-            append_entries(&all, out, pt_shipped[i]);
+            if (pt_needs_own_module(out)) {
+                /* module-scope state or changed callees: on its own */
+                const char *arch = strstr(fixtures[f], ".sm") + 1;
+                char a[16], log[4096];
+                snprintf(a, sizeof a, "sm_%s", arch + 2);
+                int rc = ptxas(out, a, log, sizeof log);
+                if (rc != 0) fprintf(stderr, "%s, %s: ptxas failed:\n%s\n", fixtures[f],
+                                     pt_shipped[i], log);
+                assert_int_equal(rc, 0);
+            } else {
+                append_entries(&all, out, pt_shipped[i]);
+            }
             free(out);
             prb_free(p);
         }
@@ -117,6 +129,7 @@ static void original_code_survives(void **state)
                 assert_int_equal(fn->nparams, np + 1);
                 assert_true(ptx_str_eq(fn->params[np].name, "__ntrace_buf"));
                 remove_synth(&fn->body);
+                remove_synth(&m->items);        /* block level: module-scope state */
                 fn->nparams = np;
                 n++;
             }
@@ -205,9 +218,11 @@ static void codegen_per_construct(void **state)
     t = gen_src(PT_PROBE("level = 'block', map = nt.map { t = 'u64' },\n", "nt.at 'kernel.exit'",
                          "p.rec.t = nt.globaltimer(); p:save()"),
                 "basic.sm90", RED);
-    EXPECT(t, ".shared .align 8 .b8 __prb_rec0[8];", "st.shared.u64 [__prb_rec0+0]",
-           "ld.shared.u64", "atom.global.add.u32 %__pxu4, [%__pk_slot1+8]",
-           "%__pk_last", "membar.gl;");
+    EXPECT(t, ".shared .align 8 .b8 __prb_rec0[8];", ".shared .align 4 .u32 __prb_ticket;",
+           "@%__pxp0 st.shared.u32 [__prb_ticket], 0;", "bar.sync 0;",
+           "st.shared.u64 [__prb_rec0+0]", "ld.shared.u64",
+           "atom.shared.add.u32 %__pxu4, [__prb_ticket]", "%__pk_last", "membar.cta;");
+    assert_null(strstr(t, "atom.global.add.u32 %__pxu4"));
     free(t);
     /* raw PTX, operands substituted, predicated inside when */
     t = gen_src(PT_PROBE("level = 'thread', vars = { v = 'u32' },\n", "nt.at 'kernel.entry'",
@@ -355,11 +370,177 @@ static void first_use_scan_survives_odd_code(void **state)
     prb_free(p);
 }
 
+/* Site templates (gen_site.c): sites of one shape share a template, and
+ * each still gets its own values; each shape gets its own code. */
+static void site_values_from_templates(void **state)
+{
+    const char *k =
+        ".version 8.0\n.target sm_80\n.address_size 64\n.global .u32 gv;\n"
+        ".visible .entry g(.param .u64 a)\n{\n\t.reg .pred %p<3>;\n\t.reg .b32 %r<9>;\n"
+        "\t.reg .b64 %rd<4>;\n\tld.param.u64 %rd1, [a];\n\tsetp.eq.u64 %p1, %rd1, 0;\n"
+        "\tld.global.u32 %r1, [%rd1+4];\n\tld.global.v2.u32 {%r2, %r3}, [%rd1+24];\n"
+        "\t@%p1 ld.global.u32 %r4, [%rd1+12];\n\t@!%p1 ld.global.u16 %r5, [%rd1+-6];\n"
+        "\tld.global.u32 %r6, [gv+8];\n\tcvt.u32.u64 %r7, %rd1;\n"
+        "\tld.shared.u32 %r8, [%r7+16];\n\tret;\n}\n";
+    prb_probe *p = pt_compile(PT_PROBE("level = 'thread', map = nt.map { {'a', 'u64'}, "
+                                       "{'b', 'u32'}, {'s', 'u32'}, {'o', 'u32'}, {'g', 'pred'} },"
+                                       " cap = 8,\n", "nt.before 'ld.*'",
+                                       "p.rec.a = p.addr; p.rec.b = p.bytes; p.rec.s = p.space\n"
+                                       "p.rec.o = p.opcode; p.rec.g = p.guard; p:save()"));
+    nt_err e = {0};
+    prb_inst_stats st;
+    char *t = prb_instrument_text(p, k, strlen(k), "s.ptx", NULL, &st, &e);
+    assert_non_null(t);
+    assert_int_equal(st.sites, 7);          /* ld.param too */
+    /* each site's code between its comment and its load has its values */
+    static const struct { const char *ld, *want[3]; } sites[] = {
+        { "ld.global.u32 %r1, [%rd1+4];", { "mov.u64 %__pvd", "%rd1;", ", 4;" } },
+        { "ld.global.v2.u32 {%r2, %r3}", { "%rd1;", ", 24;", ", 8;" } },
+        { "@%p1 ld.global.u32 %r4", { "mov.pred %__pxp", ", %p1;", ", 12;" } },
+        { "@!%p1 ld.global.u16 %r5", { "not.pred %__pxp", ", %p1;", ", -6;" } },
+        { "ld.global.u32 %r6, [gv+8];", { "mov.u64 %__pvd", ", gv;", ", 8;" } },
+        { "ld.shared.u32 %r8, [%r7+16];", { "cvt.u64.u32 %__pvd", ", %r7;", ", 16;" } },
+    };
+    for (size_t i = 0; i < NT_ARRAY_LEN(sites); i++) {
+        const char *ld = strstr(t, sites[i].ld);
+        assert_non_null(ld);
+        const char *h = ld;
+        while (h > t && strncmp(h, "// ntrace probe x: line", 23)) h--;
+        char *code = nt_xstrndup(h, (size_t)(ld - h));
+        for (int w = 0; w < 3; w++) {
+            if (!strstr(code, sites[i].want[w]))
+                fprintf(stderr, "site %s: missing %s in\n%s\n", sites[i].ld, sites[i].want[w], code);
+            assert_non_null(strstr(code, sites[i].want[w]));
+        }
+        free(code);
+    }
+    char log[4096];
+    int rc = ptxas(t, "sm_80", log, sizeof log);
+    if (rc) fprintf(stderr, "%s\n", log);
+    assert_int_equal(rc, 0);
+    free(t);
+    prb_free(p);
+}
+
+/* Records go out with st.v2.b32 where two 4-byte fields share an aligned
+ * 8 bytes; a lone one or a u64 is stored alone. */
+static void vector_record_stores(void **state)
+{
+    char *t = gen_src(PT_PROBE("level = 'thread', map = nt.map { {'a', 'u32'}, {'b', 'pred'},\n"
+                               "  {'c', 'u64'}, {'d', 'u32'}, {'e', 'f32'}, {'f', 'u32'} },\n",
+                               "nt.at 'kernel.exit'",
+                               "p.rec.a = 1; p.rec.b = nt.laneid():eq(0); p.rec.c = 2;\n"
+                               "p.rec.d = 3; p.rec.e = 1.5; p.rec.f = 4; p:save()"),
+                      "basic.sm90", VADD);
+    /* a@0 b@4 | c@8 | d@16 e@20 | f@24 (+8 for the slot header) */
+    EXPECT(t, "st.global.v2.b32 [%__pxd0+8], {%__pvu", "st.global.u64 [%__pxd0+16]",
+           "st.global.v2.b32 [%__pxd0+24], {%__pvu", "st.global.u32 [%__pxd0+32]");
+    char log[4096];
+    int rc = ptxas(t, "sm_90", log, sizeof log);
+    if (rc) fprintf(stderr, "%s\n", log);
+    assert_int_equal(rc, 0);
+    free(t);
+}
+
+/* kernel.exit inside called functions: the state pointer is passed down
+ * (an extra argument and parameter), the exit sequence precedes the
+ * callee's exit; nothing else of the kernel's code changes. */
+static void exit_inside_callees(void **state)
+{
+    prb_probe *p = pt_compile(PT_PROBE("level = 'thread', counters = { n = 'u32' },\n",
+                                       "nt.at 'kernel.exit'", "p.cnt.n = p.cnt.n + 1"));
+    prb_inst_stats st;
+    char *t = instrument(p, "flow.sm90", "quit_odd", &st, NULL);
+    assert_non_null(t);
+    assert_int_equal(st.exits, 2);          /* the kernel's ret, the callee's exit */
+    assert_int_equal(st.exits_untraced, 0);
+    /* both functions on the way get the parameter, in their declarations too */
+    const char *f = strstr(t, ".func _Z12leave_if_oddiPf(");
+    assert_non_null(f);
+    assert_non_null(strstr(f, ".param .b64 __ntrace_st\n)"));
+    f = strstr(t, ".func _Z7throughiPf(");
+    assert_non_null(f);
+    assert_non_null(strstr(f, ".param .b64 __ntrace_st\n)"));
+    /* the kernel saves its state, passes it; the middle one forwards it */
+    EXPECT(t, "cvta.local.u64 %__pk_sp, __prb_spill;", "st.local.b32 [__prb_spill+",
+           "st.param.b64 [__prb_st0], %__pk_sp;", "__prb_st0)");
+    EXPECT(t, "ld.param.u64 %__pk_sp, [__ntrace_st];", "kernel.exit inside a called function",
+           "ld.b32 %__pk_tlin, [%__pk_sp+0];", "red.global.add.u32", "}\n\texit;");
+    char log[4096];
+    int rc = ptxas(t, "sm_90", log, sizeof log);
+    if (rc) fprintf(stderr, "%s\n", log);
+    assert_int_equal(rc, 0);
+    free(t);
+    /* a may-exit function whose address is taken: not traced, not changed */
+    const char *k =
+        ".version 8.0\n.target sm_80\n.address_size 64\n"
+        ".func q()\n{\n\texit;\n}\n"
+        ".visible .entry g(.param .u64 a)\n{\n\t.reg .b64 %rd<2>;\n"
+        "\tmov.u64 %rd1, q;\n\tcall q;\n\tret;\n}\n";
+    nt_err e = {0};
+    t = prb_instrument_text(p, k, strlen(k), "q.ptx", NULL, &st, &e);
+    assert_non_null(t);
+    assert_int_equal(st.exits, 1);
+    assert_int_equal(st.exits_untraced, 1);
+    assert_null(strstr(t, "__ntrace_st"));
+    free(t);
+    prb_free(p);
+}
+
+/* nt.first_use over the CFG (tests/probe/e2e/use_flow.ptx): a load used
+ * on two paths, a load in a loop used at the loop head and after it. */
+static void first_use_across_blocks(void **state)
+{
+    prb_probe *p = pt_shipped_probe("mem_wait");
+    nt_file f;
+    nt_err e = {0};
+    assert_int_equal(nt_file_open(&f, "tests/probe/e2e/use_flow.ptx", &e), 0);
+    prb_inst_stats st;
+    char *t = prb_instrument_text(p, f.data, f.size, "use_flow.ptx", NULL, &st, &e);
+    nt_file_close(&f);
+    assert_non_null(t);
+    assert_int_equal(st.uses_missed, 0);
+    assert_int_equal(st.sites, 4);          /* add and mul; loop head and after */
+    /* each load sets its pending flag, cleared at entry; uses check it */
+    EXPECT(t, "setp.ne.u32 %__pfu0, %__pk_tlin, %__pk_tlin;",
+           "setp.eq.u32 %__pfu0, %__pk_tlin, %__pk_tlin;", "@!%__pfu0 bra $__prb_fu",
+           "setp.eq.u32 %__pfu1, %__pk_tlin, %__pk_tlin;", "@!%__pfu1 bra $__prb_fu");
+    /* every first use is right after a site's label; the loop's head once */
+    static const char *const uses[] = { "add.s32 %r7, %r5, 7;", "mul.lo.s32 %r7, %r5, 3;",
+                                        "$LOOP:", "st.global.u32 [%rd5], %r7;" };
+    for (size_t i = 0; i < NT_ARRAY_LEN(uses); i++) {
+        const char *u = strstr(t, uses[i]);
+        assert_non_null(u);
+        if (i == 2) {                       /* the head's use follows the label */
+            u = strstr(u, "add.s32 %r7, %r7, %r8;");
+            assert_non_null(u);
+        } else if (i == 3) {                /* the use after the loop: before the store */
+            u = strstr(t, "@%p3 bra $LOOP;");
+            u = strstr(u, "add.s32 %r7, %r7, %r8;");
+            assert_non_null(u);
+        }
+        char lab[16];
+        memcpy(lab, u - 14, 14);
+        lab[14] = 0;
+        assert_non_null(strstr(lab, "$__prb_fu"));
+    }
+    char log[4096];
+    int rc = ptxas(t, "sm_80", log, sizeof log);
+    if (rc) fprintf(stderr, "%s\n", log);
+    assert_int_equal(rc, 0);
+    free(t);
+    prb_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(codegen_per_construct),
         cmocka_unit_test(first_use_and_after),
+        cmocka_unit_test(exit_inside_callees),
+        cmocka_unit_test(vector_record_stores),
+        cmocka_unit_test(site_values_from_templates),
+        cmocka_unit_test(first_use_across_blocks),
         cmocka_unit_test(user_regions),
         cmocka_unit_test(first_use_scan_survives_odd_code),
         cmocka_unit_test(guarded_ret_and_errors),
