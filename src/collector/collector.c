@@ -342,6 +342,11 @@ void col_stall_reason(col *c, uint32_t index, const char *name)
     text_item(c, COL_STALL, 0, index, name ? name : "");
 }
 
+void col_note_string(col *c, const char *s)
+{
+    if (s && *s) text_item(c, COL_STRING, 0, 0, s);
+}
+
 /* ---- bulk ------------------------------------------------------------------ */
 int col_submit_buffer(col *c, int64_t launch_id, const void *data, size_t size,
                       col_release_fn release, void *ctx)

@@ -178,6 +178,10 @@ void col_launch_unprobed(col *c, int64_t launch_id, const char *reason);
 /* A stall-reason name of PC sampling (CUPTI's index -> name). */
 void col_stall_reason(col *c, uint32_t index, const char *name);
 
+/* Puts s into StringIds (once) for readers that find names by value,
+ * e.g. user-region names, whose records hold only a hash of the name. */
+void col_note_string(col *c, const char *s);
+
 /* ---- bulk (bounded, may be dropped) ------------------------------------ */
 /* Called (on the writer thread, or at once when the item is dropped) when
  * the collector is done with a submitted buffer. */

@@ -439,6 +439,8 @@ int col_ingest(col *c, col_item *it, nt_err *e)
         sqlite3_bind_int64(st, 1, it->index);
         BIND_TEXT(st, 2, it->u.text);
         return step(c, st, "writing NTRACE_STALL_REASONS", e);
+    case COL_STRING:
+        return col_string(c, it->u.text, e) < 0 ? -1 : 0;
     case COL_BUFFER:   return do_buffer(c, it, e);
     case COL_KACT:     return do_kact(c, it, e);
     case COL_MEMCPY: {

@@ -14,6 +14,7 @@
  * The instrumented text is cached on disk by content hash; its first
  * lines list the shared variables, so a cache hit needs no parsing. */
 #include "inject/inject_int.h"
+#include "collector/collector.h"
 #include "probe/probe.h"
 #include "ptx/ptx.h"
 
@@ -310,6 +311,27 @@ static uint64_t twin_key(inj_kernel *k, unsigned pi)
     return h;
 }
 
+/* The names of the user-region markers (ntrace/region.h: a scope that
+ * declares %ntrace_rb_<name> or %ntrace_re_<name>) in a twin's text go to
+ * StringIds: region records hold only prb_region_id(name), and the report
+ * finds a name by hashing the database's strings.  The markers survive
+ * instrumentation, so a cached text tells the same. */
+static void note_region_names(const char *text)
+{
+    for (const char *p = strstr(text, "%ntrace_r"); p; p = strstr(p + 1, "%ntrace_r")) {
+        if ((p[9] != 'b' && p[9] != 'e') || p[10] != '_') continue;
+        const char *s = p + 11, *q = s;
+        while ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+               (*q >= '0' && *q <= '9') || *q == '_' || *q == '$')
+            q++;
+        if (q == s || q - s > 255) continue;
+        char name[256];
+        memcpy(name, s, (size_t)(q - s));
+        name[q - s] = 0;
+        col_note_string(inj.col, name);
+    }
+}
+
 static void twin_build(inj_kernel *k, unsigned pi, CUstream stream)
 {
     inj_twin *t = &k->twins[pi];
@@ -323,6 +345,7 @@ static void twin_build(inj_kernel *k, unsigned pi, CUstream stream)
         if (!text) return;
         cache_write(key, text);
     }
+    note_region_names(text);
     parse_shared(t, text);
     if (jit(t, text, k->name) < 0) goto out;
     if (bind_vars(t, k->mod, stream) < 0) goto out;

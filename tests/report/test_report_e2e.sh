@@ -42,9 +42,10 @@ if [ -x "$RAPP" ] && [ -f "$ROOT/probes/regions.lua" ]; then
     "$NT" run --emulate -f -p regions -o "$tmp/regions.db" -- "$RAPP" "$KDIR" >"$tmp/run.out" 2>&1 \
         || { cat "$tmp/run.out"; fail "ntrace run under regions"; }
     out=$("$NT" report "$tmp/regions.db" --format csv) || fail "report regions"
-    rows=$(echo "$out" | sed -n '/^# regions$/,/^$/p' | grep -E '^region#[0-9a-f]{8},')
-    [ "$(echo "$rows" | cut -d, -f2 | sort -n | tr '\n' ' ')" = "16 16 48 " ] \
-        || fail "region records per region: $out"
+    # names by the injector (StringIds from the markers), not hashes
+    rows=$(echo "$out" | sed -n '/^# regions$/,/^$/p' | grep -E '^(load|step|store),')
+    [ "$(echo "$rows" | sort | cut -d, -f1,2 | tr '\n' ' ')" = "load,16 step,48 store,16 " ] \
+        || fail "region names and records per region: $out"
     echo "$rows" | awk -F, '$3 <= 0 || $4 != $3 / $2 || $5 < $4 { bad = 1 } END { exit bad }' \
         || fail "region cycles (total, mean = total / records, max >= mean): $rows"
     echo "$out" | grep -Eq '^1,regions_stencil,16,4,' || fail "warp lifetimes from regions.warp: $out"
