@@ -33,8 +33,6 @@ int  cli_paths_get(cli_paths *p);
 /* "ntrace <cmd>: message" on stderr; returns `code`. */
 int  cli_fail(int code, const char *cmd, const char *fmt, ...) NT_PRINTF(3, 4);
 
-/* True when stderr is a terminal (progress output is shown only then). */
-bool cli_stderr_tty(void);
 
 /* run_summary.c: the end-of-run summary of a database. */
 #include <stdio.h>

@@ -32,11 +32,14 @@ int cmd_merge(int argc, char **argv)
         merge_usage(stderr);
         return CLI_USAGE;
     }
-    col_merge_totals t;
+    nt_progress prog;
+    nt_progress_start(&prog, stderr, "ntrace merge");
+    col_merge_totals t = {.progress = &prog};
     nt_err e = {0};
-    if (col_merge(argv[i], (const char *const *)argv + i + 1, (size_t)(argc - i - 1), force,
-                  &t, &e))
-        return cli_fail(CLI_FAIL, "merge", "%s", e.msg);
+    int rc = col_merge(argv[i], (const char *const *)argv + i + 1, (size_t)(argc - i - 1), force,
+                       &t, &e);
+    nt_progress_end(&prog);
+    if (rc) return cli_fail(CLI_FAIL, "merge", "%s", e.msg);
     printf("merged %llu databases into %s: %llu launches, %llu probe records\n",
            (unsigned long long)t.inputs, argv[i], (unsigned long long)t.launches,
            (unsigned long long)t.records);

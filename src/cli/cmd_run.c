@@ -262,10 +262,13 @@ static void run_merge_parts(const char *output)
     for (size_t i = 0; i < parts.n; i++) nt_vec_push(&ins, parts.v[i]);
     nt_sb tmp = {0};
     nt_sb_printf(&tmp, "%s.merging", output);
-    col_merge_totals t;
+    nt_progress prog;
+    nt_progress_start(&prog, stderr, "ntrace run: merging");
+    col_merge_totals t = {.progress = &prog};
     nt_err e = {0};
-    if (col_merge(nt_sb_str(&tmp), ins.v, ins.n, true, &t, &e) == 0 &&
-        rename(nt_sb_str(&tmp), output) == 0) {
+    int rc = col_merge(nt_sb_str(&tmp), ins.v, ins.n, true, &t, &e);
+    nt_progress_end(&prog);
+    if (rc == 0 && rename(nt_sb_str(&tmp), output) == 0) {
         for (size_t i = 0; i < parts.n; i++) unlink(parts.v[i]);
         fprintf(stderr, "ntrace: merged the databases of %zu processes into %s\n", ins.n, output);
     } else {

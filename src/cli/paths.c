@@ -62,4 +62,3 @@ int cli_fail(int code, const char *cmd, const char *fmt, ...)
     return code;
 }
 
-bool cli_stderr_tty(void) { return isatty(2) == 1; }

@@ -295,7 +295,8 @@ void col_totals_format(const col_totals *t, nt_sb *out);
 
 /* ---- merging ------------------------------------------------------------ */
 typedef struct col_merge_totals {
-    uint64_t inputs, launches, records;
+    nt_progress *progress;      /* in: a progress line to update, or NULL */
+    uint64_t inputs, launches, records;     /* out */
 } col_merge_totals;
 
 /* Combines the ntrace databases ins[0..n) (e.g. out.db and out.<pid>.db of

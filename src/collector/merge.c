@@ -225,7 +225,8 @@ static bool table_in_src(sqlite3 *db, const char *table)
     return have;
 }
 
-static int merge_one(sqlite3 *db, const char *in, size_t input, nt_err *e)
+static int merge_one(sqlite3 *db, const char *in, size_t input, size_t n, nt_progress *pr,
+                     nt_err *e)
 {
     int64_t off[NOFF] = {
         [OFF_S] = max_of(db, "id", "StringIds"), [OFF_M] = max_of(db, "id", "NTRACE_MODULES"),
@@ -243,6 +244,7 @@ static int merge_one(sqlite3 *db, const char *in, size_t input, nt_err *e)
     rc = sql_exec(db, "BEGIN", e);
     for (size_t i = 0; !rc && i < NT_ARRAY_LEN(merge_tables); i++) {
         if (!table_in_src(db, merge_tables[i].table)) continue;
+        if (pr) nt_progress_update(pr, merge_tables[i].table, input, n);
         nt_sb sql = {0};
         nt_sb_printf(&sql, "%s INTO main.%s SELECT ",
                      merge_tables[i].verb ? merge_tables[i].verb : "INSERT", merge_tables[i].table);
@@ -251,6 +253,7 @@ static int merge_one(sqlite3 *db, const char *in, size_t input, nt_err *e)
         rc = sql_exec(db, sql.s, e);
         nt_sb_free(&sql);
     }
+    if (pr) nt_progress_update(pr, "probe records", input, n);
     if (!rc) rc = merge_maps(db, input, off, e);
     if (!rc) rc = sql_exec(db, "COMMIT", e);
     if (rc) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -288,9 +291,11 @@ static int finish(sqlite3 *db, col_merge_totals *t, nt_err *e)
 int col_merge(const char *out, const char *const *ins, size_t n, bool overwrite,
               col_merge_totals *t, nt_err *e)
 {
-    col_merge_totals tmp;
+    col_merge_totals tmp = {0};
     if (!t) t = &tmp;
+    nt_progress *pr = t->progress;
     memset(t, 0, sizeof *t);
+    t->progress = pr;
     if (n == 0) return nt_err_set(e, "merge: no input databases");
     for (size_t i = 0; i < n; i++) {
         char *a = realpath(ins[i], NULL), *b = realpath(out, NULL);
@@ -316,12 +321,13 @@ int col_merge(const char *out, const char *const *ins, size_t n, bool overwrite,
     }
     int rc = sql_exec(db, "DELETE FROM NTRACE_RUN", e);
     for (size_t i = 0; !rc && i < n; i++) {
-        if (merge_one(db, ins[i], i, e)) {
+        if (merge_one(db, ins[i], i, n, pr, e)) {
             nt_err_prefix(e, "merging %s into %s: ", ins[i], out);
             rc = -1;
         }
         t->inputs++;
     }
+    if (pr) nt_progress_update(pr, "indexes", n, n);
     if (!rc) rc = finish(db, t, e);
     sqlite3_close(db);
     return rc;

@@ -93,7 +93,7 @@ static void merge_runs(void **state)
     snprintf(want, sizeof want, "%s/run.200.2.db", dir);
     assert_string_equal(names[2], want);
 
-    col_merge_totals t;
+    col_merge_totals t = {0};
     nt_err e = {0};
     if (col_merge(out, (const char *const *)names, 4, false, &t, &e)) fail_msg("%s", e.msg);
     assert_int_equal(t.inputs, 4);

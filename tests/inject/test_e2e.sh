@@ -8,7 +8,7 @@ BUILD=${BUILD:-build}
 ROOT=$(pwd)
 NT=$ROOT/$BUILD/bin/ntrace
 KDIR=$ROOT/$BUILD/fixtures/kernels
-APPS="vecadd saxpy matmul reduce histogram diverge calls globals streams libkernel multidev"
+APPS="vecadd saxpy matmul reduce histogram diverge calls globals streams libkernel multidev regions"
 # Two emulated devices of different compute capabilities (multidev uses
 # both; the other apps run on device 0, an sm_90).
 export NTRACE_EMU_DEVICES=90,80

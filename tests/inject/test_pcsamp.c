@@ -698,7 +698,7 @@ static void convert_lines(void **state)
     char out[600];
     snprintf(out, sizeof out, "%s/merged.db", t->dir);
     const char *ins[] = {t->path, t->path};
-    col_merge_totals mt;
+    col_merge_totals mt = {0};
     nt_err e = {0};
     if (col_merge(out, ins, 2, false, &mt, &e)) fail_msg("col_merge: %s", e.msg);
     sqlite3 *m;

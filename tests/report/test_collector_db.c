@@ -211,7 +211,7 @@ static void kernels_add_up_over_merged_runs(void **state)
                           merge_input("b.db", 8, hb, names, 2, lb, 2)};
     const char *out = rt_path("merged.db");
     nt_err e = {0};
-    col_merge_totals mt;
+    col_merge_totals mt = {0};
     if (col_merge(out, ins, 2, true, &mt, &e)) fprintf(stderr, "%s\n", e.msg);
     assert_true(e.msg[0] == 0);
 
