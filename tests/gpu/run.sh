@@ -191,11 +191,21 @@ if [ -x "$mm" ]; then
 fi
 
 # The injector's own cost on the GPU (host side per launch, first launch).
-section 83
+section 82
 if [ -x "$B/bench/launchloop_app" ]; then
     step "launchloop native" 20 "$B/bench/launchloop_app" 3000
     step "launchloop probed" 30 "$NT" run -f -p block_sched -o "$WORK/ll.db" -- "$B/bench/launchloop_app" 3000
     step "launchloop probed, 4 threads" 30 "$NT" run -f -p block_sched -o "$WORK/llt.db" -- "$B/bench/launchloop_app" 400 threads
+fi
+
+# make demo's script on the GPU (issue 10: the same target uses the GPU
+# when ntrace doctor passes); its HTML report comes back in $OUT/gpu-demo.
+section 87
+step "make demo on the GPU" 40 sh -c 'cd "$1" && BUILD="$2" sh mk/demo.sh > "$3" 2>&1; rc=$?; cat "$3";
+    [ $rc = 0 ] && grep -q "this machine has a GPU" "$3" && [ -s demo/report.html ]' \
+    sh "$ROOT" "$BUILD" "$WORK/demo.out"
+if [ -n "$OUT" ] && [ -s "$ROOT/demo/report.html" ]; then
+    mkdir -p "$OUT/gpu-demo" && cp "$ROOT/demo/report.html" "$ROOT/demo/trace.json" "$OUT/gpu-demo/" 2>/dev/null
 fi
 
 # 5. probe overhead: every shipped probe on the test kernels (bench_gpu).

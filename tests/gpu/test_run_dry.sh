@@ -33,6 +33,7 @@ pc sampling source lines
 launchloop native
 launchloop probed
 launchloop probed, 4 threads
+make demo on the GPU
 bench gpu
 summary (result, seconds, step)
 W
@@ -44,7 +45,7 @@ grep -q "(dry run, limit 60s) env NT_APP_DUMP=.*/dump .*/bin/ntrace run -f -p .*
 grep -q "(dry run, limit [0-9]*s) env BUILD=.* .*/bench/bench_gpu --gpu -t [0-9]* --kernels .*/fixtures/kernels --probes .*/probes" "$L" || fail "bench command"
 grep -q "ntrace run -f --pc-sampling -o .*/pcs_lines.db -- .*/apps/matmul .*/lineinfo" "$L" || fail "pc sampling with line info"
 grep -q "^skipped      0s  bench gpu (dry run)$" "$L" || fail "summary table"
-grep -q "^0 passed, 0 failed, 21 skipped$" "$L" || fail "count line"
+grep -q "^0 passed, 0 failed, 22 skipped$" "$L" || fail "count line"
 grep -q "^log: $L$" "$L" || fail "log line"
 
 # A small budget: each step's limit is capped by what is left of its
