@@ -260,8 +260,10 @@ void ptx_instr_decode_name(ptx_instr *in)
     }
 }
 
-/* Hash of an instruction name into a PTX_NC_SLOTS slot (8 bytes a step). */
-static inline uint32_t name_slot(const char *s, uint32_t n)
+/* Hash of an instruction name into a PTX_NC_SLOTS slot (8 bytes a step).
+ * s..s+n lies inside the text, which ends at end: the last step loads 8
+ * bytes and masks off what follows the name when the text has them. */
+static inline uint32_t name_slot(const char *s, uint32_t n, const char *end)
 {
     const uint64_t k = 0x9E3779B97F4A7C15ull;
     uint64_t h = (uint64_t)n * k;
@@ -273,7 +275,13 @@ static inline uint32_t name_slot(const char *s, uint32_t n)
         h ^= h >> 29;
     }
     uint64_t w = 0;
-    for (uint32_t j = 0; i + j < n; j++) w |= (uint64_t)(uint8_t)s[i + j] << (8 * j);
+    uint32_t rem = n - i;
+    if (rem && end - (s + i) >= 8) {
+        memcpy(&w, s + i, 8);
+        w &= ~0ull >> (64 - 8 * rem);
+    } else {
+        for (uint32_t j = 0; j < rem; j++) w |= (uint64_t)(uint8_t)s[i + j] << (8 * j);
+    }
     h = (h ^ w) * k;
     return (uint32_t)(h >> 40) & (PTX_NC_SLOTS - 1);
 }
@@ -284,7 +292,7 @@ static inline uint32_t name_slot(const char *s, uint32_t n)
 
 static void decode_cached(ptx_parser *P, ptx_instr *in)
 {
-    uint32_t h = name_slot(in->name.s, in->name.n);
+    uint32_t h = name_slot(in->name.s, in->name.n, LX->end);
     uint32_t ix = P->nc_slot[h];
     if (ix) {
         const ptx_instr *t = &P->decoded.v[ix - 1];

@@ -42,8 +42,9 @@ static void put_u64(nt_sb *o, uint64_t v)
         "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
         "8081828384858687888990919293949596979899";
     char tmp[24];
-    unsigned n = 1;
-    for (uint64_t t = v; t >= 10; t /= 10) n++;
+    /* digit count: register numbers are mostly below 10^4 */
+    unsigned n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : 5;
+    for (uint64_t t = v / 100000; t; t /= 10) n++;
     bool direct = o->cap - o->len > 21;
     char *d = direct ? o->s + o->len : tmp;
     unsigned i = n;
