@@ -138,3 +138,18 @@ void nt_arena_free(nt_arena *a)
     memset(a, 0, sizeof *a);
     a->chunk_size = cs;
 }
+
+void *nt_budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    nt_budget *b = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        b->used -= old;
+        return NULL;
+    }
+    if (nsize > old && b->used - old + nsize > b->limit) return NULL;
+    void *q = realloc(ptr, nsize);
+    if (q) b->used = b->used - old + nsize;
+    return q;
+}

@@ -30,6 +30,16 @@
 void *nt_xmalloc(size_t n);
 void *nt_xcalloc(size_t n, size_t size);
 void *nt_xrealloc(void *p, size_t n);
+
+/* A memory budget for an embedded interpreter: nt_budget_alloc has
+ * lua_Alloc's contract (nsize 0 frees; for a new block osize is not a
+ * size) with ud pointing to an nt_budget.  Invariant: `used` is the sum of
+ * the sizes of the live blocks; a request that would take it past `limit`
+ * fails (returns NULL, which Lua turns into a memory error). */
+typedef struct nt_budget {
+    size_t used, limit;
+} nt_budget;
+void *nt_budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 char *nt_xstrdup(const char *s);
 char *nt_xstrndup(const char *s, size_t n);
 

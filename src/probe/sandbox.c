@@ -19,35 +19,15 @@
 
 #define HOOK_EVERY 10000    /* VM instructions between hook calls */
 
+/* mem comes first: the Lua allocator's ud is &sb->mem, which is sb. */
 struct prb_sandbox {
+    nt_budget   mem;
     lua_State  *L;
-    size_t      used, limit;
     uint64_t    steps, max_steps;
-    bool        mem_hit, mem_fatal, time_hit;
+    bool        mem_fatal, time_hit;
     char        lua_dir[1024];
     prb_stage  *stage;
 };
-
-/* Invariant: `used` is the sum of the sizes of live blocks; a request that
- * would take it past `limit` fails, which Lua turns into a memory error. */
-static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    prb_sandbox *sb = ud;
-    size_t old = ptr ? osize : 0;
-    if (nsize == 0) {
-        free(ptr);
-        sb->used -= old;
-        return NULL;
-    }
-    if (nsize > old && sb->used - old + nsize > sb->limit) {
-        sb->mem_hit = true;
-        return NULL;
-    }
-    void *q = realloc(ptr, nsize);
-    if (!q) return NULL;
-    sb->used = sb->used - old + nsize;
-    return q;
-}
 
 static prb_sandbox *sb_of(lua_State *L)
 {
@@ -155,11 +135,11 @@ prb_sandbox *prb_sandbox_new(const char *lua_dir, const prb_limits *lim,
                              prb_stage *st)
 {
     prb_sandbox *sb = nt_xcalloc(1, sizeof *sb);
-    sb->limit = lim && lim->mem_bytes ? lim->mem_bytes : (size_t)64 << 20;
+    sb->mem.limit = lim && lim->mem_bytes ? lim->mem_bytes : (size_t)64 << 20;
     sb->max_steps = lim && lim->instructions ? lim->instructions : 200000000ull;
     snprintf(sb->lua_dir, sizeof sb->lua_dir, "%s", lua_dir);
     sb->stage = st;
-    lua_State *L = lua_newstate(sb_alloc, sb);
+    lua_State *L = lua_newstate(nt_budget_alloc, &sb->mem);
     if (!L) {
         free(sb);
         return NULL;
@@ -227,7 +207,7 @@ int prb_sandbox_pcall(prb_sandbox *sb, int nargs, int nres, nt_err *e)
     if (rc == LUA_OK) return 0;
     if (sb->mem_fatal || rc == LUA_ERRMEM) {
         nt_err_set(e, "%s: probe script exceeded its memory limit of %zu MiB",
-                   sb->stage->chunkname, sb->limit >> 20);
+                   sb->stage->chunkname, sb->mem.limit >> 20);
     } else {
         const char *m = lua_tostring(L, -1);
         nt_err_set(e, "%s", m ? m : "probe script failed");

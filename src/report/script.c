@@ -20,29 +20,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* mem comes first: the Lua allocator's ud is &s->mem, which is s. */
 typedef struct sbox {
+    nt_budget mem;
     rep_db *db;
     FILE *out;
-    size_t used, limit;
     uint64_t instrs, max_instrs;
 } sbox;
 
 #define HOOK_EVERY 10000
-
-static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    sbox *s = ud;
-    size_t old = ptr ? osize : 0;
-    if (nsize == 0) {
-        free(ptr);
-        s->used -= old;
-        return NULL;
-    }
-    if (nsize > old && s->used - old + nsize > s->limit) return NULL;   /* Lua raises "not enough memory" */
-    void *p = realloc(ptr, nsize);
-    if (p) s->used = s->used - old + nsize;
-    return p;
-}
 
 static sbox *box_of(lua_State *L)
 {
@@ -308,10 +294,10 @@ int rep_script(rep_db *db, const char *path, const rep_script_limits *lim, FILE 
 {
     sbox s = {
         .db = db, .out = out,
-        .limit = lim && lim->mem_bytes ? lim->mem_bytes : (size_t)64 << 20,
+        .mem.limit = lim && lim->mem_bytes ? lim->mem_bytes : (size_t)64 << 20,
         .max_instrs = lim && lim->instrs ? lim->instrs : 1000000000ull,
     };
-    lua_State *L = lua_newstate(sb_alloc, &s);
+    lua_State *L = lua_newstate(nt_budget_alloc, &s.mem);
     if (!L) return nt_err_set(e, "%s: cannot start Lua", path);
     lua_sethook(L, sb_hook, LUA_MASKCOUNT, HOOK_EVERY);
     open_sandbox(L);

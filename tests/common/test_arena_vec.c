@@ -91,6 +91,32 @@ static void vec_of_structs(void **state)
     nt_vec_free(&v);
 }
 
+/* nt_budget_alloc: lua_Alloc's contract, and `used` tracks the live bytes
+ * so a request past the limit fails while smaller ones still succeed. */
+static void budget_alloc_bounds(void **state)
+{
+    nt_budget b = {.limit = 1000};
+    char *p = nt_budget_alloc(&b, NULL, 7 /* a Lua type tag, not a size */, 400);
+    assert_non_null(p);
+    assert_int_equal(b.used, 400);
+    memset(p, 1, 400);
+    assert_null(nt_budget_alloc(&b, NULL, 0, 601));          /* 1001 > 1000 */
+    assert_int_equal(b.used, 400);
+    char *q = nt_budget_alloc(&b, NULL, 0, 600);             /* exactly the limit */
+    assert_non_null(q);
+    assert_int_equal(b.used, 1000);
+    assert_null(nt_budget_alloc(&b, p, 400, 401));           /* growing past it fails */
+    assert_int_equal(b.used, 1000);
+    assert_int_equal((unsigned char)p[399], 1);              /* and keeps the block */
+    p = nt_budget_alloc(&b, p, 400, 100);                    /* shrinking always works */
+    assert_non_null(p);
+    assert_int_equal(b.used, 700);
+    assert_int_equal((unsigned char)p[99], 1);
+    assert_null(nt_budget_alloc(&b, p, 100, 0));             /* free */
+    assert_null(nt_budget_alloc(&b, q, 600, 0));
+    assert_int_equal(b.used, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -99,6 +125,7 @@ int main(void)
         cmocka_unit_test(arena_strdup_zalloc),
         cmocka_unit_test(vec_push_pop),
         cmocka_unit_test(vec_of_structs),
+        cmocka_unit_test(budget_alloc_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
