@@ -139,20 +139,28 @@ int rep_kwaits(rep_db *db, const rep_kwait **out, size_t *n, nt_err *e)
          * the same kernel once per run, and one run's block_sched lifetimes
          * go with another run's barrier_wait cycles (each launch carries one
          * probe); launches point at the canonical kernel (db.c). */
+        /* kernel index -> its entry (a launch's kernel is found in O(1):
+         * a run can have 100 k kernels and millions of launches) */
+        rep_kwait **of = nt_xcalloc(db->kernels.n + 1, sizeof *of);
         for (size_t i = 0; i < db->kernels.n; i++)
-            if (db->kernels.v[i].selected) db->kw[db->nkw++].k = &db->kernels.v[i];
-        for (size_t i = 0; i < db->launches.n; i++) {
+            if (db->kernels.v[i].selected) {
+                db->kw[db->nkw].k = &db->kernels.v[i];
+                of[i] = &db->kw[db->nkw++];
+            }
+        int rc = 0;
+        for (size_t i = 0; i < db->launches.n && !rc; i++) {
             rep_launch *l = &db->launches.v[i];
             rep_tick(db, "warp cycles", i);
-            if (!l->selected || !l->instrumented) continue;
-            rep_kwait *k = NULL;
-            for (size_t j = 0; j < db->nkw && !k; j++) if (db->kw[j].k == l->k) k = &db->kw[j];
+            if (!l->selected || !l->instrumented || !l->k) continue;
+            rep_kwait *k = of[l->k - db->kernels.v];
             if (!k) continue;
             if ((bs && add_life(db, bs, l, k, e)) ||
                 (bar && add_waits(db, bar, l, &k->barrier, &k->nbar, &k->bar_max, e)) ||
                 (mem && add_waits(db, mem, l, &k->mem, &k->nmem, &k->mem_max, e)))
-                return -1;
+                rc = -1;
         }
+        free(of);
+        if (rc) return -1;
     }
     db->kw_done = true;
     *out = db->kw;
