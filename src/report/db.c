@@ -420,12 +420,10 @@ int rep_select(rep_db *db, const rep_opts *o, nt_err *e)
     if (o->launch_id >= 0 && !nl)
         return nt_err_set(e, "--launch %lld: no such launch%s in %s", (long long)o->launch_id,
                           o->kernel_re ? " of the selected kernels" : "", db->path);
-    if (o->launch_id >= 0)   /* the kernel table shows just that launch's kernel */
-        for (size_t i = 0; i < db->kernels.n; i++) {
-            rep_kernel *k = &db->kernels.v[i];
-            k->selected = false;
-            for (size_t j = 0; j < db->launches.n; j++)
-                if (db->launches.v[j].selected && db->launches.v[j].k == k) k->selected = true;
-        }
+    if (o->launch_id >= 0) {  /* the kernel table shows just that launch's kernel */
+        for (size_t i = 0; i < db->kernels.n; i++) db->kernels.v[i].selected = false;
+        for (size_t j = 0; j < db->launches.n; j++)
+            if (db->launches.v[j].selected && db->launches.v[j].k) db->launches.v[j].k->selected = true;
+    }
     return 0;
 }
