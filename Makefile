@@ -50,7 +50,7 @@ ifeq ($(FUZZ),1)
   # libFuzzer build (make fuzz): clang, sanitizers on all of our code.
   CC         := clang
   NT_CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
-                -Wno-unknown-warning-option
+                -fno-sanitize-recover=undefined -Wno-unknown-warning-option
   NT_LDFLAGS += -fsanitize=address,undefined
 endif
 
@@ -142,8 +142,11 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(NT_ARCHIVES)
 # tests/<mod>/fuzz_*.c define LLVMFuzzerTestOneInput.  `make fuzz` builds
 # them with clang into build-fuzz/ and runs each for FUZZ_SECONDS, seeded
 # from tests/<mod>/fuzz_<name>.seeds/ when that folder exists; crashes are
-# left in build-fuzz/crashes/.
+# left in build-fuzz/crashes/ and the sanitizer's report is printed.
+# FUZZ_SEED fixes libFuzzer's random seed, so CI explores the same inputs
+# each time for the same code (FUZZ_SEED=0: a new seed each run).
 FUZZ_SECONDS ?= 60
+FUZZ_SEED ?= 1
 FUZZ_SRCS := $(sort $(wildcard tests/*/fuzz_*.c))
 FUZZ_BINS := $(patsubst tests/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
@@ -157,10 +160,13 @@ fuzz-run: $(FUZZ_BINS) $(TEST_DEPS)
 	  n=$$(basename $$f); src=tests/$${f#$(BUILD)/fuzz/}; \
 	  seeds=$${src}.seeds; corpus=$(BUILD)/corpus/$$n; mkdir -p $$corpus; \
 	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/crashes/$$n- \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -seed=$(FUZZ_SEED) \
+	      -artifact_prefix=$(BUILD)/crashes/$$n- \
 	      $$corpus $$( [ -d $$seeds ] && echo $$seeds ) > $(BUILD)/fuzz/$$n.log 2>&1; \
 	  rc=$$?; tail -n 3 $(BUILD)/fuzz/$$n.log; \
-	  [ $$rc = 0 ] || { echo "fuzz $$n failed (exit $$rc): $(BUILD)/fuzz/$$n.log"; exit 1; }; \
+	  [ $$rc = 0 ] || { sed -n '/runtime error\|==ERROR\|DEADLYSIGNAL/,/^SUMMARY/p' \
+	                      $(BUILD)/fuzz/$$n.log | head -n 40; \
+	                    echo "fuzz $$n failed (exit $$rc): $(BUILD)/fuzz/$$n.log"; exit 1; }; \
 	done
 
 fuzz:

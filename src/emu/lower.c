@@ -221,11 +221,16 @@ static uint32_t src(lw *L, const ptx_instr *in, const ptx_operand *o, int *neg)
     }
 }
 
+/* The last temp absorbs writes to `_` and to a missing destination. */
+static uint32_t sink_reg(const lw *L)
+{
+    return L->cur->reg_base + L->cur->fn->nregs + NTEMPS - 1;
+}
+
 static uint32_t dst(lw *L, const ptx_instr *in, const ptx_operand *o)
 {
     if (o->kind == PTX_OPND_REG) return reg_of(L, o->reg);
-    if (o->kind == PTX_OPND_SINK)       /* the last temp absorbs sink writes */
-        return L->cur->reg_base + L->cur->fn->nregs + NTEMPS - 1;
+    if (o->kind == PTX_OPND_SINK) return sink_reg(L);
     lfail(L, in, "destination must be a register%.*s", "", 0);
     return XNOREG;
 }
@@ -276,7 +281,11 @@ static xins *emit(lw *L, const ptx_instr *in)
     xins z = { 0 };
     z.guard = XNOREG;
     z.a = z.b = z.c = z.e = XNOREG;
-    z.d[0] = z.d[1] = z.d[2] = z.d[3] = XNOREG;
+    /* d[0] defaults to the sink, so a handler that writes its destination
+     * unconditionally never writes outside the warp's registers, whatever
+     * operands a malformed instruction had (found by fuzz_emu_load). */
+    z.d[0] = L->cur ? sink_reg(L) : XNOREG;
+    z.d[1] = z.d[2] = z.d[3] = XNOREG;
     z.vec = 1;
     if (in) {
         z.line = in->st.line;
@@ -389,8 +398,10 @@ static int lower_generic(lw *L, const ptx_instr *in, xins *x)
         x->vec = (uint8_t)d->n;
         for (uint32_t j = 0; j < d->n && j < 4; j++) x->d[j] = dst(L, in, &d->elems[j]);
         i = 1;
-    } else if (d->kind == PTX_OPND_REG || d->kind == PTX_OPND_SINK) {
+    } else if (d->kind == PTX_OPND_REG || d->kind == PTX_OPND_SINK || min_operands(in->op) > 0) {
+        /* every op with a known arity writes its first operand */
         x->d[0] = dst(L, in, d);
+        if (x->d[0] == XNOREG) return -1;
         i = 1;
     }
     uint32_t *srcs[4] = { &x->a, &x->b, &x->c, &x->e };

@@ -284,7 +284,10 @@ static void add_item(ptx_index *ix, const ptx_ix_item *it)
 static unsigned parse_uint(const char *p, const char *end)
 {
     unsigned v = 0;
-    while (p < end && *p >= '0' && *p <= '9') v = v * 10 + (unsigned)(*p++ - '0');
+    while (p < end && *p >= '0' && *p <= '9') {       /* saturates: a garbage */
+        v = v * 10 + (unsigned)(*p++ - '0');            /* version stays an int */
+        if (v > 1000000) return 1000000;
+    }
     return v;
 }
 

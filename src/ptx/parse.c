@@ -299,10 +299,12 @@ static void parse_version(ptx_parser *P, ptx_dir *d)
     for (const char *q = s; q < dot; q++) {
         if (*q < '0' || *q > '9') ptx_lex_expected(LX, "version as MAJOR.MINOR");
         maj = maj * 10 + (*q - '0');
+        if (maj > 99) ptx_lex_expected(LX, "a PTX version (major at most 99)");
     }
     for (const char *q = dot + 1; q < s + LX->t.n; q++) {
         if (*q < '0' || *q > '9') ptx_lex_expected(LX, "version as MAJOR.MINOR");
         min = min * 10 + (*q - '0');
+        if (min > 99) ptx_lex_expected(LX, "a PTX version (minor at most 99)");
     }
     P->m->ver_major = maj;
     P->m->ver_minor = min;

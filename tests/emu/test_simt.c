@@ -487,6 +487,11 @@ static void malformed_instructions_fail_cleanly(void **state)
         "atom.global.add.u32 %r1, [%rd1];",
         "bfi.b32 %r1, %r2, %r3, 4;",
         "mad.lo.s32 %r1, %r2, %r3;",
+        /* fuzz_emu_load reproducers: an immediate where the destination
+         * goes (it used to write through register index XNOREG) */
+        "mov.u32 1, 31;",
+        "mov.u 1, 31, -1;",
+        "add.s32 5, %r1, %r2;",
     };
     for (size_t i = 0; i < NT_ARRAY_LEN(bodies); i++) {
         char src[512];

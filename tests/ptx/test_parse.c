@@ -510,6 +510,9 @@ static void unparsed_text_need_not_be_terminated(void **state)
 static void errors_module_level(void **state)
 {
     parse_err(".version 9\n", "t.ptx:1:10: expected version as MAJOR.MINOR, found '9'");
+    /* fuzz_emu_load reproducer: the digits used to overflow an int */
+    parse_err(".version 7111111111.0\n",
+              "t.ptx:1:10: expected a PTX version (major at most 99), found '7111111111.0'");
     parse_err(".version 9.0\n.address_size 48\n",
               "t.ptx:2:1: address size must be 32 or 64 (got 48), found '.address_size'");
     parse_err(".version 9.0\n.frobnicate 1;\n", "t.ptx:2:1: unknown module directive, found '.frobnicate'");
