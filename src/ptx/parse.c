@@ -2,6 +2,7 @@
  * lists, function signatures and performance directives. */
 #include "ptx/ptx_int.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 
 #define LX (&P->L)
@@ -210,6 +211,39 @@ static uint32_t parse_dims(ptx_parser *P, uint32_t *d, const char *what)
     }
 }
 
+/* After a ';' inside a function's header directives: does a new module
+ * item follow (the ';' ends a body-less declaration), rather than '{' or
+ * another header directive (the ';' ended a directive such as
+ * `.pragma "x";`)?  Comments are skipped, so print(parse(x)), which drops
+ * them, reads the same way (found by fuzz_parse). */
+static bool item_follows(const char *q, const char *end)
+{
+    static const char *const items[] = {
+        ".visible", ".extern", ".weak", ".common", ".entry", ".func", ".global",
+        ".const", ".shared", ".local", ".tex", ".texref", ".surfref", ".samplerref",
+        ".version", ".target", ".address_size", ".file", ".section", ".alias",
+    };
+    for (;;) {
+        while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) q++;
+        if (end - q >= 2 && q[0] == '/' && q[1] == '/') {
+            while (q < end && *q != '\n') q++;
+        } else if (end - q >= 2 && q[0] == '/' && q[1] == '*') {
+            const char *c = q + 2;
+            while (c + 1 < end && !(c[0] == '*' && c[1] == '/')) c++;
+            q = c + 1 < end ? c + 2 : end;
+        } else {
+            break;
+        }
+    }
+    if (q >= end || *q == '{') return q >= end;
+    if (*q != '.') return true;
+    size_t n = 1;
+    while (q + n < end && (isalnum((unsigned char)q[n]) || q[n] == '_')) n++;
+    for (size_t i = 0; i < NT_ARRAY_LEN(items); i++)
+        if (strlen(items[i]) == n && !memcmp(items[i], q, n)) return true;
+    return false;
+}
+
 static void parse_func(ptx_parser *P, uint8_t linkage, const char *start,
                        uint32_t line)
 {
@@ -250,9 +284,7 @@ static void parse_func(ptx_parser *P, uint8_t linkage, const char *start,
                 if (semi && is_punct(P, ';')) {
                     /* ';' ends the directive only if a body follows;
                      * a declaration "...;" ends at its own ';'. */
-                    const char *q = LX->p;
-                    while (q < LX->end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) q++;
-                    if (q >= LX->end || (*q != '{' && *q != '.')) break;
+                    if (item_follows(LX->p, LX->end)) break;
                 }
                 e = LX->t.s + LX->t.n;
                 next(P);

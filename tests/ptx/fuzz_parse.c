@@ -4,6 +4,7 @@
  * any input (the input buffer is not NUL-terminated). */
 #include "ptx/ptx.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,9 +51,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ptx_print(m, &a);
         nt_err e2 = {0};
         ptx_module *m2 = ptx_parse(a.s ? a.s : "", a.len, "printed", 0, &e2);
-        if (!m2) abort();                    /* printed text must parse */
+        if (!m2) {                           /* printed text must parse */
+            fprintf(stderr, "fuzz_parse: the printed text does not parse: %s\n", e2.msg);
+            abort();
+        }
         ptx_print(m2, &b);
-        if (a.len != b.len || (a.len && memcmp(a.s, b.s, a.len))) abort();
+        if (a.len != b.len || (a.len && memcmp(a.s, b.s, a.len))) {
+            size_t i = 0;
+            while (i < a.len && i < b.len && a.s[i] == b.s[i]) i++;
+            fprintf(stderr, "fuzz_parse: print(parse(print(x))) differs from print(x) at byte %zu\n", i);
+            abort();
+        }
         ptx_module_free(m2);
         ptx_block_foreach(&m->items, s) {
             if (s->kind == PTX_ST_FUNC && ((ptx_funcitem *)s)->fn->has_body)

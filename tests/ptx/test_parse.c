@@ -593,10 +593,38 @@ static void errors_inside_lists_leak_nothing(void **state)
     }
 }
 
+/* Reproducer of a fuzzing find: a body-less .func whose last header
+ * directive is unknown, then a comment, then the next item.  The printer
+ * drops the comment; the ';' must still end the declaration when the
+ * printed text is read back (it used to swallow `.visible .entry`). */
+static void unknown_header_directive_then_item(void **state)
+{
+    const char *src = HDR ".func (.param .b32 r) f .frob x\n;\n// a comment\n"
+                      ".visible .entry k()\n{\n\tret;\n}\n";
+    ptx_module *m = parse_ok(src);
+    char *a = print_str(m);
+    ptx_module *m2 = parse_ok(a);
+    char *b = print_str(m2);
+    assert_string_equal(a, b);
+    assert_non_null(strstr(b, ".visible .entry k("));
+    free(a);
+    free(b);
+    ptx_module_free(m);
+    ptx_module_free(m2);
+    /* a `.pragma "x";` before the body still belongs to the header */
+    m = parse_ok(HDR ".entry k() .pragma \"nounroll\";\n{\n\tret;\n}\n");
+    a = print_str(m);
+    assert_non_null(strstr(a, ".pragma \"nounroll\";"));
+    assert_non_null(strstr(a, "ret;"));
+    free(a);
+    ptx_module_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(header_directives),
+        cmocka_unit_test(unknown_header_directive_then_item),
         cmocka_unit_test(file_loc_section_pragma),
         cmocka_unit_test(linkage_and_alias),
         cmocka_unit_test(performance_directives),
