@@ -164,7 +164,7 @@ fuzz-run: $(FUZZ_BINS) $(TEST_DEPS)
 	      -artifact_prefix=$(BUILD)/crashes/$$n- \
 	      $$corpus $$( [ -d $$seeds ] && echo $$seeds ) > $(BUILD)/fuzz/$$n.log 2>&1; \
 	  rc=$$?; tail -n 3 $(BUILD)/fuzz/$$n.log; \
-	  [ $$rc = 0 ] || { sed -n '/runtime error\|ERROR:\|DEADLYSIGNAL/,/^SUMMARY/p' \
+	  [ $$rc = 0 ] || { sed -n '/^fuzz_[a-z_]*: \|runtime error\|ERROR:\|DEADLYSIGNAL/,/^SUMMARY/p' \
 	                      $(BUILD)/fuzz/$$n.log | head -n 40; \
 	                    echo "fuzz $$n failed (exit $$rc): $(BUILD)/fuzz/$$n.log"; exit 1; }; \
 	done
