@@ -41,6 +41,7 @@ typedef struct lw {
     nt_imap     var_off;              /* ptx_var* -> offset (frame or shared) */
     nt_imap     const_ix;             /* value -> constant index */
     uint32_t    next_reg, local_next, smem_next;
+    const char *oversize;             /* "local"/"shared": a limit was passed */
     lfunc      *cur;
     int         is_entry;
     NT_VEC(struct fix { uint32_t pc; ptx_str label; }) fixes;
@@ -92,6 +93,25 @@ static uint32_t var_align(const ptx_var *v)
     return a ? NT_MIN(a, 256u) : 1;
 }
 
+/* What a GPU allows (sm_90): 512 KiB of local memory per thread, 228 KiB
+ * of shared memory per block.  Layout stops growing past them (so the
+ * 32-bit offsets never wrap, and a warp's local memory is never a
+ * multi-gigabyte allocation) and the kernel is refused at the end. */
+#define LOCAL_MAX (512u << 10)
+#define SMEM_MAX  (228u << 10)
+
+/* Adds a variable of size bytes aligned to a to *acc; returns its offset. */
+static uint32_t place(lw *L, uint32_t *acc, const ptx_var *v, uint32_t limit, const char *what)
+{
+    uint32_t off = align_up(*acc, var_align(v)), size = var_size(v);
+    if (off > limit || size > limit - off) {
+        if (!L->oversize) L->oversize = what;
+        return *acc;
+    }
+    *acc = off + size;
+    return off;
+}
+
 /* Lays out .param/.local/.shared declarations of a body (all scopes). */
 static void layout_block(lw *L, lfunc *f, ptx_block *b)
 {
@@ -101,13 +121,12 @@ static void layout_block(lw *L, lfunc *f, ptx_block *b)
         } else if (s->kind == PTX_ST_VAR) {
             ptx_var *v = ((ptx_vardecl *)s)->var;
             if (v->space == PTX_SP_SHARED) {
-                L->smem_next = align_up(L->smem_next, var_align(v));
-                nt_imap_put(&L->var_off, (uint64_t)(uintptr_t)v, L->smem_next);
-                L->smem_next += var_size(v);
+                uint32_t off = place(L, &L->smem_next, v, SMEM_MAX, "shared");
+                nt_imap_put(&L->var_off, (uint64_t)(uintptr_t)v, off);
             } else if (v->space == PTX_SP_PARAM || v->space == PTX_SP_LOCAL) {
-                f->frame_size = align_up(f->frame_size, var_align(v));
-                nt_imap_put(&L->var_off, (uint64_t)(uintptr_t)v, f->frame + f->frame_size);
-                f->frame_size += var_size(v);
+                uint32_t room = f->frame < LOCAL_MAX ? LOCAL_MAX - f->frame : 0;
+                uint32_t off = place(L, &f->frame_size, v, room, "local");
+                nt_imap_put(&L->var_off, (uint64_t)(uintptr_t)v, f->frame + off);
             }
         }
     }
@@ -123,18 +142,12 @@ static lfunc *func_info(lw *L, ptx_func *fn)
     f.frame = L->local_next;
     f.param_off = nt_xcalloc(fn->nparams + 1, sizeof(uint32_t));
     f.ret_off = nt_xcalloc(fn->nrets + 1, sizeof(uint32_t));
-    if (!fn->is_entry) {
-        for (uint32_t i = 0; i < fn->nparams; i++) {
-            f.frame_size = align_up(f.frame_size, var_align(&fn->params[i]));
-            f.param_off[i] = f.frame + f.frame_size;
-            f.frame_size += var_size(&fn->params[i]);
-        }
-    }
-    for (uint32_t i = 0; i < fn->nrets; i++) {
-        f.frame_size = align_up(f.frame_size, var_align(&fn->rets[i]));
-        f.ret_off[i] = f.frame + f.frame_size;
-        f.frame_size += var_size(&fn->rets[i]);
-    }
+    uint32_t room = f.frame < LOCAL_MAX ? LOCAL_MAX - f.frame : 0;
+    if (!fn->is_entry)
+        for (uint32_t i = 0; i < fn->nparams; i++)
+            f.param_off[i] = f.frame + place(L, &f.frame_size, &fn->params[i], room, "local");
+    for (uint32_t i = 0; i < fn->nrets; i++)
+        f.ret_off[i] = f.frame + place(L, &f.frame_size, &fn->rets[i], room, "local");
     layout_block(L, &f, &fn->body);
     L->local_next = f.frame + f.frame_size;
     nt_vec_push(&L->funcs, f);
@@ -172,10 +185,8 @@ static int resolve(lw *L, ptx_str name, uint64_t *addr, ptx_func **pf)
         if (v->ndims && v->dims[0] == 0) { *addr = 0; return SK_SHARED_DYN; }
         uint64_t off;
         if (!nt_imap_get(&L->var_off, (uint64_t)(uintptr_t)v, &off)) {
-            L->smem_next = align_up(L->smem_next, var_align(v));
-            off = L->smem_next;
+            off = place(L, &L->smem_next, v, SMEM_MAX, "shared");
             nt_imap_put(&L->var_off, (uint64_t)(uintptr_t)v, off);
-            L->smem_next += var_size(v);
         }
         *addr = off;
         return SK_SHARED;
@@ -682,6 +693,10 @@ emu_kernel *emu_lower_kernel(emu_module *em, ptx_func *fn, nt_err *e)
         if (L.funcs.v[i].lowered) continue;
         if (lower_func(&L, &L.funcs.v[i])) break;
     }
+    if (!le.set && L.oversize)
+        nt_err_set(&le, "%s: more %s memory than a GPU allows (%u KiB %s)", k->name, L.oversize,
+                   (*L.oversize == 'l' ? LOCAL_MAX : SMEM_MAX) >> 10,
+                   *L.oversize == 'l' ? "per thread" : "per block");
     if (!le.set) {
         /* calls: function index -> entry pc, reconvergence at the CALLRET */
         for (size_t pc = 0; pc < L.code.n; pc++) {

@@ -506,6 +506,31 @@ static void malformed_instructions_fail_cleanly(void **state)
     }
 }
 
+/* fuzz_emu_load reproducer: a huge .local array made the emulator try to
+ * allocate 32 GiB for a warp's local memory.  Past a GPU's limits the
+ * kernel is refused with the reason. */
+static void oversized_memory_is_refused(void **state)
+{
+    static const char *decls[] = {
+        ".local .align 4 .b32 big[64222222222222222222222];",
+        ".local .b8 a[400000]; .local .b8 b[400000];",
+        ".shared .align 4 .b32 s[1000000];",
+    };
+    for (size_t i = 0; i < NT_ARRAY_LEN(decls); i++) {
+        char src[512];
+        snprintf(src, sizeof src, PTX_HEAD ".visible .entry k()\n{\n  %s\n  ret;\n}\n", decls[i]);
+        emu_module *m = et_load(src);
+        nt_err e = { 0 };
+        assert_int_equal(et_launch(m, "k", 1, 32, NULL, 0, &e), EMU_E_UNSUPPORTED);
+        assert_non_null(strstr(e.msg, "memory than a GPU allows"));
+        emu_module_free(m);
+    }
+    /* just under the limit still runs */
+    emu_module *m = et_load(PTX_HEAD ".visible .entry k()\n{\n  .local .b8 a[500000];\n  ret;\n}\n");
+    ET_RUN(m, "k", 1, 32);
+    emu_module_free(m);
+}
+
 static void bad_ptx_is_an_error(void **state)
 {
     nt_err e = { 0 };
@@ -526,6 +551,7 @@ int main(void)
         cmocka_unit_test(local_generic_and_dynamic_shared),
         cmocka_unit_test(launches_fail_cleanly),
         cmocka_unit_test(malformed_instructions_fail_cleanly),
+        cmocka_unit_test(oversized_memory_is_refused),
         cmocka_unit_test(bad_ptx_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
