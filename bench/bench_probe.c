@@ -105,6 +105,9 @@ static size_t instrument_all(const prb_probe *p, const char *text, size_t len,
         return 0;
     }
     size_t step = max && ix.nentries > max ? ix.nentries / max : 1, seen = 0, done = 0;
+    /* One output buffer for every kernel, as the injector keeps one: its
+     * pages, once touched, serve the next kernel. */
+    nt_sb out = {0};
     for (size_t i = 0; i < ix.n; i++) {
         const ptx_ix_item *it = &ix.items[i];
         if (it->kind != PTX_IX_FUNC || !it->is_entry || !it->has_body) continue;
@@ -118,9 +121,11 @@ static size_t instrument_all(const prb_probe *p, const char *text, size_t len,
         ptx_module *m = ptx_slice(&ix, name, &e);
         uint64_t ts1 = cpu_ns();
         ptx_func *fn = m ? ptx_module_func(m, name) : NULL;
-        nt_sb out = {0};
-        if (fn && prb_instrument(p, m, fn, NULL, NULL, &e) == 0) ptx_print(m, &out);
-        else fprintf(stderr, "bench_probe: %s: %s\n", name, e.msg);
+        nt_sb_reset(&out);
+        if (fn && prb_instrument(p, m, fn, NULL, NULL, &e) == 0) {
+            prb_out_reserve(&out, m);
+            ptx_print(m, &out);
+        } else fprintf(stderr, "bench_probe: %s: %s\n", name, e.msg);
         uint64_t dt = cpu_ns() - t0, df = minflt() - f0;
         nt_vec_push(ts, dt);
         if (fs) nt_vec_push(fs, df);
@@ -130,12 +135,12 @@ static size_t instrument_all(const prb_probe *p, const char *text, size_t len,
             w->faults = df;
             snprintf(w->name, sizeof w->name, "%s", name);
         }
-        nt_sb_free(&out);
         if (m) ptx_module_free(m);
         nt_err_clear(&e);
         free(name);
         done++;
     }
+    nt_sb_free(&out);
     ptx_index_free(&ix);
     return done;
 }
