@@ -10,10 +10,14 @@
  *                        slicing and rewriting (+ printing).
  *                        $NTRACE_BENCH_ONLY=NAME times that kernel only
  *                        (for a profiler: valgrind --tool=callgrind).
+ *   probe_corpus_faults_* minor page faults (first touch of fresh memory,
+ *                        most of the worst kernel's time) per kernel:
+ *                        median, of the worst kernel, and over the run.
  * Run from the repository root (make bench): it reads probes/, lua/ and
  * $BUILD/fixtures/probe/.  Times are CPU time of the thread (the build
  * machines are shared and loaded; wall time there says little). */
 #include <stdio.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +35,13 @@ static uint64_t cpu_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Minor page faults of this thread so far. */
+static uint64_t minflt(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_THREAD, &ru) == 0 ? (uint64_t)ru.ru_minflt : 0;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -77,14 +88,14 @@ static void bench_compile(void)
 typedef NT_VEC(uint64_t) times;
 
 typedef struct worst {
-    uint64_t total, slice;
+    uint64_t total, slice, faults;
     char     name[256];
 } worst;
 
 /* Instruments every kernel of `text` (sliced one by one) with p; adds the
- * time of each to ts. */
+ * time of each to ts and its minor page faults to fs (may be NULL). */
 static size_t instrument_all(const prb_probe *p, const char *text, size_t len,
-                             const char *file, size_t max, times *ts, worst *w)
+                             const char *file, size_t max, times *ts, times *fs, worst *w)
 {
     const char *only = getenv("NTRACE_BENCH_ONLY");
     ptx_index ix;
@@ -94,6 +105,9 @@ static size_t instrument_all(const prb_probe *p, const char *text, size_t len,
         return 0;
     }
     size_t step = max && ix.nentries > max ? ix.nentries / max : 1, seen = 0, done = 0;
+    /* One output buffer for every kernel, as the injector keeps one: its
+     * pages, once touched, serve the next kernel. */
+    nt_sb out = {0};
     for (size_t i = 0; i < ix.n; i++) {
         const ptx_ix_item *it = &ix.items[i];
         if (it->kind != PTX_IX_FUNC || !it->is_entry || !it->has_body) continue;
@@ -103,26 +117,30 @@ static size_t instrument_all(const prb_probe *p, const char *text, size_t len,
             free(name);
             continue;
         }
-        uint64_t t0 = cpu_ns();
+        uint64_t f0 = minflt(), t0 = cpu_ns();
         ptx_module *m = ptx_slice(&ix, name, &e);
         uint64_t ts1 = cpu_ns();
         ptx_func *fn = m ? ptx_module_func(m, name) : NULL;
-        nt_sb out = {0};
-        if (fn && prb_instrument(p, m, fn, NULL, NULL, &e) == 0) ptx_print(m, &out);
-        else fprintf(stderr, "bench_probe: %s: %s\n", name, e.msg);
-        uint64_t dt = cpu_ns() - t0;
+        nt_sb_reset(&out);
+        if (fn && prb_instrument(p, m, fn, NULL, NULL, &e) == 0) {
+            prb_out_reserve(&out, m);
+            ptx_print(m, &out);
+        } else fprintf(stderr, "bench_probe: %s: %s\n", name, e.msg);
+        uint64_t dt = cpu_ns() - t0, df = minflt() - f0;
         nt_vec_push(ts, dt);
+        if (fs) nt_vec_push(fs, df);
         if (w && dt > w->total) {
             w->total = dt;
             w->slice = ts1 - t0;
+            w->faults = df;
             snprintf(w->name, sizeof w->name, "%s", name);
         }
-        nt_sb_free(&out);
         if (m) ptx_module_free(m);
         nt_err_clear(&e);
         free(name);
         done++;
     }
+    nt_sb_free(&out);
     ptx_index_free(&ix);
     return done;
 }
@@ -144,7 +162,7 @@ static void bench_fixtures(void)
         for (size_t i = 0; i < NT_ARRAY_LEN(probes); i++) {
             prb_probe *p = load(probes[i]);
             if (!p) continue;
-            for (int r = 0; r < 5; r++) instrument_all(p, file.data, file.size, path, 0, &ts, NULL);
+            for (int r = 0; r < 5; r++) instrument_all(p, file.data, file.size, path, 0, &ts, NULL, NULL);
             prb_free(p);
         }
         nt_file_close(&file);
@@ -200,11 +218,11 @@ static void bench_corpus(void)
         ptx_index_free(&ix);
     }
     prb_probe *p = load("gmem_bytes");
-    times ts = {0};
-    uint64_t t0 = cpu_ns();
+    times ts = {0}, fs = {0};
+    uint64_t t0 = cpu_ns(), f0 = minflt();
     worst w = {0};
-    size_t n = p ? instrument_all(p, b.text, b.len, lib, max, &ts, &w) : 0;
-    uint64_t total = cpu_ns() - t0;
+    size_t n = p ? instrument_all(p, b.text, b.len, lib, max, &ts, &fs, &w) : 0;
+    uint64_t total = cpu_ns() - t0, faults = minflt() - f0;
     if (n) {
         qsort(ts.v, ts.n, sizeof *ts.v, cmp_u64);
         printf("bench probe_corpus_module: %.1f MB of PTX (sm_%u), %zu kernels timed\n",
@@ -215,8 +233,15 @@ static void bench_corpus(void)
         printf("bench probe_corpus_worst_rewrite: %.3f ms (rewrite + print)\n",
                (w.total - w.slice) / 1e6);
         printf("bench probe_corpus_total: %.1f ms\n", total / 1e6);
+        qsort(fs.v, fs.n, sizeof *fs.v, cmp_u64);
+        printf("bench probe_corpus_faults_median: %llu faults per kernel\n",
+               (unsigned long long)fs.v[fs.n / 2]);
+        printf("bench probe_corpus_faults_worst: %llu faults (the worst kernel)\n",
+               (unsigned long long)w.faults);
+        printf("bench probe_corpus_faults_total: %llu faults\n", (unsigned long long)faults);
     }
     nt_vec_free(&ts);
+    nt_vec_free(&fs);
     prb_free(p);
     free(b.text);
 }

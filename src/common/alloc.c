@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void nt_oom(size_t n)
 {
@@ -54,6 +55,21 @@ void nt_vec_grow_(void **v, size_t *cap, size_t elem, size_t need)
     }
     *v = nt_xrealloc(*v, c * elem);
     *cap = c;
+}
+
+void *nt_xmalloc_huge(size_t *n)
+{
+    const size_t huge = (size_t)2 << 20;
+    if (*n >= 2 * huge && *n <= SIZE_MAX - huge) {
+        size_t r = (*n + huge - 1) & ~(huge - 1);
+        void *p = aligned_alloc(huge, r);
+        if (p) {
+            madvise(p, r, MADV_HUGEPAGE);
+            *n = r;
+            return p;
+        }
+    }
+    return nt_xmalloc(*n);
 }
 
 /* ---- arena ----
@@ -124,6 +140,41 @@ char *nt_arena_strndup(nt_arena *a, const char *s, size_t n)
 char *nt_arena_strdup(nt_arena *a, const char *s)
 {
     return nt_arena_strndup(a, s, strlen(s));
+}
+
+size_t nt_arena_used(const nt_arena *a)
+{
+    size_t n = 0;
+    for (const nt_arena_chunk *c = a->head; c; c = c->next)
+        n += c == a->head ? (size_t)(a->cur - c->data) : c->size;
+    return n;
+}
+
+void nt_arena_reset(nt_arena *a, size_t min)
+{
+    /* The list runs newest first, so `>=` picks the oldest of equals. */
+    nt_arena_chunk *first = NULL;
+    for (nt_arena_chunk *c = a->head; c; c = c->next)
+        if (!first || c->size >= first->size) first = c;
+    for (nt_arena_chunk *c = a->head, *next; c; c = next) {
+        next = c->next;
+        if (c != first) free(c);
+    }
+    if (min > SIZE_MAX - sizeof *first - NT_ARENA_ALIGN) nt_oom(min);
+    min = (min + NT_ARENA_ALIGN - 1) & ~(size_t)(NT_ARENA_ALIGN - 1);
+    if (min && (!first || first->size < min)) {
+        /* Not realloc: it would copy contents nobody wants, touching the
+         * new block's pages before anyone needs them. */
+        free(first);
+        size_t n = sizeof *first + min;
+        first = nt_xmalloc_huge(&n);
+        first->size = n - sizeof *first;
+    }
+    a->head = first;
+    a->cur = first ? first->data : NULL;
+    a->end = first ? first->data + first->size : NULL;
+    a->total = first ? sizeof *first + first->size : 0;
+    if (first) first->next = NULL;
 }
 
 void nt_arena_free(nt_arena *a)

@@ -30,6 +30,11 @@
 void *nt_xmalloc(size_t n);
 void *nt_xcalloc(size_t n, size_t size);
 void *nt_xrealloc(void *p, size_t n);
+/* nt_xmalloc for a block kept and reused (freed with free()): from 4 MiB
+ * on, *n is rounded up to 2 MiB and the block is 2 MiB-aligned and advised
+ * huge pages, so it is faulted in 2 MiB at a time, not 4 KiB (on a virtual
+ * machine a 4 KiB first touch costs ~15-25 us: the host faults too). */
+void *nt_xmalloc_huge(size_t *n);
 
 /* A memory budget for an embedded interpreter: nt_budget_alloc has
  * lua_Alloc's contract (nsize 0 frees; for a new block osize is not a
@@ -92,6 +97,17 @@ void *nt_arena_zalloc(nt_arena *a, size_t n);          /* zeroed */
 char *nt_arena_strndup(nt_arena *a, const char *s, size_t n);
 char *nt_arena_strdup(nt_arena *a, const char *s);
 void  nt_arena_free(nt_arena *a);                      /* all at once */
+/* Bytes handed out so far (each request rounded up to 16; a chunk left
+ * behind counts whole): what the arena's user needed. */
+size_t nt_arena_used(const nt_arena *a);
+/* Empties the arena but keeps its largest chunk (of equal ones, the
+ * oldest: an arena's first chunk unless a bigger one came later), so the
+ * pages a round has already touched serve the next one (first touch of
+ * fresh memory is costly); the other chunks are freed.  A kept chunk
+ * smaller than `min` is replaced by one of `min` bytes (nt_xmalloc_huge;
+ * nothing copied), and an arena without chunks gets one (none when min
+ * is 0).  Everything handed out before is invalid. */
+void  nt_arena_reset(nt_arena *a, size_t min);
 
 /* ---- growable arrays -------------------------------------------------- */
 /* A typed vector: NT_VEC(int) v = {0}; nt_vec_push(&v, 3); v.v[0]; v.n.
@@ -124,6 +140,10 @@ void  nt_sb_put_json(nt_sb *b, const char *s, size_t n);
 const char *nt_sb_str(const nt_sb *b);                 /* "" when empty */
 char *nt_sb_take(nt_sb *b);     /* caller frees; builder is left empty */
 void  nt_sb_reset(nt_sb *b);    /* keeps the buffer */
+/* Room for `cap` bytes (the NUL included) with no realloc until then.  An
+ * empty builder's old block is replaced (nothing copied) by one from
+ * nt_xmalloc_huge: a buffer kept from use to use. */
+void  nt_sb_reserve(nt_sb *b, size_t cap);
 void  nt_sb_free(nt_sb *b);
 
 /* ---- hashing ---------------------------------------------------------- */

@@ -98,6 +98,20 @@ void nt_sb_reset(nt_sb *b)
     if (b->s) b->s[0] = 0;
 }
 
+void nt_sb_reserve(nt_sb *b, size_t cap)
+{
+    if (cap <= b->cap) return;
+    if (b->len) {
+        b->s = nt_xrealloc(b->s, cap);
+        b->cap = cap;
+        return;
+    }
+    free(b->s);
+    b->s = nt_xmalloc_huge(&cap);
+    b->s[0] = 0;
+    b->cap = cap;
+}
+
 void nt_sb_free(nt_sb *b)
 {
     free(b->s);

@@ -255,6 +255,9 @@ typedef struct inj_state {
     inj_device   devices[INJ_MAX_DEVICES];   /* by CUdevice ordinal */
     int          canary;        /* 0 not run, 1 swap works, -1 it does not */
     uint64_t     twins_built, cache_hits, rewrites;
+    /* The text of the twin being built (with inj_lock held), kept from
+     * twin to twin: its pages, once touched, serve the next one. */
+    nt_sb        twin_out;
     /* NTRACE_TEST_FAULT (tests only): "jit" makes every twin's JIT fail,
      * "devmem" every probe-buffer allocation. */
     bool         fault_jit, fault_devmem;
@@ -283,7 +286,8 @@ extern uint32_t inj_canary_corr;
 
 /* ---- twin.c: building the probed twin of a kernel --------------------- */
 /* Builds k->twins[i] for every probe (k->mod has PTX).  Failures are
- * recorded in each twin's reason; returns the number of twins built. */
+ * recorded in each twin's reason; returns the number of twins built.
+ * With inj_lock held (it prints into inj.twin_out). */
 unsigned inj_twins_build(inj_kernel *k, CUstream stream);
 /* Before a launch of twin t: refreshes .const data, and the dynamic shared
  * memory limit the app set on the original (orig: a CUfunction). */

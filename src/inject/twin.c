@@ -183,9 +183,9 @@ static void cache_write(uint64_t key, const char *text)
         nt_debug("cannot cache instrumented PTX: %s", e.msg);
 }
 
-/* Instruments kernel k for probe pi: the twin's PTX text (caller frees),
- * or NULL with the reason in t. */
-static char *twin_text(inj_kernel *k, unsigned pi, inj_twin *t)
+/* Instruments kernel k for probe pi: the twin's PTX text, in inj.twin_out
+ * (valid until the next twin is built), or NULL with the reason in t. */
+static const char *twin_text(inj_kernel *k, unsigned pi, inj_twin *t)
 {
     inj_ptx *px = k->ptx;
     nt_err e = {0};
@@ -204,8 +204,8 @@ static char *twin_text(inj_kernel *k, unsigned pi, inj_twin *t)
         return NULL;
     }
     ptx_func *fn = ptx_module_func(slice, k->name);
-    nt_sb hdr = {0}, out = {0};
-    char *text = NULL;
+    nt_sb hdr = {0}, *out = &inj.twin_out;
+    const char *text = NULL;
     if (!fn) {
         twin_fail(t, "kernel %s not found in its module's PTX", k->name);
         goto done;
@@ -221,12 +221,13 @@ static char *twin_text(inj_kernel *k, unsigned pi, inj_twin *t)
         goto done;
     }
     inj.rewrites++;
-    nt_sb_puts(&out, nt_sb_str(&hdr));
-    ptx_print(slice, &out);
-    text = nt_sb_take(&out);
+    nt_sb_reset(out);
+    prb_out_reserve(out, slice);
+    nt_sb_puts(out, nt_sb_str(&hdr));
+    ptx_print(slice, out);
+    text = nt_sb_str(out);
 done:
     nt_sb_free(&hdr);
-    nt_sb_free(&out);
     ptx_module_free(slice);
     return text;
 }
@@ -336,7 +337,8 @@ static void twin_build(inj_kernel *k, unsigned pi, CUstream stream)
 {
     inj_twin *t = &k->twins[pi];
     uint64_t key = twin_key(k, pi);
-    char *text = cache_read(key);
+    char *cached = cache_read(key);
+    const char *text = cached;
     if (text) {
         t->from_cache = true;
         inj.cache_hits++;
@@ -383,7 +385,7 @@ out:
         t->mod = NULL;
         t->fn = NULL;
     }
-    free(text);
+    free(cached);
 }
 
 unsigned inj_twins_build(inj_kernel *k, CUstream stream)

@@ -334,6 +334,15 @@ uint32_t prb_region_id(const char *name, size_t n);
  * The kernel's own instructions are kept as they are. */
 int prb_instrument(const prb_probe *p, ptx_module *m, ptx_func *fn, const char *param,
                    prb_inst_stats *stats, nt_err *e);
+/* For a caller that prints kernel after kernel into one kept buffer,
+ * before printing m: once a kernel is big (1 MiB of IR), reserves 8 MiB
+ * there (nt_sb_reserve: huge pages, each faulted in once per process;
+ * 4 KiB first touches were most of the time of the biggest kernels).
+ * Small kernels never pay for a huge page. */
+static inline void prb_out_reserve(nt_sb *out, const ptx_module *m)
+{
+    if (nt_arena_used(&m->arena) >= ((size_t)1 << 20)) nt_sb_reserve(out, (size_t)8 << 20);
+}
 
 /* Text to text: slices `kernel` out of the module (NULL: instruments every
  * kernel of the whole module), instruments, prints.  Caller frees. */

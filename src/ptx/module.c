@@ -3,15 +3,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 
 /* Internal state hung off ptx_module.priv_: malloc'd things the arena
- * cannot hold (hash maps of rewritten functions) and where the arena's
- * first chunk starts and ends (to reuse it, below). */
+ * cannot hold (hash maps of rewritten functions). */
 typedef struct mod_priv {
     NT_VEC(ptx_regtab *) regtabs;
-    char  *p0, *end0;       /* payload of the arena's one big chunk */
-    size_t total0;          /* arena.total while that is its only chunk */
 } mod_priv;
 
 void ptx_block_init(ptx_block *b)
@@ -24,36 +20,30 @@ void ptx_block_init(ptx_block *b)
 
 /* ---- arena reuse ----
  * First touch of fresh memory (a page fault and the kernel zeroing the
- * page) was the largest single cost of parsing and slicing: a process
- * that parses module after module (the injector slices kernel after
- * kernel, ptx check walks a library) pays it again for every module.
- * So the arena of a freed module is kept, one per process, and the next
- * module takes it over when it is big enough.  Only an arena that still
- * has its single first chunk is kept (then arena.total == total0 and its
- * payload is [p0, end0)): resetting it is setting cur/end back, which
- * keeps nt_arena's invariant (cur 16-byte aligned, cur..end the free
- * tail of head).  Arenas whose touched part exceeds ARENA_KEEP_MAX are
- * freed, so at most that much memory stays resident.
- * ptx_release_cache() frees the kept arena. */
+ * page; on a virtual machine also the host's fault) was the largest
+ * single cost of parsing and slicing: a process that parses module after
+ * module (the injector slices kernel after kernel, ptx check walks a
+ * library) pays it again for every module.  So the arena of a freed
+ * module is kept, one per process, emptied to its largest chunk
+ * (nt_arena_reset) and grown to what that module needed, so a module of
+ * the same size fits in one chunk next time; the next module takes it
+ * over, and replaces its chunk by a bigger one (nothing copied) when it
+ * wants more.  An arena whose module needed more than
+ * ARENA_KEEP_MAX is freed, so at most that much memory stays resident.
+ * ptx_release_cache() frees the kept arena (at exit too). */
 #define ARENA_KEEP_MAX ((size_t)96 << 20)
 
-typedef struct kept_arena {
-    nt_arena a;
-    char    *p0, *end0;
-    size_t   total0;
-} kept_arena;
+static nt_arena *kept;          /* empty, one chunk; swapped atomically */
 
-static kept_arena *kept;        /* swapped atomically */
-
-static kept_arena *take_kept(void)
+static nt_arena *take_kept(void)
 {
     return __atomic_exchange_n(&kept, NULL, __ATOMIC_ACQ_REL);
 }
 
-static void drop_kept(kept_arena *k)
+static void drop_kept(nt_arena *k)
 {
     if (!k) return;
-    nt_arena_free(&k->a);
+    nt_arena_free(k);
     free(k);
 }
 
@@ -67,17 +57,36 @@ __attribute__((destructor)) static void release_at_exit(void)
     ptx_release_cache();
 }
 
-/* Keeps m's arena for the next module when it qualifies; true if kept. */
-static bool keep_arena(ptx_module *m, const mod_priv *p)
+/* Big chunks (an estimate of 1 MiB or more) are taken generously (twice
+ * the estimate up to 32 MiB, 8 MiB at least): untouched pages cost
+ * nothing, a later, bigger module still fits (where growing means a fresh
+ * block), and nt_arena_reset backs them with huge pages (one fault per
+ * 2 MiB instead of 512; 4 KiB first touches were most of the time of the
+ * biggest kernels in bench_probe). */
+#define HUGE_FROM ((size_t)1 << 20)
+
+static size_t chunk_for(size_t est)
 {
-    nt_arena *a = &m->arena;
-    if (!p || !p->p0 || a->total != p->total0) return false;
-    if ((size_t)(a->cur - p->p0) > ARENA_KEEP_MAX) return false;
-    kept_arena *k = nt_xmalloc(sizeof *k);
-    k->a = *a;
-    k->p0 = p->p0;
-    k->end0 = p->end0;
-    k->total0 = p->total0;
+    if (est < HUGE_FROM) return est;
+    return est < ((size_t)32 << 20) ? NT_MAX(2 * est, (size_t)8 << 20) : est;
+}
+
+/* Empties a (and frees its chunks but the largest), then grows it to
+ * chunk_for(want) when it has less room than `want`. */
+static void reset_for(nt_arena *a, size_t want)
+{
+    nt_arena_reset(a, 0);
+    if ((size_t)(a->end - a->cur) < want) nt_arena_reset(a, chunk_for(want));
+}
+
+/* Keeps m's arena for the next module when it qualifies; true if kept. */
+static bool keep_arena(ptx_module *m)
+{
+    size_t need = nt_arena_used(&m->arena);
+    if (need > ARENA_KEEP_MAX) return false;
+    nt_arena *k = nt_xmalloc(sizeof *k);
+    *k = m->arena;
+    reset_for(k, need);
     drop_kept(__atomic_exchange_n(&kept, k, __ATOMIC_ACQ_REL));
     return true;
 }
@@ -104,28 +113,15 @@ ptx_module *ptx_module_new_sized(const char *text, size_t len, const char *file,
     size_t chunk = parsed * 6 + 4096;
     if (chunk < 64 * 1024) chunk = 64 * 1024;
     if (chunk > (size_t)512 << 20) chunk = (size_t)512 << 20;
-    kept_arena *k = take_kept();
-    if (k && (size_t)(k->end0 - k->p0) >= chunk) {
-        m->arena = k->a;
-        m->arena.cur = k->p0;
-        m->arena.end = k->end0;
-        p->p0 = k->p0;
-        p->end0 = k->end0;
-        p->total0 = k->total0;
+    nt_arena *k = take_kept();
+    if (k) {
+        m->arena = *k;
         free(k);
     } else {
-        drop_kept(k);
         nt_arena_init(&m->arena, chunk);
-        p->p0 = nt_arena_alloc(&m->arena, 16);
-        m->arena.cur = p->p0;
-        p->end0 = m->arena.end;
-        p->total0 = m->arena.total;
-        if (chunk >= (4u << 20)) {
-            uintptr_t b = ((uintptr_t)p->p0 + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
-            uintptr_t e = (uintptr_t)p->end0 & ~(uintptr_t)((2u << 20) - 1);
-            if (e > b) madvise((void *)b, e - b, MADV_HUGEPAGE);
-        }
     }
+    m->arena.chunk_size = chunk;
+    if ((size_t)(m->arena.end - m->arena.cur) < chunk) reset_for(&m->arena, chunk);
     m->file = nt_arena_strdup(&m->arena, file ? file : "<ptx>");
     if (flags & PTX_PARSE_COPY) {
         char *t = nt_arena_alloc(&m->arena, len + 1);
@@ -158,7 +154,7 @@ void ptx_module_free(ptx_module *m)
     }
     nt_map_free(&m->funcs);
     nt_map_free(&m->vars);
-    if (!keep_arena(m, p)) nt_arena_free(&m->arena);
+    if (!keep_arena(m)) nt_arena_free(&m->arena);
     free(p);
     free(m);
 }

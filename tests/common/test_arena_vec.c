@@ -60,6 +60,98 @@ static void arena_strdup_zalloc(void **state)
     nt_arena_free(&a); /* freeing twice is harmless */
 }
 
+/* nt_arena_used counts what was handed out, rounded to 16, a chunk left
+ * behind counting whole. */
+static void arena_used_counts_requests(void **state)
+{
+    nt_arena a;
+    nt_arena_init(&a, 256);
+    assert_int_equal(nt_arena_used(&a), 0);
+    nt_arena_alloc(&a, 10);
+    assert_int_equal(nt_arena_used(&a), 16);
+    nt_arena_alloc(&a, 16);
+    assert_int_equal(nt_arena_used(&a), 32);
+    nt_arena_alloc(&a, 5000);                 /* own chunk of 5000 rounded */
+    assert_int_equal(nt_arena_used(&a), 32 + 5008);
+    for (int i = 0; i < 4; i++) nt_arena_alloc(&a, 48);
+    assert_int_equal(nt_arena_used(&a), 224 + 5008);
+    nt_arena_alloc(&a, 48);                   /* does not fit: new 256 chunk */
+    assert_int_equal(nt_arena_used(&a), 256 + 5008 + 48);
+    nt_arena_free(&a);
+}
+
+/* nt_arena_reset keeps the first chunk (the next round starts at its
+ * first byte) unless a bigger one came later, frees the others, and grows
+ * it on request. */
+static void arena_reset_keeps_first_chunk(void **state)
+{
+    nt_arena a;
+    nt_arena_init(&a, 4096);
+    char *first = nt_arena_alloc(&a, 64);
+    for (int i = 0; i < 20; i++) memset(nt_arena_alloc(&a, 1000), i, 1000);
+    memset(nt_arena_alloc(&a, 3000), 1, 3000);   /* own, smaller chunk */
+    assert_true(a.total > 20000 + 3000);
+    nt_arena_reset(&a, 0);
+    assert_ptr_equal(a.cur, first);
+    assert_int_equal(a.end - a.cur, 4096);
+    assert_true(a.total >= 4096 && a.total < 4096 + 64);
+    assert_int_equal(nt_arena_used(&a), 0);
+    assert_ptr_equal(nt_arena_alloc(&a, 1), first);
+    /* a bigger chunk that came later is the one kept */
+    char *big = nt_arena_alloc(&a, 10000);
+    nt_arena_reset(&a, 0);
+    assert_ptr_equal(a.cur, big);
+    assert_int_equal(a.end - a.cur, 10000);
+    nt_arena_free(&a);
+    nt_arena_init(&a, 256);
+    nt_arena_alloc(&a, 16);
+    /* grown to min: min bytes fit without a new chunk */
+    nt_arena_reset(&a, 3000);
+    assert_true(a.end - a.cur >= 3000);
+    size_t total = a.total;
+    char *p = nt_arena_alloc(&a, 3000);
+    memset(p, 2, 3000);
+    assert_int_equal(a.total, total);
+    assert_ptr_equal(p + 3008, a.cur);
+    /* a smaller min keeps the bigger chunk */
+    nt_arena_reset(&a, 100);
+    assert_true(a.end - a.cur >= 3000);
+    nt_arena_free(&a);
+    /* an arena without chunks gets one of min bytes, or none for 0 */
+    nt_arena_init(&a, 0);
+    nt_arena_reset(&a, 0);
+    assert_null(a.head);
+    assert_int_equal(a.total, 0);
+    nt_arena_reset(&a, 100000);
+    assert_int_equal(a.end - a.cur, 100000);
+    memset(nt_arena_alloc(&a, 100000), 3, 100000);
+    assert_ptr_equal(a.cur, a.end);
+    nt_arena_free(&a);
+}
+
+/* nt_xmalloc_huge: plain below 4 MiB; from there rounded to 2 MiB and
+ * 2 MiB-aligned; and a big arena chunk comes from it. */
+static void xmalloc_huge_rounds_and_aligns(void **state)
+{
+    size_t n = 1000;
+    char *p = nt_xmalloc_huge(&n);
+    assert_int_equal(n, 1000);
+    memset(p, 1, n);
+    free(p);
+    n = ((size_t)5 << 20) + 1;
+    p = nt_xmalloc_huge(&n);
+    assert_int_equal(n, (size_t)6 << 20);
+    assert_int_equal((uintptr_t)p & (((uintptr_t)2 << 20) - 1), 0);
+    p[n - 1] = 1;
+    free(p);
+    nt_arena a;
+    nt_arena_init(&a, 0);
+    nt_arena_reset(&a, (size_t)5 << 20);
+    assert_true((size_t)(a.end - a.cur) >= (size_t)5 << 20);
+    assert_int_equal((uintptr_t)a.end & (((uintptr_t)2 << 20) - 1), 0);
+    nt_arena_free(&a);
+}
+
 static void vec_push_pop(void **state)
 {
     NT_VEC(int) v = {0};
@@ -123,6 +215,9 @@ int main(void)
         cmocka_unit_test(arena_alignment_and_contents),
         cmocka_unit_test(arena_big_allocation_keeps_current_chunk),
         cmocka_unit_test(arena_strdup_zalloc),
+        cmocka_unit_test(arena_used_counts_requests),
+        cmocka_unit_test(arena_reset_keeps_first_chunk),
+        cmocka_unit_test(xmalloc_huge_rounds_and_aligns),
         cmocka_unit_test(vec_push_pop),
         cmocka_unit_test(vec_of_structs),
         cmocka_unit_test(budget_alloc_bounds),

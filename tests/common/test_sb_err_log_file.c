@@ -38,6 +38,39 @@ static void sb_basics(void **state)
     nt_sb_free(&b);
 }
 
+/* nt_sb_reserve: room without a later realloc; contents kept when there
+ * are any; a big block is 2 MiB-aligned (for huge pages). */
+static void sb_reserve(void **state)
+{
+    nt_sb b = {0};
+    nt_sb_reserve(&b, 1000);
+    assert_true(b.cap >= 1000);
+    assert_string_equal(nt_sb_str(&b), "");
+    char *s = b.s;
+    for (int i = 0; i < 999; i++) nt_sb_putc(&b, 'x');
+    assert_ptr_equal(b.s, s);                 /* no realloc up to cap */
+    assert_int_equal(b.len, 999);
+    nt_sb_reserve(&b, 10);                    /* smaller: nothing changes */
+    assert_ptr_equal(b.s, s);
+    nt_sb_reserve(&b, 5000);                  /* contents kept */
+    assert_true(b.cap >= 5000);
+    assert_int_equal(b.len, 999);
+    assert_int_equal(b.s[998], 'x');
+    assert_int_equal(b.s[999], 0);
+    nt_sb_reset(&b);
+    nt_sb_reserve(&b, (size_t)5 << 20);       /* empty: fresh, aligned block */
+    assert_true(b.cap >= (size_t)5 << 20);
+    assert_int_equal((uintptr_t)b.s & (((uintptr_t)2 << 20) - 1), 0);
+    assert_string_equal(nt_sb_str(&b), "");
+    memset(b.s, 'y', b.cap - 1);
+    b.len = b.cap - 1;
+    b.s[b.len] = 0;
+    nt_sb_puts(&b, "z");                      /* grows past it as usual */
+    assert_int_equal(b.s[b.len - 1], 'z');
+    nt_sb_free(&b);
+    assert_null(b.s);
+}
+
 static void sb_json_escape(void **state)
 {
     nt_sb b = {0};
@@ -143,6 +176,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sb_basics),
+        cmocka_unit_test(sb_reserve),
         cmocka_unit_test(sb_json_escape),
         cmocka_unit_test(err_first_wins_and_prefix),
         cmocka_unit_test(log_levels_from_env),
