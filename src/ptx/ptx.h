@@ -353,6 +353,32 @@ typedef struct ptx_operand {
     };
 } ptx_operand;
 
+/* Operand accessors.  Code outside src/ptx reads an operand's name,
+ * elements and address offset through these only (the fields behind them
+ * are private to src/ptx and may change); kind, flags, comp, reg, i (IMM)
+ * and bits (F32/F64) are read directly. */
+/* SYM/LABEL/EXPR: the text; ADDR: the base symbol (n == 0: none). */
+static inline ptx_str ptx_opnd_name(const ptx_operand *o)
+{
+    return o->name;
+}
+/* VEC/LIST/PAIR and ADDR with PTX_OPF_ALIST: number of elements. */
+static inline uint32_t ptx_opnd_count(const ptx_operand *o)
+{
+    return o->n;
+}
+/* Element i (< ptx_opnd_count) of a VEC/LIST/PAIR/ADDR-list operand.
+ * Writable when the operand is (like strchr, it takes a const one). */
+static inline ptx_operand *ptx_opnd_elem(const ptx_operand *o, uint32_t i)
+{
+    return &o->elems[i];
+}
+/* ADDR (not a list): the byte offset of [base+off]. */
+static inline int64_t ptx_opnd_off(const ptx_operand *o)
+{
+    return o->i;
+}
+
 /* ======================================================================
  * Statements (function bodies and module items share one list type)
  * ==================================================================== */
@@ -791,6 +817,12 @@ ptx_var *ptx_func_add_param(ptx_module *m, ptx_func *fn, ptx_type t,
  * "sym[2]" does not parse, so it never reaches here.  Returns the number
  * of operands changed. */
 size_t ptx_redirect_sym(ptx_module *m, ptx_func *fn, const char *sym, uint32_t reg);
+/* Appends the symbol `name` (copied) as the last argument of the call
+ * `in` ("call f, (a);" -> "call f, (a, name);"; "call f;" -> "call f,
+ * (name);", and the same after a "(ret), " list).  `in` stays the same
+ * statement.  false (nothing changed) when in is not a call with a
+ * target. */
+bool ptx_call_add_arg(ptx_module *m, ptx_instr *in, const char *name);
 /* Builds a statement that is raw text printed verbatim (a directive or
  * an escape hatch for probe code); NULL if text is empty. */
 ptx_stmt *ptx_raw_new(ptx_module *m, const char *text);

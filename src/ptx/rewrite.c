@@ -316,3 +316,41 @@ ptx_str ptx_instr_mod_text(const ptx_instr *in, unsigned i)
     }
     return (ptx_str){"", 0};
 }
+
+bool ptx_call_add_arg(ptx_module *m, ptx_instr *in, const char *name)
+{
+    /* The target is the first operand that is not a list. */
+    int t = -1;
+    for (int i = 0; in->op == PTX_OP_CALL && i < in->nops; i++)
+        if (in->ops[i].kind != PTX_OPND_LIST) { t = i; break; }
+    if (t < 0 || in->nops == UINT8_MAX) return false;
+    ptx_operand arg;
+    memset(&arg, 0, sizeof arg);
+    arg.kind = PTX_OPND_SYM;
+    arg.reg = PTX_NOREG;
+    size_t n = strlen(name);
+    arg.name = ptx_str_dup(&m->arena, name, n);
+    if (t + 1 < in->nops && in->ops[t + 1].kind == PTX_OPND_LIST) {
+        ptx_operand *l = &in->ops[t + 1];
+        ptx_operand *e = nt_arena_alloc(&m->arena, (l->n + 1) * sizeof *e);
+        if (l->n) memcpy(e, l->elems, l->n * sizeof *e);
+        e[l->n] = arg;
+        l->elems = e;
+        l->n++;
+        return true;
+    }
+    /* no argument list yet: "call f;" -> "call f, (name);" */
+    ptx_operand *ops = nt_arena_alloc(&m->arena, (in->nops + 1u) * sizeof *ops);
+    memcpy(ops, in->ops, (size_t)(t + 1) * sizeof *ops);
+    ptx_operand *l = &ops[t + 1];
+    memset(l, 0, sizeof *l);
+    l->kind = PTX_OPND_LIST;
+    l->reg = PTX_NOREG;
+    l->n = 1;
+    l->elems = nt_arena_alloc(&m->arena, sizeof arg);
+    l->elems[0] = arg;
+    memcpy(ops + t + 2, in->ops + t + 1, (size_t)(in->nops - t - 1) * sizeof *ops);
+    in->ops = ops;
+    in->nops++;
+    return true;
+}
