@@ -470,6 +470,35 @@ static void addresses_and_lists(void **state)
     ptx_module_free(m);
 }
 
+/* Names longer than an operand holds, and instructions with more
+ * modifiers than mods[] keeps. */
+static void operand_limits_and_long_names(void **state)
+{
+    (void)state;
+    size_t n = 70000;
+    char *name = malloc(n + 1);
+    memset(name, 'a', n);
+    name[n] = '\0';
+    nt_sb sb = {0};
+    nt_sb_printf(&sb, HDR ".global .b8 g[4];\n.entry k()\n{\n\t.reg .b64 %%rd<2>;\n"
+                      "\tmov.u64 %%rd1, %s;\n\tret;\n}\n", name);
+    parse_err(nt_sb_str(&sb), "t.ptx:8:16: name longer than 65535 bytes, found 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...'");
+    nt_sb_free(&sb);
+    free(name);
+    ptx_module *m = parse_ok(HDR ".entry k()\n{\n\t.reg .b32 %r<40>;\n"
+        "\twmma.mma.sync.aligned.row.col.m16n16k16.s32.s8.s8.s32.satfinite "
+        "{%r0, %r1, %r2, %r3, %r4, %r5, %r6, %r7}, {%r8, %r9}, {%r10, %r11}, "
+        "{%r12, %r13, %r14, %r15, %r16, %r17, %r18, %r19};\n\tret;\n}\n");
+    ptx_instr *in = nth_instr(only_func(m, "k"), 0);
+    assert_int_equal(in->nmods, PTX_MAX_MODS);
+    assert_true(ptx_instr_has_mod(in, PTX_MOD_ROW));
+    assert_true(ptx_instr_has_mod(in, PTX_MOD_SATFINITE));   /* the 11th */
+    assert_false(ptx_instr_has_mod(in, PTX_MOD_FTZ));
+    assert_int_equal(ptx_opnd_count(&in->ops[0]), 8);
+    assert_int_equal(ptx_opnd_elem(&in->ops[3], 7)->reg, 19);
+    ptx_module_free(m);
+}
+
 static void comments_and_lines(void **state)
 {
     const char *t = HDR "/* multi\n line\n comment */\n// line\n.visible .entry k()\n{\n"
@@ -607,6 +636,7 @@ int main(void)
         cmocka_unit_test(immediates),
         cmocka_unit_test(calls_prototypes_targets),
         cmocka_unit_test(addresses_and_lists),
+        cmocka_unit_test(operand_limits_and_long_names),
         cmocka_unit_test(comments_and_lines),
         cmocka_unit_test(unparsed_text_need_not_be_terminated),
         cmocka_unit_test(errors_module_level),
