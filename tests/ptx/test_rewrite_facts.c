@@ -250,11 +250,8 @@ static void call_add_arg(void **state)
     assert_int_equal(c->nops, 2);
     assert_int_equal(ptx_opnd_count(&c->ops[1]), 2);
     assert_true(ptx_str_eq(ptx_opnd_name(ptx_opnd_elem(&c->ops[1], 1)), "s3"));
-    char *out = print_str(m);
-    assert_non_null(strstr(out, "\tcall (y), g, (x, s1);\n"));
-    assert_non_null(strstr(out, "\tcall h, (s2, s3);\n"));
-    assert_non_null(strstr(out, "\tcall.uni (y), g, (s4);\n"));
-    free(out);
+    assert_prints(m, "\tcall (y), g, (x, s1);\n", "\tcall h, (s2, s3);\n",
+                  "\tcall.uni (y), g, (s4);\n", (const char *)NULL);
     ptx_module_free(m);
 }
 
