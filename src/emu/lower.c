@@ -214,9 +214,9 @@ static uint32_t src(lw *L, const ptx_instr *in, const ptx_operand *o, int *neg)
         return konst(L, o->bits);
     case PTX_OPND_SYM: {
         uint64_t a;
-        int sk = resolve(L, o->name, &a, NULL);
+        int sk = resolve(L, ptx_opnd_name(o), &a, NULL);
         if (sk == SK_NONE || sk == SK_FUNC) {
-            lfail(L, in, "unknown or unsupported symbol '%.*s'", o->name.s, o->name.n);
+            lfail(L, in, "unknown or unsupported symbol '%.*s'", ptx_opnd_name(o).s, ptx_opnd_name(o).n);
             return XNOREG;
         }
         if (sk == SK_SHARED_DYN) {
@@ -265,10 +265,10 @@ static int addr(lw *L, const ptx_instr *in, const ptx_operand *o, xins *x)
     if (o->kind != PTX_OPND_ADDR)
         return lfail(L, in, "expected an address operand%.*s", "", 0);
     x->space = (uint8_t)space_of(in->space, L->is_entry);
-    x->off = o->i;
-    if (o->name.n) {
+    x->off = ptx_opnd_off(o);
+    if (ptx_opnd_name(o).n) {
         uint64_t a;
-        int sk = resolve(L, o->name, &a, NULL);
+        int sk = resolve(L, ptx_opnd_name(o), &a, NULL);
         switch (sk) {
         case SK_GLOBAL:     x->space = XS_GLOBAL; break;
         case SK_SHARED:     x->space = XS_SHARED; break;
@@ -276,7 +276,7 @@ static int addr(lw *L, const ptx_instr *in, const ptx_operand *o, xins *x)
         case SK_LOCAL:      x->space = XS_LOCAL; break;
         case SK_KPARAM:     x->space = XS_KPARAM; break;
         default:
-            return lfail(L, in, "unknown symbol '%.*s' in address", o->name.s, o->name.n);
+            return lfail(L, in, "unknown symbol '%.*s' in address", ptx_opnd_name(o).s, ptx_opnd_name(o).n);
         }
         x->off += (int64_t)a;
         x->a = o->reg != PTX_NOREG ? reg_of(L, o->reg) : konst(L, 0);
@@ -350,8 +350,8 @@ static int min_operands(int op)
 
 static int vec_ok(lw *L, const ptx_instr *in, const ptx_operand *o)
 {
-    if (o->kind == PTX_OPND_VEC && (o->n < 1 || o->n > 4))
-        return lfail(L, in, "vector of %d elements not supported%s", "", o->n);
+    if (o->kind == PTX_OPND_VEC && (ptx_opnd_count(o) < 1 || ptx_opnd_count(o) > 4))
+        return lfail(L, in, "vector of %d elements not supported%s", "", ptx_opnd_count(o));
     return 0;
 }
 
@@ -368,8 +368,8 @@ static int lower_generic(lw *L, const ptx_instr *in, xins *x)
         if (in->nops != 2) return lfail(L, in, "ld needs 2 operands%.*s", "", 0);
         const ptx_operand *d = &in->ops[0];
         if (d->kind == PTX_OPND_VEC) {
-            x->vec = (uint8_t)d->n;
-            for (uint32_t i = 0; i < d->n && i < 4; i++) x->d[i] = dst(L, in, &d->elems[i]);
+            x->vec = (uint8_t)ptx_opnd_count(d);
+            for (uint32_t i = 0; i < ptx_opnd_count(d) && i < 4; i++) x->d[i] = dst(L, in, ptx_opnd_elem(d, i));
         } else {
             x->d[0] = dst(L, in, d);
         }
@@ -379,8 +379,8 @@ static int lower_generic(lw *L, const ptx_instr *in, xins *x)
         if (in->nops != 2) return lfail(L, in, "st needs 2 operands%.*s", "", 0);
         const ptx_operand *v = &in->ops[1];
         if (v->kind == PTX_OPND_VEC) {
-            x->vec = (uint8_t)v->n;
-            for (uint32_t i = 0; i < v->n && i < 4; i++) x->d[i] = src(L, in, &v->elems[i], NULL);
+            x->vec = (uint8_t)ptx_opnd_count(v);
+            for (uint32_t i = 0; i < ptx_opnd_count(v) && i < 4; i++) x->d[i] = src(L, in, ptx_opnd_elem(v, i), NULL);
         } else {
             x->d[0] = src(L, in, v, NULL);
         }
@@ -402,12 +402,12 @@ static int lower_generic(lw *L, const ptx_instr *in, xins *x)
     if (in->op == PTX_OP_ST || in->op == PTX_OP_RED) {
         /* not reached: handled above */
     } else if (d->kind == PTX_OPND_PAIR) {
-        x->d[0] = dst(L, in, &d->elems[0]);
-        x->d[1] = dst(L, in, &d->elems[1]);
+        x->d[0] = dst(L, in, ptx_opnd_elem(d, 0));
+        x->d[1] = dst(L, in, ptx_opnd_elem(d, 1));
         i = 1;
     } else if (d->kind == PTX_OPND_VEC) {
-        x->vec = (uint8_t)d->n;
-        for (uint32_t j = 0; j < d->n && j < 4; j++) x->d[j] = dst(L, in, &d->elems[j]);
+        x->vec = (uint8_t)ptx_opnd_count(d);
+        for (uint32_t j = 0; j < ptx_opnd_count(d) && j < 4; j++) x->d[j] = dst(L, in, ptx_opnd_elem(d, j));
         i = 1;
     } else if (d->kind == PTX_OPND_REG || d->kind == PTX_OPND_SINK || min_operands(in->op) > 0) {
         /* every op with a known arity writes its first operand */
@@ -421,9 +421,9 @@ static int lower_generic(lw *L, const ptx_instr *in, xins *x)
         const ptx_operand *o = &in->ops[i];
         if (o->kind == PTX_OPND_VEC) {
             /* mov.b64 %rd, {%r1, %r2}: pack sources */
-            x->vec = (uint8_t)o->n;
-            for (uint32_t j = 0; j < o->n && ns < 4; j++)
-                *srcs[ns++] = src(L, in, &o->elems[j], NULL);
+            x->vec = (uint8_t)ptx_opnd_count(o);
+            for (uint32_t j = 0; j < ptx_opnd_count(o) && ns < 4; j++)
+                *srcs[ns++] = src(L, in, ptx_opnd_elem(o, j), NULL);
             x->mode2 = 1;     /* pack */
             continue;
         }
@@ -453,7 +453,7 @@ static int lower_instr(lw *L, const ptx_instr *in)
         x->kind = XK_BRA;
         if (in->nops < 1 || (in->ops[0].kind != PTX_OPND_LABEL && in->ops[0].kind != PTX_OPND_SYM))
             return lfail(L, in, "bra needs a label%.*s", "", 0);
-        struct fix f = { (uint32_t)(L->code.n - 1), in->ops[0].name };
+        struct fix f = { (uint32_t)(L->code.n - 1), ptx_opnd_name(&in->ops[0]) };
         nt_vec_push(&L->fixes, f);
         return 0;
     }
@@ -529,20 +529,20 @@ static int lower_call(lw *L, const ptx_instr *in)
     if (!fo) return lfail(L, in, "indirect call not supported%.*s", "", 0);
     uint64_t a;
     ptx_func *callee = NULL;
-    if (resolve(L, fo->name, &a, &callee) != SK_FUNC || !callee || !callee->has_body)
-        return lfail(L, in, "call to unknown or external function '%.*s'", fo->name.s, fo->name.n);
+    if (resolve(L, ptx_opnd_name(fo), &a, &callee) != SK_FUNC || !callee || !callee->has_body)
+        return lfail(L, in, "call to unknown or external function '%.*s'", ptx_opnd_name(fo).s, ptx_opnd_name(fo).n);
     lfunc *cf = func_info(L, callee);
     uint32_t cfi = (uint32_t)(cf - L->funcs.v);
-    uint32_t nargs = args ? args->n : 0, nrets = rets ? rets->n : 0;
+    uint32_t nargs = args ? ptx_opnd_count(args) : 0, nrets = rets ? ptx_opnd_count(rets) : 0;
     if (nargs != callee->nparams || nrets > callee->nrets)
-        return lfail(L, in, "call to '%.*s': argument count mismatch", fo->name.s, fo->name.n);
+        return lfail(L, in, "call to '%.*s': argument count mismatch", ptx_opnd_name(fo).s, ptx_opnd_name(fo).n);
     xins *x = emit(L, in);
     x->kind = XK_CALL;
     x->target = cfi;                 /* function index until fixed */
     x->ncopy = nargs;
     x->copy = nt_xcalloc(nargs + 1, sizeof(xcopy));
     for (uint32_t i = 0; i < nargs; i++) {
-        const ptx_operand *o = &args->elems[i];
+        const ptx_operand *o = ptx_opnd_elem(args, i);
         xcopy *c = &x->copy[i];
         c->dst_off = L->funcs.v[cfi].param_off[i];
         c->size = var_size(&callee->params[i]);
@@ -550,8 +550,8 @@ static int lower_call(lw *L, const ptx_instr *in)
         c->src_reg = XNOREG;
         if (o->kind == PTX_OPND_SYM) {
             uint64_t off;
-            if (resolve(L, o->name, &off, NULL) != SK_LOCAL)
-                return lfail(L, in, "call argument '%.*s' is not a .param variable", o->name.s, o->name.n);
+            if (resolve(L, ptx_opnd_name(o), &off, NULL) != SK_LOCAL)
+                return lfail(L, in, "call argument '%.*s' is not a .param variable", ptx_opnd_name(o).s, ptx_opnd_name(o).n);
             c->src_off = (uint32_t)off;
         } else {
             c->src_reg = src(L, in, o, NULL);
@@ -564,7 +564,7 @@ static int lower_call(lw *L, const ptx_instr *in)
     r->ncopy = nrets;
     r->copy = nt_xcalloc(nrets + 1, sizeof(xcopy));
     for (uint32_t i = 0; i < nrets; i++) {
-        const ptx_operand *o = &rets->elems[i];
+        const ptx_operand *o = ptx_opnd_elem(rets, i);
         xcopy *c = &r->copy[i];
         c->src_reg = XNOREG;
         c->src_off = L->funcs.v[cfi].ret_off[i];
@@ -572,8 +572,8 @@ static int lower_call(lw *L, const ptx_instr *in)
         c->dst_reg = XNOREG;
         if (o->kind == PTX_OPND_SYM) {
             uint64_t off;
-            if (resolve(L, o->name, &off, NULL) != SK_LOCAL)
-                return lfail(L, in, "call result '%.*s' is not a .param variable", o->name.s, o->name.n);
+            if (resolve(L, ptx_opnd_name(o), &off, NULL) != SK_LOCAL)
+                return lfail(L, in, "call result '%.*s' is not a .param variable", ptx_opnd_name(o).s, ptx_opnd_name(o).n);
             c->dst_off = (uint32_t)off;
         } else {
             c->dst_reg = dst(L, in, o);

@@ -126,13 +126,13 @@ static void make_site(const ptx_func *fn, const ptx_instr *in, site_buf *sb)
     if (ai < 0 || ai >= in->nops) return;
     const ptx_operand *a = &in->ops[ai];
     if (a->kind != PTX_OPND_ADDR || (a->flags & PTX_OPF_ALIST)) return;
-    s->addr_off = a->i;
+    s->addr_off = ptx_opnd_off(a);
     if (a->reg != PTX_NOREG) {
         ptx_func_reg_name(fn, a->reg, sb->base, sizeof sb->base);
         s->addr_is_reg = true;
         s->addr_reg32 = ptx_type_size(ptx_func_reg_type(fn, a->reg)) == 4;
-    } else if (a->name.n) {
-        snprintf(sb->base, sizeof sb->base, "%.*s", (int)a->name.n, a->name.s);
+    } else if (ptx_opnd_name(a).n) {
+        snprintf(sb->base, sizeof sb->base, "%.*s", (int)ptx_opnd_name(a).n, ptx_opnd_name(a).s);
     } else {
         snprintf(sb->base, sizeof sb->base, "0");     /* [imm] */
     }

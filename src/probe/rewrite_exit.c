@@ -79,7 +79,7 @@ static rfn *direct_callee(exctx *x, const ptx_instr *in)
     if (in->op != PTX_OP_CALL) return NULL;
     int t = call_target(in);
     if (t < 0 || in->ops[t].kind != PTX_OPND_SYM) return NULL;
-    return fn_named(x, in->ops[t].name);
+    return fn_named(x, ptx_opnd_name(&in->ops[t]));
 }
 
 /* Marks functions named anywhere but as a direct call's target. */
@@ -87,12 +87,12 @@ static void mark_named(exctx *x, const ptx_operand *o)
 {
     if (o->kind == PTX_OPND_SYM || o->kind == PTX_OPND_EXPR ||
         (o->kind == PTX_OPND_ADDR && !(o->flags & PTX_OPF_ALIST))) {
-        if (!o->name.n) return;
-        rfn *f = fn_named(x, o->name);
+        if (!ptx_opnd_name(o).n) return;
+        rfn *f = fn_named(x, ptx_opnd_name(o));
         if (f) f->addr_taken = true;
     } else if (o->kind == PTX_OPND_VEC || o->kind == PTX_OPND_LIST ||
                o->kind == PTX_OPND_PAIR || o->kind == PTX_OPND_ADDR) {
-        for (uint32_t i = 0; i < o->n; i++) mark_named(x, &o->elems[i]);
+        for (uint32_t i = 0; i < ptx_opnd_count(o); i++) mark_named(x, ptx_opnd_elem(o, i));
     }
 }
 
@@ -168,40 +168,6 @@ static void analyse(exctx *x)
     }
 }
 
-/* Appends the argument `name` to a direct call's argument list. */
-static void call_add_arg(ptx_module *m, ptx_instr *in, const char *name)
-{
-    int t = call_target(in);
-    ptx_operand arg;
-    memset(&arg, 0, sizeof arg);
-    arg.kind = PTX_OPND_SYM;
-    arg.reg = PTX_NOREG;
-    size_t n = strlen(name);
-    arg.name = (ptx_str){ nt_arena_strndup(&m->arena, name, n), n };
-    if (t + 1 < in->nops && in->ops[t + 1].kind == PTX_OPND_LIST) {
-        ptx_operand *l = &in->ops[t + 1];
-        ptx_operand *e = nt_arena_alloc(&m->arena, (l->n + 1) * sizeof *e);
-        if (l->n) memcpy(e, l->elems, l->n * sizeof *e);
-        e[l->n] = arg;
-        l->elems = e;
-        l->n++;
-        return;
-    }
-    /* no argument list yet: "call f;" -> "call f, (name);" */
-    ptx_operand *ops = nt_arena_alloc(&m->arena, (in->nops + 1u) * sizeof *ops);
-    memcpy(ops, in->ops, (size_t)(t + 1) * sizeof *ops);
-    ptx_operand *l = &ops[t + 1];
-    memset(l, 0, sizeof *l);
-    l->kind = PTX_OPND_LIST;
-    l->reg = PTX_NOREG;
-    l->n = 1;
-    l->elems = nt_arena_alloc(&m->arena, sizeof arg);
-    l->elems[0] = arg;
-    memcpy(ops + t + 2, in->ops + t + 1, (size_t)(in->nops - t - 1) * sizeof *ops);
-    in->ops = ops;
-    in->nops++;
-}
-
 /* Before a direct call to a may-exit function: the state pointer as the
  * call's extra argument (saving the kernel's state first). */
 static void pass_state(exctx *x, ptx_instr *call, bool kernel)
@@ -212,7 +178,7 @@ static void pass_state(exctx *x, ptx_instr *call, bool kernel)
     snprintf(name, sizeof name, "__prb_st%u", x->nparam++);
     nt_sb_printf(&t, "\t.param .b64 %s;\n\tst.param.b64 [%s], %%__pk_sp;\n", name, name);
     rw_insert(x->m, &call->st, false, nt_sb_str(&t));
-    call_add_arg(x->m, call, name);
+    ptx_call_add_arg(x->m, call, name);
     nt_sb_free(&t);
 }
 

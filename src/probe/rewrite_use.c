@@ -60,14 +60,14 @@ static bool opnd_has_reg(const ptx_operand *o, uint32_t reg)
     case PTX_OPND_REG: return o->reg == reg;
     case PTX_OPND_ADDR:
         if (o->flags & PTX_OPF_ALIST) {
-            for (uint32_t i = 0; i < o->n; i++)
-                if (opnd_has_reg(&o->elems[i], reg)) return true;
+            for (uint32_t i = 0; i < ptx_opnd_count(o); i++)
+                if (opnd_has_reg(ptx_opnd_elem(o, i), reg)) return true;
             return false;
         }
         return o->reg == reg;
     case PTX_OPND_VEC: case PTX_OPND_LIST: case PTX_OPND_PAIR:
-        for (uint32_t i = 0; i < o->n; i++)
-            if (opnd_has_reg(&o->elems[i], reg)) return true;
+        for (uint32_t i = 0; i < ptx_opnd_count(o); i++)
+            if (opnd_has_reg(ptx_opnd_elem(o, i), reg)) return true;
         return false;
     default: return false;
     }
@@ -164,8 +164,8 @@ unsigned rw_first_uses(rw_uses *u, const ptx_instr *ld, ptx_instr **out, unsigne
     const ptx_operand *d = &ld->ops[0];
     if (d->kind == PTX_OPND_REG) regs[nr++] = d->reg;
     else if (d->kind == PTX_OPND_VEC)
-        for (uint32_t i = 0; i < d->n && nr < 8; i++)
-            if (d->elems[i].kind == PTX_OPND_REG) regs[nr++] = d->elems[i].reg;
+        for (uint32_t i = 0; i < ptx_opnd_count(d) && nr < 8; i++)
+            if (ptx_opnd_elem(d, i)->kind == PTX_OPND_REG) regs[nr++] = ptx_opnd_elem(d, i)->reg;
     if (!nr) return 0;
     query q = { .regs = regs, .nr = nr, .self = (uint32_t)self, .out = out, .cap = cap };
     uint32_t b0 = u->blk[self];

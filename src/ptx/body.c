@@ -39,6 +39,7 @@ static ptx_operand *parse_list(ptx_parser *P, int close, const char *what,
         ptx_lex_expected(LX, what);
     }
     size_t cnt = P->ops.n - base;
+    if (cnt > PTX_OPND_MAXLEN) ptx_lex_fail(LX, NULL, "more than %u operands in a list", PTX_OPND_MAXLEN);
     ptx_operand *v = ptx_alloc(A, cnt * sizeof *v);
     memcpy(v, P->ops.v + base, cnt * sizeof *v);
     P->ops.n = base;
@@ -69,8 +70,10 @@ static void parse_name_operand(ptx_parser *P, ptx_operand *o)
         o->reg = r;
         o->comp = comp;
     } else {
+        if (t.n > PTX_OPND_MAXLEN)
+            ptx_lex_fail(LX, &t, "name longer than %u bytes", PTX_OPND_MAXLEN);
         o->kind = PTX_OPND_SYM;
-        o->name = tok_str(&t);
+        ptx_opnd_set_name(o, tok_str(&t));
     }
     next(P);
 }
@@ -108,20 +111,22 @@ static void parse_addr(ptx_parser *P, ptx_operand *o)
         }
         expect(P, ']', "']' closing the address");
         size_t cnt = P->ops.n - base;
-        o->elems = ptx_alloc(A, cnt * sizeof *o->elems);
-        memcpy(o->elems, P->ops.v + base, cnt * sizeof *o->elems);
+        if (cnt > PTX_OPND_MAXLEN) ptx_lex_fail(LX, NULL, "more than %u operands in a list", PTX_OPND_MAXLEN);
+        ptx_operand *e = ptx_alloc(A, cnt * sizeof *e);
+        memcpy(e, P->ops.v + base, cnt * sizeof *e);
         P->ops.n = base;
-        o->n = (uint32_t)cnt;
+        ptx_opnd_set_elems(o, e, (uint32_t)cnt);
         o->flags |= PTX_OPF_ALIST;
         return;
     }
     int64_t off = 0;
+    ptx_str sym = {"", 0};
     switch (first.kind) {
     case PTX_OPND_REG:
         o->reg = first.reg;
         break;
     case PTX_OPND_SYM:
-        o->name = first.name;
+        sym = ptx_opnd_name(&first);
         break;
     case PTX_OPND_IMM:
         off = first.i;
@@ -135,7 +140,7 @@ static void parse_addr(ptx_parser *P, ptx_operand *o)
     }
     if (LX->t.k != ']') ptx_lex_expected(LX, "'+offset' or ']' in address");
     next(P);
-    o->i = off;
+    ptx_opnd_set_addr(A, o, sym, off);
 }
 
 static void parse_operand(ptx_parser *P, ptx_operand *o)
@@ -152,16 +157,18 @@ static void parse_operand(ptx_parser *P, ptx_operand *o)
             memset(o, 0, sizeof *o);
             o->kind = PTX_OPND_PAIR;
             o->reg = PTX_NOREG;
-            o->n = 2;
-            o->elems = pr;
+            ptx_opnd_set_elems(o, pr, 2);
         } else if (o->kind == PTX_OPND_SYM && (LX->t.k == '+' || LX->t.k == '-')) {
             /* sym+offset outside brackets: kept as an expression */
-            const char *s = o->name.s;
+            const char *s = o->name_;
             if (LX->t.k == '+') next(P);
             (void)parse_offset(P);
+            ptx_str x = {s, (uint32_t)(LX->t.s - s)};
+            while (x.n && strchr(" \t\r\n", x.s[x.n - 1])) x.n--;
+            if (x.n > PTX_OPND_MAXLEN)
+                ptx_lex_fail(LX, NULL, "expression longer than %u bytes", PTX_OPND_MAXLEN);
             o->kind = PTX_OPND_EXPR;
-            o->name = (ptx_str){s, (uint32_t)(LX->t.s - s)};
-            while (o->name.n && strchr(" \t\r\n", o->name.s[o->name.n - 1])) o->name.n--;
+            ptx_opnd_set_name(o, x);
         }
         return;
     case T_NUM:
@@ -187,8 +194,7 @@ static void parse_operand(ptx_parser *P, ptx_operand *o)
         memset(o, 0, sizeof *o);
         o->kind = PTX_OPND_VEC;
         o->reg = PTX_NOREG;
-        o->n = n;
-        o->elems = e;
+        ptx_opnd_set_elems(o, e, n);
         return;
     }
     case '(': {
@@ -198,8 +204,7 @@ static void parse_operand(ptx_parser *P, ptx_operand *o)
         memset(o, 0, sizeof *o);
         o->kind = PTX_OPND_LIST;
         o->reg = PTX_NOREG;
-        o->n = n;
-        o->elems = e;
+        ptx_opnd_set_elems(o, e, n);
         return;
     }
     case '[':
@@ -310,9 +315,26 @@ static void decode_cached(ptx_parser *P, ptx_instr *in)
     }
 }
 
+/* Copies h and the operands P->ops[base..] into one arena block. */
+static ptx_instr *instr_alloc(ptx_parser *P, const ptx_instr *h, size_t base)
+{
+    size_t cnt = P->ops.n - base;
+    if (cnt > 255) ptx_lex_fail(LX, NULL, "more than 255 operands");
+    size_t room = cnt + (h->op == PTX_OP_CALL);
+    ptx_instr *in = ptx_alloc(A, sizeof *in + room * sizeof(ptx_operand));
+    *in = *h;
+    in->nops = (uint8_t)cnt;
+    if (cnt) memcpy(in->ops, P->ops.v + base, cnt * sizeof(ptx_operand));
+    P->ops.n = base;
+    return in;
+}
+
+/* The instruction is built on the stack and allocated once its operands
+ * are known: ops[] lives in the same allocation (a call gets one spare
+ * slot, which ptx_call_add_arg may use for a new argument list). */
 ptx_instr *ptx_parse_instr(ptx_parser *P)
 {
-    ptx_instr *in = ptx_alloc(A, sizeof *in);
+    ptx_instr h, *in = &h;
     memset(in, 0, offsetof(ptx_instr, name));
     in->st.kind = PTX_ST_INSTR;
     in->st.line = LX->t.line;
@@ -331,13 +353,11 @@ ptx_instr *ptx_parse_instr(ptx_parser *P)
     in->name = tok_str(&LX->t);
     decode_cached(P, in);
     next(P);
+    size_t base = P->ops.n;
     if (LX->t.k == ';') {
         next(P);
-        in->nops = 0;
-        in->ops = NULL;
-        return in;
+        return instr_alloc(P, in, base);
     }
-    size_t base = P->ops.n;
     for (;;) {
         ptx_operand o;
         parse_operand(P, &o);
@@ -346,12 +366,8 @@ ptx_instr *ptx_parse_instr(ptx_parser *P)
         if (LX->t.k == ';') { next(P); break; }
         ptx_lex_expected(LX, "',' or ';' after operand");
     }
-    size_t cnt = P->ops.n - base;
-    if (cnt > 255) ptx_lex_fail(LX, NULL, "more than 255 operands");
-    in->nops = (uint8_t)cnt;
-    in->ops = ptx_alloc(A, cnt * sizeof *in->ops);
-    memcpy(in->ops, P->ops.v + base, cnt * sizeof *in->ops);
-    P->ops.n = base;
+    in = instr_alloc(P, in, base);
+    size_t cnt = in->nops;
     if (in->op == PTX_OP_BRA || in->op == PTX_OP_BRX || in->op == PTX_OP_CALL)
         for (size_t i = 0; i < cnt; i++)
             if (in->ops[i].kind == PTX_OPND_SYM) nt_vec_push(&P->labelrefs, &in->ops[i]);
@@ -616,6 +632,7 @@ void ptx_parse_body(ptx_parser *P, ptx_func *fn)
     if (P->sets.n) memcpy(fn->sets, P->sets.v, P->sets.n * sizeof *fn->sets);
     for (size_t i = 0; i < P->labelrefs.n; i++) {
         ptx_operand *o = P->labelrefs.v[i];
-        if (nt_map_get(&P->labels, o->name.s, o->name.n, NULL)) o->kind = PTX_OPND_LABEL;
+        ptx_str nm = ptx_opnd_name(o);
+        if (nt_map_get(&P->labels, nm.s, nm.n, NULL)) o->kind = PTX_OPND_LABEL;
     }
 }

@@ -55,7 +55,7 @@ static int targets_of(cfgb *c, const ptx_func *fn, const ptx_instr *in,
         for (unsigned i = 0; i < in->nops; i++)
             if (in->ops[i].kind == PTX_OPND_LABEL || in->ops[i].kind == PTX_OPND_SYM) {
                 uint32_t t = 0;
-                if (label_ix(c, fn, in->ops[i].name, &t, e) < 0) return -1;
+                if (label_ix(c, fn, ptx_opnd_name(&in->ops[i]), &t, e) < 0) return -1;
                 nt_vec_push(out, t);
                 return 0;
             }
@@ -66,9 +66,9 @@ static int targets_of(cfgb *c, const ptx_func *fn, const ptx_instr *in,
         const ptx_operand *o = &in->ops[i];
         if (o->kind != PTX_OPND_LABEL && o->kind != PTX_OPND_SYM) continue;
         uint64_t v;
-        if (!nt_map_get(&c->targets, o->name.s, o->name.n, &v))
+        if (!nt_map_get(&c->targets, ptx_opnd_name(o).s, ptx_opnd_name(o).n, &v))
             return nt_err_set(e, "%.*s: brx.idx names no .branchtargets list '%.*s'",
-                              (int)fn->name.n, fn->name.s, (int)o->name.n, o->name.s);
+                              (int)fn->name.n, fn->name.s, (int)ptx_opnd_name(o).n, ptx_opnd_name(o).s);
         const ptx_targets *t = (const ptx_targets *)(uintptr_t)v;
         for (uint32_t k = 0; k < t->n; k++) {
             uint32_t ix = 0;

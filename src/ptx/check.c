@@ -99,20 +99,20 @@ static void check_op(ck *c, const ptx_instr *in, const ptx_operand *o, bool in_a
 {
     ptx_str name = {0};
     switch (o->kind) {
-    case PTX_OPND_SYM: name = o->name; break;
-    case PTX_OPND_EXPR: name = expr_name(o->name); break;
+    case PTX_OPND_SYM: name = ptx_opnd_name(o); break;
+    case PTX_OPND_EXPR: name = expr_name(ptx_opnd_name(o)); break;
     case PTX_OPND_ADDR:
         if (o->flags & PTX_OPF_ALIST) {
-            for (uint32_t i = 0; i < o->n; i++) check_op(c, in, &o->elems[i], true);
+            for (uint32_t i = 0; i < ptx_opnd_count(o); i++) check_op(c, in, ptx_opnd_elem(o, i), true);
             return;
         }
-        if (o->reg == PTX_NOREG) name = o->name;
+        if (o->reg == PTX_NOREG) name = ptx_opnd_name(o);
         in_addr = true;
         break;
     case PTX_OPND_VEC:
     case PTX_OPND_LIST:
     case PTX_OPND_PAIR:
-        for (uint32_t i = 0; i < o->n; i++) check_op(c, in, &o->elems[i], in_addr);
+        for (uint32_t i = 0; i < ptx_opnd_count(o); i++) check_op(c, in, ptx_opnd_elem(o, i), in_addr);
         return;
     default:
         return;

@@ -8,9 +8,12 @@ static bool has(const ptx_instr *in, ptx_mod m) { return ptx_instr_has_mod(in, m
 /* A modifier whose text is s (for shapes and names without an enum). */
 static bool has_text(const ptx_instr *in, const char *s)
 {
-    for (unsigned i = 0; i < in->nmods; i++)
-        if (in->mods[i] == PTX_MOD_OTHER && ptx_str_eq(ptx_instr_mod_text(in, i), s)) return true;
-    return false;
+    for (unsigned i = 0;; i++) {   /* mods[], then the modifiers past it */
+        if (i < in->nmods && in->mods[i] != PTX_MOD_OTHER) continue;
+        ptx_str t = ptx_instr_mod_text(in, i);
+        if (!t.n) return false;
+        if (ptx_str_eq(t, s)) return true;
+    }
 }
 
 static unsigned cp_class(const ptx_instr *in)

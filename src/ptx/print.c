@@ -156,39 +156,42 @@ void ptx_print_operand(const ptx_func *fn, const ptx_operand *op, nt_sb *o)
     case PTX_OPND_SYM:
     case PTX_OPND_LABEL:
     case PTX_OPND_EXPR:
-        putstr(o, op->name);
+        putstr(o, ptx_opnd_name(op));
         break;
-    case PTX_OPND_ADDR:
+    case PTX_OPND_ADDR: {
         putc_(o, '[');
+        int64_t off = ptx_opnd_off(op);
+        ptx_str sym = ptx_opnd_name(op);
         if (op->flags & PTX_OPF_ALIST) {
-            for (uint32_t i = 0; i < op->n; i++) {
+            for (uint32_t i = 0; i < ptx_opnd_count(op); i++) {
                 if (i) put(o, ", ", 2);
-                ptx_print_operand(fn, &op->elems[i], o);
+                ptx_print_operand(fn, ptx_opnd_elem(op, i), o);
             }
         } else if (op->reg != PTX_NOREG) {
             put_reg(o, fn, op->reg);
-            if (op->i) { putc_(o, '+'); put_i64(o, op->i); }
-        } else if (op->name.n && op->name.s) {
-            putstr(o, op->name);
-            if (op->i) { putc_(o, '+'); put_i64(o, op->i); }
+            if (off) { putc_(o, '+'); put_i64(o, off); }
+        } else if (sym.n) {
+            putstr(o, sym);
+            if (off) { putc_(o, '+'); put_i64(o, off); }
         } else {
-            put_i64(o, op->i);
+            put_i64(o, off);
         }
         putc_(o, ']');
         break;
+    }
     case PTX_OPND_VEC:
     case PTX_OPND_LIST:
         putc_(o, op->kind == PTX_OPND_VEC ? '{' : '(');
-        for (uint32_t i = 0; i < op->n; i++) {
+        for (uint32_t i = 0; i < ptx_opnd_count(op); i++) {
             if (i) put(o, ", ", 2);
-            ptx_print_operand(fn, &op->elems[i], o);
+            ptx_print_operand(fn, ptx_opnd_elem(op, i), o);
         }
         putc_(o, op->kind == PTX_OPND_VEC ? '}' : ')');
         break;
     case PTX_OPND_PAIR:
-        ptx_print_operand(fn, &op->elems[0], o);
+        ptx_print_operand(fn, ptx_opnd_elem(op, 0), o);
         putc_(o, '|');
-        ptx_print_operand(fn, &op->elems[1], o);
+        ptx_print_operand(fn, ptx_opnd_elem(op, 1), o);
         break;
     case PTX_OPND_SINK:
         putc_(o, '_');

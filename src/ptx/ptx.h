@@ -332,26 +332,88 @@ enum {
                                 ("[tex, {x, y}]"): .elems[0..n) */
 };
 
-/* 32 bytes.  Which fields are meaningful depends on kind (above). */
+/* 16 bytes.  Which fields are meaningful depends on kind (above).  Names,
+ * elements and the offset of an address are read through the accessors
+ * below: the fields that hold them (names ending in '_') are private to
+ * src/ptx.
+ *   SYM/LABEL/EXPR:      name_ = the text, len_ = its length
+ *   VEC/LIST/PAIR,
+ *   ADDR with ALIST:     elems_ = the elements, len_ = their count
+ *   ADDR, base symbol:   sym_ -> {name, offset}, len_ = the name's length
+ *   ADDR, otherwise:     i = the offset, len_ = 0
+ * Names and lists are at most PTX_OPND_MAXLEN long (the parser says so). */
+struct ptx_addrsym;
 typedef struct ptx_operand {
     uint8_t  kind;          /* ptx_opnd_kind */
     uint8_t  flags;         /* PTX_OPF_* */
-    uint8_t  comp;          /* SREG/REG component: 0 none, 1..4 = .x .y .z .w */
-    uint8_t  pad_;
+    union {
+        struct {
+            uint8_t comp;   /* SREG/REG component: 0 none, 1..4 = .x .y .z .w */
+            uint8_t pad_;
+        };
+        uint16_t len_;      /* private: name length or element count */
+    };
     uint32_t reg;           /* REG/ADDR: register id, PTX_NOREG if none;
                                SREG: ptx_sreg; SREG %pmN/%envregN: N in
                                high 16 bits (reg = sreg | N << 16) */
     union {
-        int64_t  i;         /* IMM value; ADDR offset */
+        int64_t  i;         /* IMM value; ADDR offset (use ptx_opnd_off) */
         uint64_t bits;      /* F32/F64 IEEE bits */
-        uint32_t n;         /* VEC/LIST/PAIR/ADDR-list: element count */
-    };
-    union {
-        ptx_str  name;      /* SYM/LABEL/ADDR base symbol/EXPR text; the
-                               name is in .name.s, length .name.n */
-        struct ptx_operand *elems;   /* VEC/LIST/PAIR/ADDR-list elements */
+        const char *name_;  /* private */
+        struct ptx_operand *elems_;   /* private */
+        struct ptx_addrsym *sym_;     /* private */
     };
 } ptx_operand;
+_Static_assert(sizeof(ptx_operand) == 16, "ptx_operand is 16 bytes");
+#define PTX_OPND_MAXLEN 65535u
+
+/* An address's base symbol and offset (private to src/ptx). */
+typedef struct ptx_addrsym {
+    const char *s;
+    int64_t     i;
+} ptx_addrsym;
+
+/* Operand accessors.  Code outside src/ptx reads an operand's name,
+ * elements and address offset through these only; kind, flags, comp,
+ * reg, i (IMM) and bits (F32/F64) are read directly. */
+static inline bool ptx_opnd_is_list_(const ptx_operand *o)
+{
+    return o->kind == PTX_OPND_VEC || o->kind == PTX_OPND_LIST ||
+           o->kind == PTX_OPND_PAIR ||
+           (o->kind == PTX_OPND_ADDR && (o->flags & PTX_OPF_ALIST));
+}
+/* SYM/LABEL/EXPR: the text; ADDR: the base symbol (n == 0: none). */
+static inline ptx_str ptx_opnd_name(const ptx_operand *o)
+{
+    switch (o->kind) {
+    case PTX_OPND_SYM: case PTX_OPND_LABEL: case PTX_OPND_EXPR:
+        return (ptx_str){o->name_, o->len_};
+    case PTX_OPND_ADDR:
+        if (o->len_ && !(o->flags & PTX_OPF_ALIST))
+            return (ptx_str){o->sym_->s, o->len_};
+        return (ptx_str){"", 0};
+    default:
+        return (ptx_str){"", 0};
+    }
+}
+/* VEC/LIST/PAIR and ADDR with PTX_OPF_ALIST: number of elements. */
+static inline uint32_t ptx_opnd_count(const ptx_operand *o)
+{
+    return ptx_opnd_is_list_(o) ? o->len_ : 0;
+}
+/* Element i (< ptx_opnd_count) of a VEC/LIST/PAIR/ADDR-list operand.
+ * Writable when the operand is (like strchr, it takes a const one). */
+static inline ptx_operand *ptx_opnd_elem(const ptx_operand *o, uint32_t i)
+{
+    return &o->elems_[i];
+}
+/* ADDR (not a list): the byte offset of [base+off]. */
+static inline int64_t ptx_opnd_off(const ptx_operand *o)
+{
+    if (o->kind == PTX_OPND_ADDR && o->len_ && !(o->flags & PTX_OPF_ALIST))
+        return o->sym_->i;
+    return o->i;
+}
 
 /* ======================================================================
  * Statements (function bodies and module items share one list type)
@@ -396,14 +458,18 @@ typedef struct ptx_block {
 static inline bool ptx_block_empty(const ptx_block *b)
 { return b->head.next == &b->head; }
 
-#define PTX_MAX_MODS 14
+/* mods[] keeps the first PTX_MAX_MODS modifiers (names with more are rare:
+ * "wmma.mma.sync.aligned.row.col.m16n16k16.s32.s8.s8.s32.satfinite" has
+ * 11); ptx_instr_has_mod() also looks at the rest, in the name's text. */
+#define PTX_MAX_MODS 10
 
 /* An instruction: [@[!]guard] name operands ; */
 typedef struct ptx_instr {
     ptx_stmt  st;            /* st.kind == PTX_ST_INSTR */
     uint16_t  op;            /* ptx_op */
     uint8_t   nmods;         /* modifiers in mods[] (at most PTX_MAX_MODS;
-                                a longer name keeps the rest as text only) */
+                                a longer name keeps the rest as text only:
+                                ptx_instr_mod_text) */
     uint8_t   nops;          /* operands in ops[] */
     uint8_t   type;          /* ptx_type: first type modifier (cvt: dest) */
     uint8_t   type2;         /* ptx_type: second type modifier (cvt: source;
@@ -417,8 +483,12 @@ typedef struct ptx_instr {
                                      PTX_MOD_COUNT_ <= 256, checked) */
     uint32_t  guard;         /* guard predicate register id, PTX_NOREG: none */
     ptx_str   name;          /* full name as written: "ld.global.nc.v4.f32" */
-    ptx_operand *ops;        /* operands [0..nops) (arena) */
+    ptx_operand ops[];       /* operands [0..nops), allocated with the
+                                instruction (a call has room for one more:
+                                ptx_call_add_arg) */
 } ptx_instr;
+/* 64 bytes and a multiple of 16, so ops[] stays 16-byte aligned. */
+_Static_assert(sizeof(ptx_instr) == 64, "ptx_instr is 64 bytes");
 
 typedef struct ptx_label {
     ptx_stmt st;             /* PTX_ST_LABEL */
@@ -661,7 +731,12 @@ static inline bool ptx_instr_has_mod(const ptx_instr *in, ptx_mod m)
 {
     for (unsigned i = 0; i < in->nmods; i++)
         if (in->mods[i] == m) return true;
-    return false;
+    if (in->nmods < PTX_MAX_MODS) return false;
+    for (unsigned i = PTX_MAX_MODS;; i++) {   /* modifiers past mods[] */
+        ptx_str t = ptx_instr_mod_text(in, i);
+        if (!t.n) return false;
+        if (ptx_mod_lookup(t.s, t.n) == m) return true;
+    }
 }
 
 /* ======================================================================
@@ -791,6 +866,12 @@ ptx_var *ptx_func_add_param(ptx_module *m, ptx_func *fn, ptx_type t,
  * "sym[2]" does not parse, so it never reaches here.  Returns the number
  * of operands changed. */
 size_t ptx_redirect_sym(ptx_module *m, ptx_func *fn, const char *sym, uint32_t reg);
+/* Appends the symbol `name` (copied) as the last argument of the call
+ * `in` ("call f, (a);" -> "call f, (a, name);"; "call f;" -> "call f,
+ * (name);", and the same after a "(ret), " list).  `in` stays the same
+ * statement.  false (nothing changed) when in is not a call with a
+ * target. */
+bool ptx_call_add_arg(ptx_module *m, ptx_instr *in, const char *name);
 /* Builds a statement that is raw text printed verbatim (a directive or
  * an escape hatch for probe code); NULL if text is empty. */
 ptx_stmt *ptx_raw_new(ptx_module *m, const char *text);

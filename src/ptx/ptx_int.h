@@ -59,6 +59,25 @@ static inline ptx_str tok_str(const ptx_tok *t) { return (ptx_str){t->s, t->n}; 
  * the token is not a valid PTX number. */
 bool ptx_number(const char *s, uint32_t n, bool neg, ptx_operand *o);
 
+/* ---- operand setters (the private fields of ptx_operand) ---------------- */
+/* SYM/LABEL/EXPR text (kind set by the caller; s.n <= PTX_OPND_MAXLEN). */
+static inline void ptx_opnd_set_name(ptx_operand *o, ptx_str s)
+{
+    o->name_ = s.s;
+    o->len_ = (uint16_t)s.n;
+}
+/* VEC/LIST/PAIR/ADDR-list elements (n <= PTX_OPND_MAXLEN). */
+static inline void ptx_opnd_set_elems(ptx_operand *o, ptx_operand *e, uint32_t n)
+{
+    o->elems_ = e;
+    o->len_ = (uint16_t)n;
+}
+/* ADDR (not a list): base symbol (sym.n == 0: none; sym.n <=
+ * PTX_OPND_MAXLEN) and offset; o->reg is left as it is.  A symbol's
+ * record is allocated in a. */
+static inline void ptx_opnd_set_addr(nt_arena *a, ptx_operand *o, ptx_str sym,
+                                     int64_t off);
+
 /* ---- register tables (parser scopes and rewriting) --------------------- */
 typedef struct ptx_rprefix {
     ptx_str  name;        /* "%r" of %r<N> */
@@ -184,6 +203,21 @@ static inline void *ptx_alloc(nt_arena *a, size_t n)
         return p;
     }
     return nt_arena_alloc(a, n);
+}
+
+static inline void ptx_opnd_set_addr(nt_arena *a, ptx_operand *o, ptx_str sym,
+                                     int64_t off)
+{
+    if (!sym.n) {
+        o->len_ = 0;
+        o->i = off;
+        return;
+    }
+    ptx_addrsym *as = ptx_alloc(a, sizeof *as);
+    as->s = sym.s;
+    as->i = off;
+    o->sym_ = as;
+    o->len_ = (uint16_t)sym.n;
 }
 
 /* Arena copy of a ptx_str. */

@@ -93,7 +93,7 @@ ptx_instr *ptx_instr_parse(ptx_module *m, ptx_func *fn, const char *text,
     if (in)
         for (size_t i = 0; i < P.labelrefs.n; i++) {
             ptx_operand *o = P.labelrefs.v[i];
-            if (ptx_func_label(fn, o->name.s, o->name.n)) o->kind = PTX_OPND_LABEL;
+            if (ptx_func_label(fn, ptx_opnd_name(o).s, ptx_opnd_name(o).n)) o->kind = PTX_OPND_LABEL;
         }
     *rt = P.rt;
     memset(&P.rt, 0, sizeof P.rt);
@@ -238,29 +238,30 @@ static size_t redirect_op(redir *R, ptx_operand *o)
     int64_t off;
     switch (o->kind) {
     case PTX_OPND_SYM:
-        if (o->name.n == R->n && memcmp(o->name.s, R->sym, R->n) == 0) {
+        if (ptx_opnd_name(o).n == R->n && memcmp(ptx_opnd_name(o).s, R->sym, R->n) == 0) {
             o->kind = PTX_OPND_REG;
             o->reg = R->reg;
-            o->name = (ptx_str){0};
+            o->len_ = 0;        /* comp 0 */
+            o->i = 0;
             c++;
         }
         break;
     case PTX_OPND_EXPR:
-        if (expr_offset(o->name, R->sym, R->n, &off) && redirect_expr(R, o, off)) c++;
+        if (expr_offset(ptx_opnd_name(o), R->sym, R->n, &off) && redirect_expr(R, o, off)) c++;
         break;
     case PTX_OPND_ADDR:
         if (o->flags & PTX_OPF_ALIST) {
-            for (uint32_t i = 0; i < o->n; i++) c += redirect_op(R, &o->elems[i]);
-        } else if (o->reg == PTX_NOREG && o->name.n == R->n && memcmp(o->name.s, R->sym, R->n) == 0) {
+            for (uint32_t i = 0; i < ptx_opnd_count(o); i++) c += redirect_op(R, ptx_opnd_elem(o, i));
+        } else if (o->reg == PTX_NOREG && ptx_opnd_name(o).n == R->n && memcmp(ptx_opnd_name(o).s, R->sym, R->n) == 0) {
             o->reg = R->reg;
-            o->name = (ptx_str){0};
+            ptx_opnd_set_addr(&R->m->arena, o, (ptx_str){"", 0}, ptx_opnd_off(o));
             c++;
         }
         break;
     case PTX_OPND_VEC:
     case PTX_OPND_LIST:
     case PTX_OPND_PAIR:
-        for (uint32_t i = 0; i < o->n; i++) c += redirect_op(R, &o->elems[i]);
+        for (uint32_t i = 0; i < ptx_opnd_count(o); i++) c += redirect_op(R, ptx_opnd_elem(o, i));
         break;
     default:
         break;
@@ -315,4 +316,41 @@ ptx_str ptx_instr_mod_text(const ptx_instr *in, unsigned i)
         d = q;
     }
     return (ptx_str){"", 0};
+}
+
+bool ptx_call_add_arg(ptx_module *m, ptx_instr *in, const char *name)
+{
+    /* The target is the first operand that is not a list. */
+    int t = -1;
+    for (int i = 0; in->op == PTX_OP_CALL && i < in->nops; i++)
+        if (in->ops[i].kind != PTX_OPND_LIST) { t = i; break; }
+    size_t n = strlen(name);
+    if (t < 0 || in->nops == UINT8_MAX || n > PTX_OPND_MAXLEN) return false;
+    ptx_operand arg;
+    memset(&arg, 0, sizeof arg);
+    arg.kind = PTX_OPND_SYM;
+    arg.reg = PTX_NOREG;
+    ptx_opnd_set_name(&arg, ptx_str_dup(&m->arena, name, n));
+    if (t + 1 < in->nops && in->ops[t + 1].kind == PTX_OPND_LIST) {
+        ptx_operand *l = &in->ops[t + 1];
+        uint32_t k = ptx_opnd_count(l);
+        if (k == PTX_OPND_MAXLEN) return false;
+        ptx_operand *e = nt_arena_alloc(&m->arena, (k + 1) * sizeof *e);
+        if (k) memcpy(e, ptx_opnd_elem(l, 0), k * sizeof *e);
+        e[k] = arg;
+        ptx_opnd_set_elems(l, e, k + 1);
+        return true;
+    }
+    /* no argument list yet: "call f;" -> "call f, (name);" (a call has
+     * room for one more operand: ptx_parse_instr) */
+    memmove(in->ops + t + 2, in->ops + t + 1, (size_t)(in->nops - t - 1) * sizeof *in->ops);
+    ptx_operand *l = &in->ops[t + 1];
+    memset(l, 0, sizeof *l);
+    l->kind = PTX_OPND_LIST;
+    l->reg = PTX_NOREG;
+    ptx_operand *e = nt_arena_alloc(&m->arena, sizeof arg);
+    e[0] = arg;
+    ptx_opnd_set_elems(l, e, 1);
+    in->nops++;
+    return true;
 }

@@ -24,25 +24,26 @@ static void op_refs(const ptx_operand *o, refs *r)
 {
     switch (o->kind) {
     case PTX_OPND_SYM:
-        add_name(r, o->name.s, o->name.n);
+        add_name(r, ptx_opnd_name(o).s, ptx_opnd_name(o).n);
         break;
     case PTX_OPND_EXPR: {
+        ptx_str x = ptx_opnd_name(o);
         uint32_t i = 0;
-        while (i < o->name.n && o->name.s[i] != '+' && o->name.s[i] != '-' && o->name.s[i] != ' ') i++;
-        add_name(r, o->name.s, i);
+        while (i < x.n && x.s[i] != '+' && x.s[i] != '-' && x.s[i] != ' ') i++;
+        add_name(r, x.s, i);
         break;
     }
     case PTX_OPND_ADDR:
         if (o->flags & PTX_OPF_ALIST) {
-            for (uint32_t i = 0; i < o->n; i++) op_refs(&o->elems[i], r);
-        } else if (o->reg == PTX_NOREG && o->name.n) {
-            add_name(r, o->name.s, o->name.n);
+            for (uint32_t i = 0; i < ptx_opnd_count(o); i++) op_refs(ptx_opnd_elem(o, i), r);
+        } else if (o->reg == PTX_NOREG && ptx_opnd_name(o).n) {
+            add_name(r, ptx_opnd_name(o).s, ptx_opnd_name(o).n);
         }
         break;
     case PTX_OPND_VEC:
     case PTX_OPND_LIST:
     case PTX_OPND_PAIR:
-        for (uint32_t i = 0; i < o->n; i++) op_refs(&o->elems[i], r);
+        for (uint32_t i = 0; i < ptx_opnd_count(o); i++) op_refs(ptx_opnd_elem(o, i), r);
         break;
     default:
         break;

@@ -38,6 +38,19 @@ static inline char *print_str(const ptx_module *m)
     return nt_sb_take(&sb);
 }
 
+/* Asserts that the printed module contains each string of the
+ * NULL-terminated list. */
+static inline void assert_prints(const ptx_module *m, ...)
+{
+    char *out = print_str(m);
+    va_list ap;
+    va_start(ap, m);
+    for (const char *want; (want = va_arg(ap, const char *));)
+        if (!strstr(out, want)) fail_msg("printed module lacks \"%s\":\n%s", want, out);
+    va_end(ap);
+    free(out);
+}
+
 /* First instruction of function fn (depth-first through scopes). */
 static inline ptx_instr *first_instr_in(ptx_block *b)
 {

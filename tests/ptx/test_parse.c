@@ -280,10 +280,10 @@ static void instruction_decoding(void **state)
     assert_int_equal(in->vec, 4);
     assert_true(ptx_instr_has_mod(in, PTX_MOD_NC));
     assert_int_equal(in->ops[0].kind, PTX_OPND_VEC);
-    assert_int_equal(in->ops[0].n, 4);
-    assert_int_equal(in->ops[0].elems[3].kind, PTX_OPND_SINK);
+    assert_int_equal(ptx_opnd_count(&in->ops[0]), 4);
+    assert_int_equal(ptx_opnd_elem(&in->ops[0], 3)->kind, PTX_OPND_SINK);
     assert_int_equal(in->ops[1].kind, PTX_OPND_ADDR);
-    assert_int_equal(in->ops[1].i, 16);
+    assert_int_equal(ptx_opnd_off(&in->ops[1]), 16);
     assert_int_not_equal(in->ops[1].reg, PTX_NOREG);
     in = nth_instr(fn, 1);
     assert_int_equal(in->type, PTX_T_F32);
@@ -299,11 +299,11 @@ static void instruction_decoding(void **state)
     assert_int_not_equal(in->guard, PTX_NOREG);
     assert_false(in->guard_neg);
     assert_int_equal(in->ops[0].kind, PTX_OPND_LABEL);
-    assert_true(ptx_str_eq(in->ops[0].name, "$L_end"));
+    assert_true(ptx_str_eq(ptx_opnd_name(&in->ops[0]), "$L_end"));
     in = nth_instr(fn, 4);
     assert_true(in->guard_neg);
     assert_int_equal(in->space, PTX_SP_SHARED_CLUSTER);
-    assert_int_equal(in->ops[0].i, -4);
+    assert_int_equal(ptx_opnd_off(&in->ops[0]), -4);
     in = nth_instr(fn, 5);
     assert_int_equal(in->ops[0].kind, PTX_OPND_PAIR);
     assert_int_equal(in->ops[3].kind, PTX_OPND_REG);
@@ -311,7 +311,7 @@ static void instruction_decoding(void **state)
     in = nth_instr(fn, 6);
     assert_int_equal(in->space, PTX_SP_PARAM);
     assert_int_equal(in->ops[1].reg, PTX_NOREG);
-    assert_true(ptx_str_eq(in->ops[1].name, "a"));
+    assert_true(ptx_str_eq(ptx_opnd_name(&in->ops[1]), "a"));
     in = nth_instr(fn, 7);
     assert_int_equal(in->ops[1].kind, PTX_OPND_SREG);
     assert_int_equal(in->ops[1].reg, PTX_SREG_TID);
@@ -324,8 +324,8 @@ static void instruction_decoding(void **state)
     assert_int_equal(in->ops[1].reg, PTX_SREG_CLOCK64);
     in = nth_instr(fn, 11);
     assert_int_equal(in->ops[1].reg, PTX_NOREG);
-    assert_int_equal(in->ops[1].name.n, 0);
-    assert_int_equal(in->ops[1].i, 0x100);
+    assert_int_equal(ptx_opnd_name(&in->ops[1]).n, 0);
+    assert_int_equal(ptx_opnd_off(&in->ops[1]), 0x100);
     in = nth_instr(fn, 12);
     assert_int_equal(in->op, PTX_OP_OTHER);
     assert_int_equal(in->mods[0], PTX_MOD_OTHER);
@@ -399,14 +399,14 @@ static void calls_prototypes_targets(void **state)
     assert_int_equal(call->op, PTX_OP_CALL);
     assert_int_equal(call->nops, 3);
     assert_int_equal(call->ops[0].kind, PTX_OPND_LIST);
-    assert_int_equal(call->ops[0].n, 1);
+    assert_int_equal(ptx_opnd_count(&call->ops[0]), 1);
     assert_int_equal(call->ops[1].kind, PTX_OPND_SYM);
-    assert_true(ptx_str_eq(call->ops[1].name, "f"));
+    assert_true(ptx_str_eq(ptx_opnd_name(&call->ops[1]), "f"));
     ptx_instr *icall = nth_instr(k, 3);
     assert_int_equal(icall->ops[3].kind, PTX_OPND_LABEL);
     ptx_instr *c2 = nth_instr(k, 4);
     assert_int_equal(c2->ops[1].kind, PTX_OPND_LIST);
-    assert_int_equal(c2->ops[1].n, 0);
+    assert_int_equal(ptx_opnd_count(&c2->ops[1]), 0);
     ptx_instr *brx = nth_instr(k, 5);
     assert_int_equal(brx->op, PTX_OP_BRX);
     assert_int_equal(brx->ops[1].kind, PTX_OPND_LABEL);
@@ -453,20 +453,49 @@ static void addresses_and_lists(void **state)
     ptx_instr *tx = nth_instr(k, 0);
     assert_int_equal(tx->ops[1].kind, PTX_OPND_ADDR);
     assert_true(tx->ops[1].flags & PTX_OPF_ALIST);
-    assert_int_equal(tx->ops[1].n, 2);
-    assert_int_equal(tx->ops[1].elems[1].kind, PTX_OPND_VEC);
+    assert_int_equal(ptx_opnd_count(&tx->ops[1]), 2);
+    assert_int_equal(ptx_opnd_elem(&tx->ops[1], 1)->kind, PTX_OPND_VEC);
     ptx_instr *ld = nth_instr(k, 1);
-    assert_true(ptx_str_eq(ld->ops[1].name, "g"));
-    assert_int_equal(ld->ops[1].i, 8);
-    assert_int_equal(nth_instr(k, 2)->ops[1].i, -8);
+    assert_true(ptx_str_eq(ptx_opnd_name(&ld->ops[1]), "g"));
+    assert_int_equal(ptx_opnd_off(&ld->ops[1]), 8);
+    assert_int_equal(ptx_opnd_off(&nth_instr(k, 2)->ops[1]), -8);
     ptx_instr *mv = nth_instr(k, 3);
     assert_int_equal(mv->ops[1].kind, PTX_OPND_EXPR);
-    assert_true(ptx_str_eq(mv->ops[1].name, "g+4"));
+    assert_true(ptx_str_eq(ptx_opnd_name(&mv->ops[1]), "g+4"));
     char *out = print_str(m);
     assert_non_null(strstr(out, "[t, {%f5, %f5}]"));
     assert_non_null(strstr(out, "[g+-8]"));
     assert_non_null(strstr(out, "mov.u32 %r2, g+4;"));
     free(out);
+    ptx_module_free(m);
+}
+
+/* Names longer than an operand holds, and instructions with more
+ * modifiers than mods[] keeps. */
+static void operand_limits_and_long_names(void **state)
+{
+    (void)state;
+    size_t n = 70000;
+    char *name = malloc(n + 1);
+    memset(name, 'a', n);
+    name[n] = '\0';
+    nt_sb sb = {0};
+    nt_sb_printf(&sb, HDR ".global .b8 g[4];\n.entry k()\n{\n\t.reg .b64 %%rd<2>;\n"
+                      "\tmov.u64 %%rd1, %s;\n\tret;\n}\n", name);
+    parse_err(nt_sb_str(&sb), "t.ptx:8:16: name longer than 65535 bytes, found 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...'");
+    nt_sb_free(&sb);
+    free(name);
+    ptx_module *m = parse_ok(HDR ".entry k()\n{\n\t.reg .b32 %r<40>;\n"
+        "\twmma.mma.sync.aligned.row.col.m16n16k16.s32.s8.s8.s32.satfinite "
+        "{%r0, %r1, %r2, %r3, %r4, %r5, %r6, %r7}, {%r8, %r9}, {%r10, %r11}, "
+        "{%r12, %r13, %r14, %r15, %r16, %r17, %r18, %r19};\n\tret;\n}\n");
+    ptx_instr *in = nth_instr(only_func(m, "k"), 0);
+    assert_int_equal(in->nmods, PTX_MAX_MODS);
+    assert_true(ptx_instr_has_mod(in, PTX_MOD_ROW));
+    assert_true(ptx_instr_has_mod(in, PTX_MOD_SATFINITE));   /* the 11th */
+    assert_false(ptx_instr_has_mod(in, PTX_MOD_FTZ));
+    assert_int_equal(ptx_opnd_count(&in->ops[0]), 8);
+    assert_int_equal(ptx_opnd_elem(&in->ops[3], 7)->reg, 19);
     ptx_module_free(m);
 }
 
@@ -635,6 +664,7 @@ int main(void)
         cmocka_unit_test(immediates),
         cmocka_unit_test(calls_prototypes_targets),
         cmocka_unit_test(addresses_and_lists),
+        cmocka_unit_test(operand_limits_and_long_names),
         cmocka_unit_test(comments_and_lines),
         cmocka_unit_test(unparsed_text_need_not_be_terminated),
         cmocka_unit_test(errors_module_level),

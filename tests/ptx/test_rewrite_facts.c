@@ -228,6 +228,33 @@ static void redirect_every_shape(void **state)
     ptx_module_free(m);
 }
 
+/* ptx_call_add_arg: a list is extended, a missing one is created after
+ * the target (and after a return list), a non-call is refused. */
+static void call_add_arg(void **state)
+{
+    (void)state;
+    ptx_module *m = parse_ok(
+        ".version 8.0\n.target sm_90\n.address_size 64\n"
+        ".func (.param .b32 r) g(.param .b32 a)\n{\n\tret;\n}\n"
+        ".func h()\n{\n\tret;\n}\n"
+        ".visible .entry k()\n{\n"
+        "\t.param .b32 x;\n\t.param .b32 y;\n"
+        "\tcall (y), g, (x);\n\tcall h;\n\tcall.uni (y), g;\n\tret;\n}\n");
+    ptx_func *k = ptx_module_func(m, "k");
+    assert_true(ptx_call_add_arg(m, nth_instr(k, 0), "s1"));
+    assert_true(ptx_call_add_arg(m, nth_instr(k, 1), "s2"));
+    assert_true(ptx_call_add_arg(m, nth_instr(k, 1), "s3"));
+    assert_true(ptx_call_add_arg(m, nth_instr(k, 2), "s4"));
+    assert_false(ptx_call_add_arg(m, nth_instr(k, 3), "s5"));
+    ptx_instr *c = nth_instr(k, 1);
+    assert_int_equal(c->nops, 2);
+    assert_int_equal(ptx_opnd_count(&c->ops[1]), 2);
+    assert_true(ptx_str_eq(ptx_opnd_name(ptx_opnd_elem(&c->ops[1], 1)), "s3"));
+    assert_prints(m, "\tcall (y), g, (x, s1);\n", "\tcall h, (s2, s3);\n",
+                  "\tcall.uni (y), g, (s4);\n", (const char *)NULL);
+    ptx_module_free(m);
+}
+
 static ptx_instr *one(ptx_module *m, ptx_func *fn, const char *text)
 {
     nt_err e = {0};
@@ -366,6 +393,7 @@ int main(void)
         cmocka_unit_test(instr_parse_errors),
         cmocka_unit_test(params_and_redirect),
         cmocka_unit_test(redirect_every_shape),
+        cmocka_unit_test(call_add_arg),
         cmocka_unit_test(memory_facts),
         cmocka_unit_test(control_flow_graph),
         cmocka_unit_test(name_tables),
