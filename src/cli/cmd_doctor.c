@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <glob.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,52 @@ typedef CUresult (*fn_cuMemAlloc)(CUdeviceptr *, size_t);
 typedef CUresult (*fn_cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned,
                                       unsigned, unsigned, CUstream, void **, void **);
 typedef CUresult (*fn_cuCtxSynchronize)(void);
+
+/* The driver entry points doctor calls, looked up once (NULL: missing). */
+typedef struct drv_api {
+    fn_cuInit init;
+    fn_cuDriverGetVersion ver;
+    fn_cuDeviceGetCount count;
+    fn_cuDeviceGet get;
+    fn_cuDeviceGetName name;
+    fn_cuDeviceGetAttribute attr;
+    fn_cuGetErrorString errstr;
+    fn_cuDevicePrimaryCtxRetain retain;
+    fn_cuCtxSetCurrent setcur;
+    fn_cuModuleLoadData load;
+    fn_cuModuleGetFunction getf;
+    fn_cuMemAlloc alloc;
+    fn_cuLaunchKernel launch;
+    fn_cuCtxSynchronize sync;
+} drv_api;
+
+static void drv_api_load(void *h, drv_api *a)
+{
+    static const struct {
+        const char *sym;
+        size_t off;
+    } t[] = {
+        {"cuInit", offsetof(drv_api, init)},
+        {"cuDriverGetVersion", offsetof(drv_api, ver)},
+        {"cuDeviceGetCount", offsetof(drv_api, count)},
+        {"cuDeviceGet", offsetof(drv_api, get)},
+        {"cuDeviceGetName", offsetof(drv_api, name)},
+        {"cuDeviceGetAttribute", offsetof(drv_api, attr)},
+        {"cuGetErrorString", offsetof(drv_api, errstr)},
+        {"cuDevicePrimaryCtxRetain", offsetof(drv_api, retain)},
+        {"cuCtxSetCurrent", offsetof(drv_api, setcur)},
+        {"cuModuleLoadData", offsetof(drv_api, load)},
+        {"cuModuleGetFunction", offsetof(drv_api, getf)},
+        {"cuMemAlloc_v2", offsetof(drv_api, alloc)},
+        {"cuLaunchKernel", offsetof(drv_api, launch)},
+        {"cuCtxSynchronize", offsetof(drv_api, sync)},
+    };
+    for (size_t i = 0; i < NT_ARRAY_LEN(t); i++) {
+        /* POSIX (dlsym) makes a function pointer the size of a void *. */
+        void *p = dlsym(h, t[i].sym);
+        memcpy((char *)a + t[i].off, &p, sizeof p);
+    }
+}
 
 static int doctor_problems;
 
@@ -75,16 +122,8 @@ static void doctor_cupti_free(void *cupti)
 /* The launch-swap canary, run by the injector itself: doctor loads it
  * into this process through CUDA_INJECTION64_PATH (set before cuInit) and
  * makes one launch. */
-static void doctor_canary(void *h, const char *injector)
+static void doctor_canary(const drv_api *a, const char *injector)
 {
-    fn_cuDeviceGet get = (fn_cuDeviceGet)dlsym(h, "cuDeviceGet");
-    fn_cuDevicePrimaryCtxRetain retain = (fn_cuDevicePrimaryCtxRetain)dlsym(h, "cuDevicePrimaryCtxRetain");
-    fn_cuCtxSetCurrent setcur = (fn_cuCtxSetCurrent)dlsym(h, "cuCtxSetCurrent");
-    fn_cuModuleLoadData load = (fn_cuModuleLoadData)dlsym(h, "cuModuleLoadData");
-    fn_cuModuleGetFunction getf = (fn_cuModuleGetFunction)dlsym(h, "cuModuleGetFunction");
-    fn_cuMemAlloc alloc = (fn_cuMemAlloc)dlsym(h, "cuMemAlloc_v2");
-    fn_cuLaunchKernel launch = (fn_cuLaunchKernel)dlsym(h, "cuLaunchKernel");
-    fn_cuCtxSynchronize sync = (fn_cuCtxSynchronize)dlsym(h, "cuCtxSynchronize");
     static const char ptx[] = ".version 6.0\n.target sm_50\n.address_size 64\n"
                               ".visible .entry nt_doctor(.param .u64 p) { ret; }\n";
     CUdevice d;
@@ -92,15 +131,15 @@ static void doctor_canary(void *h, const char *injector)
     CUmodule m;
     CUfunction f;
     CUdeviceptr buf;
-    if (!get || !retain || !setcur || !load || !getf || !alloc || !launch || !sync ||
-        get(&d, 0) || retain(&c, d) || setcur(c) || load(&m, ptx) || getf(&f, m, "nt_doctor") ||
-        alloc(&buf, 16)) {
+    if (!a->get || !a->retain || !a->setcur || !a->load || !a->getf || !a->alloc || !a->launch ||
+        !a->sync || a->get(&d, 0) || a->retain(&c, d) || a->setcur(c) || a->load(&m, ptx) ||
+        a->getf(&f, m, "nt_doctor") || a->alloc(&buf, 16)) {
         doctor_line("launch swap", "not checked (no usable device)");
         return;
     }
     void *args[] = {&buf};
-    CUresult r = launch(f, 1, 1, 1, 1, 1, 1, 0, NULL, args, NULL);
-    sync();
+    CUresult r = a->launch(f, 1, 1, 1, 1, 1, 1, 0, NULL, args, NULL);
+    a->sync();
     void *inj = dlopen(injector, RTLD_NOW | RTLD_NOLOAD);
     int (*canary)(void) = inj ? (int (*)(void))dlsym(inj, "ntrace_canary") : NULL;
     int ok = canary ? canary() : 0;
@@ -134,47 +173,42 @@ static void doctor_pc_sampling(void)
 /* h: the driver, dlopen'ed (global, so CUPTI finds it). */
 static void doctor_driver(void *h, const char *libpath, const char *injector)
 {
-    fn_cuInit init = (fn_cuInit)dlsym(h, "cuInit");
-    fn_cuDriverGetVersion ver = (fn_cuDriverGetVersion)dlsym(h, "cuDriverGetVersion");
-    fn_cuDeviceGetCount count = (fn_cuDeviceGetCount)dlsym(h, "cuDeviceGetCount");
-    fn_cuDeviceGet get = (fn_cuDeviceGet)dlsym(h, "cuDeviceGet");
-    fn_cuDeviceGetName name = (fn_cuDeviceGetName)dlsym(h, "cuDeviceGetName");
-    fn_cuDeviceGetAttribute attr = (fn_cuDeviceGetAttribute)dlsym(h, "cuDeviceGetAttribute");
-    fn_cuGetErrorString errstr = (fn_cuGetErrorString)dlsym(h, "cuGetErrorString");
-    if (!init || !ver || !count || !get || !name || !attr) {
+    drv_api a;
+    drv_api_load(h, &a);
+    if (!a.init || !a.ver || !a.count || !a.get || !a.name || !a.attr) {
         doctor_line("driver", "%s lacks the driver API entry points", libpath);
         doctor_problems++;
         return;
     }
     int v = 0;
-    ver(&v);
+    a.ver(&v);
     doctor_line("driver", "%s, CUDA %d.%d", libpath, v / 1000, (v % 1000) / 10);
-    CUresult r = init(0);
+    CUresult r = a.init(0);
     if (r != CUDA_SUCCESS) {
         const char *s = NULL;
-        if (errstr) errstr(r, &s);
+        if (a.errstr) a.errstr(r, &s);
         doctor_line("devices", "cuInit failed: %s (%d)", s ? s : "unknown error", (int)r);
         doctor_problems++;
         return;
     }
     int n = 0;
-    count(&n);
+    a.count(&n);
     doctor_line("devices", "%d", n);
     for (int i = 0; i < n; i++) {
         CUdevice d;
         char nm[256] = "?";
         int maj = 0, min = 0, sms = 0, khz = 0;
-        get(&d, i);
-        name(nm, sizeof nm, d);
-        attr(&maj, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, d);
-        attr(&min, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, d);
-        attr(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, d);
-        attr(&khz, CU_DEVICE_ATTRIBUTE_CLOCK_RATE, d);
+        a.get(&d, i);
+        a.name(nm, sizeof nm, d);
+        a.attr(&maj, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, d);
+        a.attr(&min, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, d);
+        a.attr(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, d);
+        a.attr(&khz, CU_DEVICE_ATTRIBUTE_CLOCK_RATE, d);
         char label[32];
         snprintf(label, sizeof label, "device %d", i);
         doctor_line(label, "%s, sm_%d%d, %d SMs, %.0f MHz", nm, maj, min, sms, khz / 1000.0);
     }
-    if (n > 0 && injector) doctor_canary(h, injector);
+    if (n > 0 && injector) doctor_canary(&a, injector);
     /* The driver stays loaded: the injector inside it is still running. */
 }
 

@@ -49,9 +49,71 @@ const char *rep_col_text(rep_db *db, sqlite3_stmt *st, int i)
 
 rep_launch *rep_launch_by_id(rep_db *db, int64_t id)
 {
-    for (size_t i = 0; i < db->launches.n; i++)
-        if (db->launches.v[i].id == id) return &db->launches.v[i];
-    return NULL;
+    uint64_t i;
+    return nt_imap_get(&db->launch_ix, (uint64_t)id, &i) ? &db->launches.v[i] : NULL;
+}
+
+rep_kernel *rep_kernel_by_id(rep_db *db, int64_t id)
+{
+    uint64_t i;
+    return nt_imap_get(&db->kernel_ix, (uint64_t)id, &i) ? &db->kernels.v[i] : NULL;
+}
+
+rep_kernel *rep_kernel_next_same_id(rep_db *db, const rep_kernel *k)
+{
+    size_t j = db->kernel_next[k - db->kernels.v];
+    return j == SIZE_MAX ? NULL : &db->kernels.v[j];
+}
+
+rep_kernel *rep_kernel_by_name(rep_db *db, const char *mangled)
+{
+    uint64_t i;
+    return nt_map_get(&db->kernel_names, mangled, strlen(mangled), &i) ? &db->kernels.v[i] : NULL;
+}
+
+/* The lookups above, built once both vectors stopped growing.  Walking
+ * backwards, each kernel's successor is the index the map held for its id
+ * (or name) before it took its place: the maps keep the first row, the
+ * chain the others in row order (only a file with negative kernel ids can
+ * share an id with a kernel made for a launch; see load_kernels_launches). */
+static void index_rows(rep_db *db)
+{
+    db->kernel_next = nt_xmalloc((db->kernels.n + 1) * sizeof *db->kernel_next);
+    for (size_t i = db->kernels.n; i-- > 0;) {
+        rep_kernel *k = &db->kernels.v[i];
+        uint64_t j;
+        db->kernel_next[i] = nt_imap_get(&db->kernel_ix, (uint64_t)k->id, &j) ? (size_t)j : SIZE_MAX;
+        nt_imap_put(&db->kernel_ix, (uint64_t)k->id, i);
+        nt_map_put(&db->kernel_names, k->name, strlen(k->name), i);
+    }
+    for (size_t i = db->launches.n; i-- > 0;)
+        nt_imap_put(&db->launch_ix, (uint64_t)db->launches.v[i].id, i);
+}
+
+void rep_streams_load(rep_db *db, rep_streams *s)
+{
+    *s = (rep_streams){0};
+    for (size_t i = 0; i < db->launches.n; i++) {
+        const rep_launch *l = &db->launches.v[i];
+        if (!l->selected || !l->start_ns || nt_imap_get(&s->ix, (uint64_t)l->stream_id, NULL))
+            continue;
+        nt_imap_put(&s->ix, (uint64_t)l->stream_id, s->ids.n);
+        nt_vec_push(&s->ids, l->stream_id);
+    }
+}
+
+bool rep_stream_ix(const rep_streams *s, int64_t sid, size_t *ix)
+{
+    uint64_t v;
+    if (!nt_imap_get(&s->ix, (uint64_t)sid, &v)) return false;
+    if (ix) *ix = (size_t)v;
+    return true;
+}
+
+void rep_streams_free(rep_streams *s)
+{
+    nt_vec_free(&s->ids);
+    nt_imap_free(&s->ix);
 }
 
 rep_map *rep_map_find(rep_db *db, const char *probe, const char *map)
@@ -212,36 +274,45 @@ static int load_kernels_launches(rep_db *db, nt_err *e)
     sqlite3_finalize(st);
     if (rc < 0) return -1;
     /* A launch the injector did not see (no kernel row) gets a kernel of
-     * its own name, so that it still counts in the kernel table. */
+     * its own name, so that it still counts in the kernel table: the first
+     * kernel with an id <= 0 and that display name, else a new one.  Both
+     * lookups are hashed (a run can have 100 k kernels and 1 M launches). */
+    nt_imap ids = {0};
+    nt_map made = {0};      /* display name -> first kernel with an id <= 0 */
+    for (size_t k = 0; k < db->kernels.n; k++) {
+        rep_kernel *kk = &db->kernels.v[k];
+        nt_imap_put(&ids, (uint64_t)kk->id, k);
+        if (kk->id <= 0 && !nt_map_get(&made, kk->demangled, strlen(kk->demangled), NULL))
+            nt_map_put(&made, kk->demangled, strlen(kk->demangled), k);
+    }
     for (size_t i = 0; i < db->launches.n; i++) {
         rep_launch *l = &db->launches.v[i];
-        size_t k = 0;
-        while (k < db->kernels.n && db->kernels.v[k].id != l->kernel_id) k++;
-        if (k < db->kernels.n && l->kernel_id > 0) continue;
-        for (k = 0; k < db->kernels.n; k++)
-            if (db->kernels.v[k].id <= 0 && !strcmp(db->kernels.v[k].demangled, l->kname)) break;
-        if (k == db->kernels.n) {
+        if (l->kernel_id > 0 && nt_imap_get(&ids, (uint64_t)l->kernel_id, NULL)) continue;
+        uint64_t k;
+        if (!nt_map_get(&made, l->kname, strlen(l->kname), &k)) {
+            k = db->kernels.n;
             rep_kernel nk = {
                 .id = -(int64_t)k - 1, .name = l->kname, .demangled = l->kname,
                 .reason = "not seen by the injector (activity record only)", .selected = true,
             };
             nt_vec_push(&db->kernels, nk);
+            nt_map_put(&made, l->kname, strlen(l->kname), k);
         }
         l->kernel_id = db->kernels.v[k].id;
     }
+    nt_imap_free(&ids);
+    nt_map_free(&made);
     /* Pointers are taken once both vectors stopped growing. */
     same_kernels(db);
-    nt_imap by_id = {0};
-    for (size_t k = 0; k < db->kernels.n; k++)
-        nt_imap_put(&by_id, (uint64_t)db->kernels.v[k].id, k);
+    index_rows(db);
     for (size_t i = 0; i < db->launches.n; i++) {
         rep_launch *l = &db->launches.v[i];
-        uint64_t k;
-        if (nt_imap_get(&by_id, (uint64_t)l->kernel_id, &k)) l->k = db->kernels.v[k].canon;
-        for (size_t d = 0; d < db->devs.n; d++)
+        rep_kernel *k = rep_kernel_by_id(db, l->kernel_id), *next;
+        while (k && (next = rep_kernel_next_same_id(db, k))) k = next;   /* the last row */
+        if (k) l->k = k->canon;
+        for (size_t d = 0; d < db->devs.n; d++)   /* a few devices: a scan */
             if (db->devs.v[d].id == l->device_id) { l->dev = &db->devs.v[d]; break; }
     }
-    nt_imap_free(&by_id);
     return 0;
 }
 
@@ -379,6 +450,10 @@ void rep_close(rep_db *db)
     nt_vec_free(&db->rids);
     nt_vec_free(&db->rnames);
     free(db->kw);
+    nt_imap_free(&db->kernel_ix);
+    nt_imap_free(&db->launch_ix);
+    nt_map_free(&db->kernel_names);
+    free(db->kernel_next);
     nt_arena_free(&db->a);
     free(db);
 }

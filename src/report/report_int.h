@@ -96,6 +96,12 @@ struct rep_db {
     NT_VEC(rep_kernel) kernels;
     NT_VEC(rep_launch) launches;
     NT_VEC(rep_map) maps;
+    /* Lookups built by rep_open (db.c's index_rows): id -> first kernel row
+     * with it, kernel_next[i] the next row with row i's id (SIZE_MAX: none),
+     * mangled name -> first kernel row, launch id -> launch. */
+    nt_imap kernel_ix, launch_ix;
+    size_t *kernel_next;
+    nt_map kernel_names;
     bool has_memcpys, has_pc;
     /* regions.c's names: the region ids of the file, and their names */
     NT_VEC(uint32_t) rids;
@@ -141,9 +147,25 @@ bool rep_has_table(rep_db *db, const char *name);
 /* Step that turns SQLITE_ERROR into e; returns SQLITE_ROW, SQLITE_DONE or -1. */
 int rep_step(rep_db *db, sqlite3_stmt *st, nt_err *e);
 const char *rep_col_text(rep_db *db, sqlite3_stmt *st, int i);   /* arena copy */
+/* Hashed lookups (rep_db's indexes); NULL: none.  Kernel rows share an id
+ * only in a file with negative ids: rep_kernel_next_same_id walks them in
+ * row order. */
 rep_launch *rep_launch_by_id(rep_db *db, int64_t id);
+rep_kernel *rep_kernel_by_id(rep_db *db, int64_t id);
+rep_kernel *rep_kernel_next_same_id(rep_db *db, const rep_kernel *k);
+rep_kernel *rep_kernel_by_name(rep_db *db, const char *mangled);
 rep_map *rep_map_find(rep_db *db, const char *probe, const char *map);
 int rep_map_col(const rep_map *m, const char *name);             /* -1: absent */
+/* The streams of the selected launches that have a time (an activity
+ * record), in the order of their first launch, with a hashed lookup
+ * (a stream per launch must not make a timeline quadratic). */
+typedef struct rep_streams {
+    NT_VEC(int64_t) ids;
+    nt_imap ix;                  /* stream id -> index in ids */
+} rep_streams;
+void rep_streams_load(rep_db *db, rep_streams *s);
+bool rep_stream_ix(const rep_streams *s, int64_t sid, size_t *ix);   /* false: none */
+void rep_streams_free(rep_streams *s);
 /* The display name of a launch's kernel. */
 const char *rep_launch_kname(const rep_launch *l);
 /* Device clock in kHz for cycle conversions (falls back to 1 GHz). */

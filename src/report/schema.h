@@ -90,13 +90,17 @@
     "JOIN NTRACE_STALL_REASONS r ON r.id = s.stallReason " \
     "JOIN CUPTI_ACTIVITY_KIND_KERNEL k ON k.correlationId = s.correlationId " \
     "GROUP BY k.launchId, r.name ORDER BY k.launchId, r.name"
-/* PC samples no launch claims, per kernel (by function name = mangled name). */
+/* PC samples no launch claims, per kernel (by function name = mangled name).
+ * "Not claimed" is NOT IN an uncorrelated list, which SQLite builds once:
+ * a correlated NOT EXISTS rescanned every launch for every sample (there
+ * is no index on correlationId), minutes on 100 k launches.  A NULL
+ * correlation id matches no launch, as it did under NOT EXISTS. */
 #define SCH_Q_PC_STALLS_BY_KERNEL \
     "SELECT k.id, r.name, sum(s.samples) FROM NTRACE_PC_SAMPLES s " \
     "JOIN NTRACE_STALL_REASONS r ON r.id = s.stallReason " \
     "JOIN NTRACE_KERNELS k ON k.mangledName = s.functionName " \
-    "WHERE NOT EXISTS (SELECT 1 FROM CUPTI_ACTIVITY_KIND_KERNEL l " \
-    "                  WHERE l.correlationId = s.correlationId) " \
+    "WHERE s.correlationId IS NULL OR s.correlationId NOT IN " \
+    "  (SELECT correlationId FROM CUPTI_ACTIVITY_KIND_KERNEL WHERE correlationId IS NOT NULL) " \
     "GROUP BY k.id, r.name ORDER BY k.id, r.name"
 
 /* PC samples per source line and reason (NTRACE_PC_LINES: cubins with line

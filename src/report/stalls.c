@@ -35,45 +35,42 @@ static int class_of(const char *r)
 
 static const char *const class_names[3] = {"barrier", "memory", "other"};
 
+/* PC samples of one kernel, by reason index. */
 typedef struct kpc {
-    rep_kernel *k;
     double s[MAX_REASONS];
     double total;
 } kpc;
 
 typedef struct pcacc {
-    kpc *k;
-    size_t n;
+    kpc *k;                 /* per kernel row (index in db->kernels) */
     const char **names;
     int nr;
 } pcacc;
 
-static void add_sample(rep_db *db, pcacc *a, rep_kernel *kern, const char *reason, double v)
+static void add_sample(rep_db *db, pcacc *a, const rep_kernel *kern, const char *reason, double v)
 {
     const char *r = rep_stall_short_name(reason ? reason : "?");
     int ri = 0;
-    while (ri < a->nr && strcmp(a->names[ri], r)) ri++;
+    while (ri < a->nr && strcmp(a->names[ri], r)) ri++;    /* at most 32 */
     if (ri == a->nr) {
         if (a->nr < MAX_REASONS - 1) a->names[a->nr++] = nt_arena_strdup(&db->a, r);
         else ri = MAX_REASONS - 1;      /* the rest, lumped */
     }
     if (ri == MAX_REASONS - 1) a->names[ri] = "(other reasons)";
-    size_t j = 0;
-    while (j < a->n && a->k[j].k != kern) j++;
-    if (j == a->n) a->k[a->n++].k = kern;
+    kpc *k = &a->k[kern - db->kernels.v];
     if (v < 0) v = 0;                   /* a count: garbage is nothing */
-    a->k[j].s[ri] += v;
-    a->k[j].total += v;
+    k->s[ri] += v;
+    k->total += v;
 }
 
 /* PC samples per selected kernel and reason: through the launch of their
  * correlation id, or, for samples whose launch is not known (correlation
  * id 0), through the kernel whose mangled name is their function — those
- * count only when no single launch is selected. */
-static int load_pc(rep_db *db, kpc **out, size_t *nk, const char **names, int *nr, nt_err *e)
+ * count only when no single launch is selected.  *out has one entry per
+ * kernel row (total 0: no samples); caller frees. */
+static int load_pc(rep_db *db, kpc **out, const char **names, int *nr, nt_err *e)
 {
     *out = NULL;
-    *nk = 0;
     *nr = 0;
     if (!db->has_pc) return 0;
     pcacc a = {.k = nt_xcalloc(db->kernels.n + 1, sizeof *a.k), .names = names};
@@ -93,55 +90,54 @@ static int load_pc(rep_db *db, kpc **out, size_t *nk, const char **names, int *n
     rc = rc < 0 || !st ? -1 : 0;
     while (!rc && (rc = rep_step(db, st, e)) == SQLITE_ROW) {
         rc = 0;
-        int64_t kid = sqlite3_column_int64(st, 0);
-        for (size_t i = 0; i < db->kernels.n; i++) {
-            rep_kernel *k = &db->kernels.v[i];
-            if (k->id == kid && k->canon->selected && !one_launch)
+        for (rep_kernel *k = rep_kernel_by_id(db, sqlite3_column_int64(st, 0)); k;
+             k = rep_kernel_next_same_id(db, k))
+            if (k->canon->selected && !one_launch)
                 add_sample(db, &a, k->canon, (const char *)sqlite3_column_text(st, 1),
                            sqlite3_column_double(st, 2));
-        }
     }
     sqlite3_finalize(st);
     if (a.nr == MAX_REASONS - 1 && names[MAX_REASONS - 1]) a.nr = MAX_REASONS;
     *out = a.k;
-    *nk = a.n;
     *nr = a.nr;
     return rc < 0 ? -1 : 0;
 }
 
+/* Per selected kernel, in kernel order: its PC-sampling row, then its
+ * probe row (each only when it has data).  Both sources are indexed by
+ * kernel row, so this is linear in kernels. */
 int rep_stall_rows(rep_db *db, rep_stall_row **rows, size_t *n, nt_err *e)
 {
     const char *names[MAX_REASONS] = {0};
     int nr;
     kpc *pc;
-    size_t npc;
     const rep_kwait *kw = NULL;
     size_t nkw = 0;
     *rows = NULL;
     *n = 0;
-    if (load_pc(db, &pc, &npc, names, &nr, e) || rep_kwaits(db, &kw, &nkw, e)) {
+    if (load_pc(db, &pc, names, &nr, e) || rep_kwaits(db, &kw, &nkw, e)) {
         free(pc);
         return -1;
     }
+    const rep_kwait **kw_of = nt_xcalloc(db->kernels.n + 1, sizeof *kw_of);
+    for (size_t j = 0; j < nkw; j++) kw_of[kw[j].k - db->kernels.v] = &kw[j];
     rep_stall_row *r = nt_xcalloc(2 * (db->kernels.n + 1), sizeof *r);
     size_t m = 0;
     for (size_t i = 0; i < db->kernels.n; i++) {
         rep_kernel *k = &db->kernels.v[i];
         if (!k->selected) continue;
-        for (size_t j = 0; j < npc; j++) {
-            if (pc[j].k != k || pc[j].total <= 0) continue;
+        if (pc && pc[i].total > 0) {
             rep_stall_row *x = &r[m++];
             x->kernel = k->demangled;
             x->source = "pc sampling";
             x->n = nr;
             for (int q = 0; q < nr; q++) {
                 x->names[q] = names[q];
-                x->share[q] = pc[j].s[q] / pc[j].total;
+                x->share[q] = pc[i].s[q] / pc[i].total;
             }
         }
-        for (size_t j = 0; j < nkw; j++) {
-            const rep_kwait *w = &kw[j];
-            if (w->k != k || w->life <= 0) continue;
+        const rep_kwait *w = kw_of[i];
+        if (w && w->life > 0) {
             rep_stall_row *x = &r[m++];
             x->kernel = k->demangled;
             x->source = "probes";
@@ -153,6 +149,7 @@ int rep_stall_rows(rep_db *db, rep_stall_row **rows, size_t *n, nt_err *e)
             for (int q = 0; q < 3; q++) x->names[q] = class_names[q];
         }
     }
+    free(kw_of);
     free(pc);
     *rows = r;
     *n = m;

@@ -57,41 +57,37 @@ static int kernel_index(rep_db *db, const rep_kernel *k)
 
 int rep_svg_launches(rep_db *db, FILE *out, nt_err *e)
 {
-    NT_VEC(int64_t) streams = {0};
+    rep_streams ss;
+    rep_streams_load(db, &ss);
     int64_t t0 = INT64_MAX, t1 = INT64_MIN;
     for (size_t i = 0; i < db->launches.n; i++) {
         rep_launch *l = &db->launches.v[i];
         if (!l->selected || !l->start_ns) continue;   /* no activity record: no time */
-        size_t k = 0;
-        while (k < streams.n && streams.v[k] != l->stream_id) k++;
-        if (k == streams.n) nt_vec_push(&streams, l->stream_id);
         if (l->start_ns < t0) t0 = l->start_ns;
         if (l->end_ns > t1) t1 = l->end_ns;
     }
-    if (!streams.n) {
+    if (!ss.ids.n) {
+        rep_streams_free(&ss);
         fputs("<p class=note>no launches selected</p>\n", out);
         return 0;
     }
     const double row = 26;
-    double h = row * (double)streams.n + 4;
+    double h = row * (double)ss.ids.n + 4;
     /* Copies extend the range only where they sit on a selected stream. */
     sqlite3_stmt *st = db->has_memcpys ? rep_prepare(db, SCH_Q_MEMCPYS, e) : NULL;
-    if (db->has_memcpys && !st) { nt_vec_free(&streams); return -1; }
+    if (db->has_memcpys && !st) { rep_streams_free(&ss); return -1; }
     int rc = 0;
     while (st && (rc = rep_step(db, st, e)) == SQLITE_ROW) {
-        int64_t sid = sqlite3_column_int64(st, 2);
-        for (size_t k = 0; k < streams.n; k++)
-            if (streams.v[k] == sid) {
-                if (rep_ns(sqlite3_column_int64(st, 3)) < t0) t0 = rep_ns(sqlite3_column_int64(st, 3));
-                if (rep_ns(sqlite3_column_int64(st, 4)) > t1) t1 = rep_ns(sqlite3_column_int64(st, 4));
-            }
+        if (!rep_stream_ix(&ss, sqlite3_column_int64(st, 2), NULL)) continue;
+        if (rep_ns(sqlite3_column_int64(st, 3)) < t0) t0 = rep_ns(sqlite3_column_int64(st, 3));
+        if (rep_ns(sqlite3_column_int64(st, 4)) > t1) t1 = rep_ns(sqlite3_column_int64(st, 4));
     }
     svg_open(out, h, t0, t1);
     for (size_t i = 0; i < db->launches.n; i++) {
         rep_launch *l = &db->launches.v[i];
         if (!l->selected || !l->start_ns) continue;   /* no activity record: no time */
         size_t k = 0;
-        while (streams.v[k] != l->stream_id) k++;
+        rep_stream_ix(&ss, l->stream_id, &k);
         double x = xpos(l->start_ns, t0, t1), w = xpos(l->end_ns, t0, t1) - x;
         fprintf(out, "<rect class=\"h launch\" x=\"%.2f\" y=\"%.1f\" width=\"%.3f\" height=\"%.1f\" "
                 "fill=\"%s\" vector-effect=\"non-scaling-stroke\"><title>",
@@ -108,9 +104,8 @@ int rep_svg_launches(rep_db *db, FILE *out, nt_err *e)
         sqlite3_reset(st);
         while ((rc = rep_step(db, st, e)) == SQLITE_ROW) {
             int64_t sid = sqlite3_column_int64(st, 2);
-            size_t k = 0;
-            while (k < streams.n && streams.v[k] != sid) k++;
-            if (k == streams.n) continue;
+            size_t k;
+            if (!rep_stream_ix(&ss, sid, &k)) continue;
             int64_t a = rep_ns(sqlite3_column_int64(st, 3)), b = rep_ns(sqlite3_column_int64(st, 4));
             double x = xpos(a, t0, t1), w = xpos(b, t0, t1) - x;
             const char *kind = (const char *)sqlite3_column_text(st, 6);
@@ -124,9 +119,9 @@ int rep_svg_launches(rep_db *db, FILE *out, nt_err *e)
         sqlite3_finalize(st);
     }
     fputs("</g></g>\n", out);
-    for (size_t k = 0; k < streams.n; k++) {
+    for (size_t k = 0; k < ss.ids.n; k++) {
         char s[64];
-        snprintf(s, sizeof s, "stream %lld", (long long)streams.v[k]);
+        snprintf(s, sizeof s, "stream %lld", (long long)ss.ids.v[k]);
         label(out, k * row + row / 2 + 4, s);
     }
     svg_close(out);
@@ -139,7 +134,7 @@ int rep_svg_launches(rep_db *db, FILE *out, nt_err *e)
         fputs("</span>", out);
     }
     fputs("<span><i style=\"background:#9aa3b2\"></i>memcpy</span></div>\n", out);
-    nt_vec_free(&streams);
+    rep_streams_free(&ss);
     return rc < 0 ? -1 : 0;
 }
 

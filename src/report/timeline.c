@@ -121,12 +121,6 @@ static void slice(tlw *w, int64_t pid, int64_t tid, int64_t t0, int64_t t1)
     put_us(w, t1 > t0 ? t1 - t0 : 0);
 }
 
-static bool has_stream(const int64_t *v, size_t n, int64_t sid)
-{
-    for (size_t k = 0; k < n; k++) if (v[k] == sid) return true;
-    return false;
-}
-
 static void copy_event(tlw *w, sqlite3_stmt *st)
 {
     if (!begin(w, false)) return;
@@ -162,20 +156,18 @@ static void launch_event(tlw *w, const rep_launch *l)
  * Launches without an activity record (start 0) have no place in time. */
 static int streams(rep_db *db, tlw *w, nt_err *e)
 {
-    NT_VEC(int64_t) seen = {0};
-    for (size_t i = 0; i < db->launches.n; i++) {
-        rep_launch *l = &db->launches.v[i];
-        if (!l->selected || !l->start_ns || has_stream(seen.v, seen.n, l->stream_id)) continue;
+    rep_streams seen;
+    rep_streams_load(db, &seen);
+    for (size_t i = 0; i < seen.ids.n; i++) {
         char nm[64];
-        snprintf(nm, sizeof nm, "stream %lld", (long long)l->stream_id);
-        nt_vec_push(&seen, l->stream_id);
-        name_meta(w, "thread_name", 1, l->stream_id, nm, l->stream_id);
+        snprintf(nm, sizeof nm, "stream %lld", (long long)seen.ids.v[i]);
+        name_meta(w, "thread_name", 1, seen.ids.v[i], nm, seen.ids.v[i]);
     }
     sqlite3_stmt *st = NULL;
     int rc = SQLITE_DONE;
     if (db->has_memcpys) {
         if (!(st = rep_prepare(db, SCH_Q_MEMCPYS, e))) {
-            nt_vec_free(&seen);
+            rep_streams_free(&seen);
             return -1;
         }
         rc = rep_step(db, st, e);
@@ -187,7 +179,7 @@ static int streams(rep_db *db, tlw *w, nt_err *e)
         bool copy_next = rc == SQLITE_ROW &&
             (i == db->launches.n || rep_ns(sqlite3_column_int64(st, 3)) < db->launches.v[i].start_ns);
         if (copy_next) {
-            if (has_stream(seen.v, seen.n, sqlite3_column_int64(st, 2))) copy_event(w, st);
+            if (rep_stream_ix(&seen, sqlite3_column_int64(st, 2), NULL)) copy_event(w, st);
             rc = rep_step(db, st, e);
         } else if (i < db->launches.n) {
             launch_event(w, &db->launches.v[i++]);
@@ -196,7 +188,7 @@ static int streams(rep_db *db, tlw *w, nt_err *e)
         }
     }
     sqlite3_finalize(st);
-    nt_vec_free(&seen);
+    rep_streams_free(&seen);
     return rc < 0 ? -1 : 0;
 }
 

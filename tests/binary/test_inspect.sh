@@ -1,11 +1,7 @@
 #!/bin/sh
 # ntrace inspect on the nvcc fixtures: text, JSON, --extract-ptx, errors.
-BUILD=${BUILD:-build}
-NT=$BUILD/bin/ntrace
+. tests/lib.sh
 FIX=$BUILD/fixtures/binary
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
 
 out=$("$NT" inspect "$FIX/kernels.exe") || fail "inspect exe: $out"
 echo "$out" | grep -q "kernels.exe: host ELF" || fail "kind line: $out"

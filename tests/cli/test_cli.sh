@@ -1,8 +1,6 @@
 #!/bin/sh
 # The ntrace command: dispatch, usage errors, exit codes, doctor, install.
-BUILD=${BUILD:-build}
-NT=$BUILD/bin/ntrace
-fail() { echo "FAIL: $*"; exit 1; }
+. tests/lib.sh
 
 "$NT" --version | grep -q '^ntrace [0-9]' || fail "--version"
 "$NT" --help | grep -q 'doctor' || fail "--help lists doctor"
@@ -28,7 +26,6 @@ echo "$out" | grep -q "^  cupti subscriber *none" || fail "doctor --emulate subs
 [ -z "$(ls -A "$dtmp")" ] || fail "doctor left its scratch database: $(ls -A "$dtmp")"
 rmdir "$dtmp"
 # The cache location follows NTRACE_CACHE_DIR, and its size is counted.
-tmp=$(mktemp -d)
 printf 'abcd' > "$tmp/x.ptx"
 NTRACE_CACHE_DIR=$tmp "$NT" doctor | grep -q "jit cache .*$tmp (1 files" || fail "doctor cache dir"
 

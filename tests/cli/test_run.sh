@@ -1,11 +1,7 @@
 #!/bin/sh
 # ntrace run without CUDA: configuration, exit status and signal forwarding,
 # error paths.  (Probed runs through the emulator are tested with the injector.)
-BUILD=${BUILD:-build}
-NT=$(cd "$(dirname "$BUILD/bin/ntrace")" && pwd)/ntrace
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. tests/lib.sh
 cd "$tmp" || exit 1
 
 # The program's exit status comes back.

@@ -3,11 +3,9 @@
 # overhead benchmark (slice, instrument, JIT, probe buffer, events, the
 # probed-vs-unprobed output check) and its output lines.  The numbers are
 # meaningless here and not checked.
-BUILD=${BUILD:-build}
+. tests/lib.sh
 B=$BUILD/bench/bench_gpu
-fail() { echo "FAIL: $*"; cat "$tmp/out"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+FAIL_LOG=$tmp/out
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 
 # Every shipped probe on vecadd and matmul (barriers, 2-D blocks).

@@ -2,17 +2,11 @@
 # tests/gpu/check_db.py (the GPU suite's record checks) on databases of the
 # emulator: the true invariants pass, and each broken one is caught.  (One
 # Python run for everything: its start-up is the slow part here.)
-BUILD=${BUILD:-build}
-ROOT=$(pwd)
-NT=$ROOT/$BUILD/bin/ntrace
-KDIR=$ROOT/$BUILD/fixtures/kernels
-python3 -c 'import sqlite3' 2>/dev/null || { echo "no python3 with sqlite3"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "no sqlite3 command"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export NTRACE_CACHE_DIR=$tmp/cache
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
-fail() { echo "FAIL: $*"; cat "$tmp/out" 2>/dev/null; exit 1; }
+. tests/lib.sh
+python3 -c 'import sqlite3' 2>/dev/null || skip "no python3 with sqlite3"
+need sqlite3
+emu_env
+FAIL_LOG=$tmp/out
 run() { # app probe
     "$NT" run --emulate -f -p "$2" -o "$tmp/$1-$2.db" -- "$ROOT/$BUILD/apps/$1" "$KDIR" > "$tmp/out" 2>&1 \
         || fail "$1 under $2"

@@ -3,10 +3,8 @@
 # step in order with its time limit, within the section budgets, and ends
 # with the summary table and the count line; a plain run here skips
 # cleanly (exit 0) when no GPU is found.
-BUILD=${BUILD:-build}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; cat "$tmp/gpu-check.log" 2>/dev/null; exit 1; }
+. tests/lib.sh
+FAIL_LOG=$tmp/gpu-check.log
 export GPU_CHECK_APPS="vecadd cupti_swap" GPU_CHECK_PROBES="block_sched gmem_bytes"
 
 GPU_CHECK_DRY_RUN=1 OUT=$tmp sh tests/gpu/run.sh > "$tmp/stdout" 2>&1 || fail "dry run: exit $?"

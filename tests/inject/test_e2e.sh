@@ -4,22 +4,15 @@
 # (each app checks its own), every launch must be probed, and the records
 # must be what the emulator implies.  Then the failure paths: a probe that
 # does not compile, a kernel filter, launch sampling, the disk cache.
-BUILD=${BUILD:-build}
-ROOT=$(pwd)
-NT=$ROOT/$BUILD/bin/ntrace
-KDIR=$ROOT/$BUILD/fixtures/kernels
+. tests/lib.sh
 APPS="vecadd saxpy matmul reduce histogram diverge calls globals streams libkernel multidev regions"
 # Two emulated devices of different compute capabilities (multidev uses
 # both; the other apps run on device 0, an sm_90).
 export NTRACE_EMU_DEVICES=90,80
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export NTRACE_CACHE_DIR=$tmp/cache
-# Under SAN=1 the apps exit without freeing what they (and the emulated
-# driver and the injector, by design, see docs/injector.md) hold at exit:
-# leak checking belongs to the unit tests, memory errors stay fatal here.
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+# emu_env: under SAN=1 the apps exit without freeing what they (and the
+# emulated driver and the injector, by design, see docs/injector.md) hold at
+# exit: leak checking belongs to the unit tests, memory errors stay fatal here.
+emu_env
 q() { sqlite3 "$1" "$2"; }
 
 run() { # app probe db [extra ntrace args...]

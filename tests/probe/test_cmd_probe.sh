@@ -1,10 +1,6 @@
 #!/bin/sh
 # ntrace probe list|check|compile: output, errors with file:line, exit codes.
-BUILD=${BUILD:-build}
-NT=$BUILD/bin/ntrace
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. tests/lib.sh
 
 out=$("$NT" probe list) || fail "list"
 for p in block_sched gmem_bytes barrier_wait mem_wait kernel_time dmat regions; do

@@ -5,12 +5,12 @@
 # control-flow cases: exits inside called functions (quit_odd: every
 # thread's exit counted, the block's last warp found) and loads first used
 # across branches and loops (use_flow: each load counted once).
-BUILD=${BUILD:-build}
+. tests/lib.sh
 app=$BUILD/probe_e2e/probe_run
 ptx=$BUILD/fixtures/probe/basic.sm90.ptx
 flow=$BUILD/fixtures/probe/flow.sm90.ptx
-[ -x "$app" ] || { echo "missing $app"; exit 1; }
-[ -f "$BUILD/emu/libcuda.so.1" ] || { echo "no emulator: skipped"; exit 77; }
+[ -x "$app" ] || fail "missing $app"
+[ -f "$BUILD/emu/libcuda.so.1" ] || skip "no emulator"
 run() { LD_LIBRARY_PATH="$BUILD/emu" NTRACE_EMU_SMS=4 "$app" "$@" || exit 1; }
 for probe in block_sched gmem_bytes kernel_time barrier_wait mem_wait; do
     run "$probe" "$ptx"

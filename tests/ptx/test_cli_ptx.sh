@@ -1,11 +1,9 @@
 #!/bin/sh
 # ntrace ptx check|print|slice|index on the nvcc fixture, and its errors.
-BUILD=${BUILD:-build}
-N=$BUILD/bin/ntrace
+. tests/lib.sh
+N=$NT
 F=$BUILD/fixtures/ptx/basic.ptx
-T=$(mktemp -d /tmp/nt_cli_ptx.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+T=$tmp
 
 out=$($N ptx check "$F") || fail "check exit $?"
 echo "$out" | grep -q "ok: PTX 9.0, target sm_90, 12 functions (5 entries), 6 variables" || fail "check said: $out"

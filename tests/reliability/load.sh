@@ -3,11 +3,11 @@
 #  1. LOAD_LAUNCHES (1 M) launches of a tiny kernel under block_sched;
 #  2. LOAD_KERNELS (100 k) distinct kernels, each launched once (modules of
 #     1,000 entries, loaded and unloaded in turn).
-# The injector is loaded by hand (tests/reliability/lib.sh) so /usr/bin/time
+# The injector is loaded by hand (inject_emu, tests/lib.sh) so /usr/bin/time
 # measures the app itself.  Every launch is accounted for in the database
 # (probed with its record, or a reason in its row); prints wall time, peak
 # RSS and database size.
-. tests/reliability/lib.sh
+. tests/lib.sh
 N=${LOAD_LAUNCHES:-1000000}
 K=${LOAD_KERNELS:-100000}
 q() { sqlite3 "$1" "$2"; }

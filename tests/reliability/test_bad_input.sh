@@ -3,12 +3,8 @@
 # malformed PTX for `ptx check`, probes with mistakes for `probe check`.
 # Each gives a one-line error saying where (file:line[:col] or offset),
 # and a non-zero exit below 128 (no crash).
-BUILD=${BUILD:-build}
-NT=$BUILD/bin/ntrace
+. tests/lib.sh
 FIX=$BUILD/fixtures/binary
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
 
 # expect RC 'pattern (grep -E)' cmd...: exit RC, exactly one stderr line
 # matching the pattern.

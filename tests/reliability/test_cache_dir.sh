@@ -4,8 +4,7 @@
 # with one line and the run goes on without the disk cache; a missing one
 # is created 0700 and gets 0600 files, no temporaries; a symlink planted
 # under a cache file's name is neither read nor written through.
-. tests/reliability/lib.sh
-KDIR=$ROOT/$BUILD/fixtures/kernels
+. tests/lib.sh
 APP=$ROOT/$BUILD/apps/vecadd
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 probed() { sqlite3 "$1" "select count(*) from CUPTI_ACTIVITY_KIND_KERNEL where probeStatus = 'probed'"; }

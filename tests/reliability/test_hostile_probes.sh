@@ -5,15 +5,8 @@
 # a one-line message naming the probe file and what was refused, and
 # under `ntrace run --emulate` the app runs unprobed with correct results,
 # the reason on stderr and in the database.
-BUILD=${BUILD:-build}
-ROOT=$(pwd)
-NT=$ROOT/$BUILD/bin/ntrace
-KDIR=$ROOT/$BUILD/fixtures/kernels
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export NTRACE_CACHE_DIR=$tmp/cache
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+. tests/lib.sh
+emu_env
 
 # hostile [--run] NAME 'expected message (grep -E)' LUA-PRELUDE: the
 # prelude runs first, then the script returns a valid probe (were the

@@ -4,15 +4,9 @@
 # opens, passes SQLite's integrity check, and holds what was committed
 # before the kill (launches and their probe records, consistent with each
 # other); `ntrace run` reports the signal and exits 128+9.
-BUILD=${BUILD:-build}
-ROOT=$(pwd)
-NT=$ROOT/$BUILD/bin/ntrace
+. tests/lib.sh
 APP=$ROOT/$BUILD/bench/launchloop_app
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export NTRACE_CACHE_DIR=$tmp/cache
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+emu_env
 db=$tmp/k.db
 q() { sqlite3 "$db" "$1"; }
 

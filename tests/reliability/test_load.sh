@@ -9,8 +9,7 @@
 # same programs (smaller runs): valgrind on the plain build, LeakSanitizer
 # on SAN=1.  The long versions (1 M launches, 100 k kernels) are
 # `make load-test` (tests/reliability/load.sh).
-. tests/reliability/lib.sh
-NT=$ROOT/$BUILD/bin/ntrace
+. tests/lib.sh
 APP=$ROOT/$BUILD/bench/launchloop_app
 LOADAPP=$ROOT/$BUILD/reliability/loadapp
 export NTRACE_CACHE_DIR=$tmp/cache

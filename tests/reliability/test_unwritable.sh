@@ -8,8 +8,7 @@
 #    growing mid-run: writes fail as on a full disk.
 # Each time the app runs to the end with correct results (it checks them
 # itself), and stderr says the data is lost and how much.
-. tests/reliability/lib.sh
-KDIR=$ROOT/$BUILD/fixtures/kernels
+. tests/lib.sh
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 
 

@@ -3,11 +3,7 @@
 # one-line messages), the summary formats, the timeline (parsed as JSON and
 # checked against the trace-event format when python3 is there), filters,
 # --max-events and --script.
-BUILD=${BUILD:-build}
-NT=$BUILD/bin/ntrace
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. tests/lib.sh
 
 # expect CODE MESSAGE-FRAGMENT args...: exit code and a one-line message.
 expect() {

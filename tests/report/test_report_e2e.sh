@@ -3,12 +3,8 @@
 # `ntrace run --emulate` of the reduce test app under the shipped probes,
 # then `ntrace report` of each (summary numbers that the app's launch shape
 # fixes, the timeline, the page).  Skips (77) when the apps are not built.
-BUILD=${BUILD:-build}
-ROOT=$(pwd)
-NT=$ROOT/$BUILD/bin/ntrace
+. tests/lib.sh
 APP=$ROOT/$BUILD/apps/reduce
-KDIR=$ROOT/$BUILD/fixtures/kernels
-fail() { echo "FAIL: $*"; exit 1; }
 # The apps, the emulator and the shipped probes come with main's tree: in a
 # tree without them (or with a stale build/apps) there is nothing to run.
 if [ ! -f "$ROOT/probes/block_sched.lua" ] || [ ! -d "$ROOT/tests/apps" ] || [ ! -d "$ROOT/src/emu" ] \
@@ -16,8 +12,6 @@ if [ ! -f "$ROOT/probes/block_sched.lua" ] || [ ! -d "$ROOT/tests/apps" ] || [ !
     echo "skip: needs the emulator, probes/ and the test apps (main's tree, built)"
     exit 77
 fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 export NTRACE_CACHE_DIR=$tmp/cache
 for p in block_sched barrier_wait gmem_bytes dmat; do
     "$NT" run --emulate -f -p "$p" -o "$tmp/$p.db" -- "$APP" "$KDIR" >"$tmp/run.out" 2>&1 \

@@ -4,16 +4,9 @@
 # nothing is fetched from the network, and a screenshot is kept as an
 # artifact ($BUILD/artifacts/report.png).  Skips (77) without Chromium:
 # install Debian's `chromium` package to run it.
-BUILD=${BUILD:-build}
-NT=$BUILD/bin/ntrace
+. tests/lib.sh
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-fail() { echo "FAIL: $*"; exit 1; }
-if [ ! -x "$CHROMIUM" ]; then
-    echo "skip: $CHROMIUM not found (apt-get install chromium to run the HTML test)"
-    exit 77
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+[ -x "$CHROMIUM" ] || skip "$CHROMIUM not found (apt-get install chromium to run the HTML test)"
 "$NT" report "$tmp/run.db" --synthetic >/dev/null || fail "synthetic database"
 "$NT" report "$tmp/run.db" --html "$tmp/report.html" || fail "ntrace report --html"
 

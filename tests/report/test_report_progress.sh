@@ -4,12 +4,8 @@
 # with --format csv|json.  A terminal comes from script(1) (util-linux);
 # NTRACE_PROGRESS=1 drops the half-second delay so a small database shows
 # it.  Skips (77) without script.
-BUILD=${BUILD:-build}
-NT=$(pwd)/$BUILD/bin/ntrace
-fail() { echo "FAIL: $*"; exit 1; }
-command -v script >/dev/null || { echo "skip: no script(1)"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. tests/lib.sh
+need script
 unset NTRACE_PROGRESS
 "$NT" report --synthetic "$tmp/s.db" >/dev/null || fail "synthetic database"
 ESC=$(printf '\033')

@@ -93,6 +93,45 @@ static void odd_contents_never_crash(void **state)
     rep_close(db);
 }
 
+/* Kernel rows share an id only in a file with negative ids: the kernel
+ * made for a launch without a kernel row gets -(row)-1, here -2 like the
+ * file's own row.  PC samples no launch claims count for every row of
+ * their kernel's id (the hashed lookup walks them all, as the scan did),
+ * and the launch goes with the last row of its id. */
+static void shared_negative_kernel_id(void **state)
+{
+    const char *p = rt_path("negid.db");
+    assert_int_equal(rt_exec_db(p, SCH_APPLICATION_ID, SCH_VERSION,
+        "INSERT INTO StringIds VALUES (1, 'kneg'), (2, 'orphan');"
+        "INSERT INTO NTRACE_KERNELS(id, mangledName, demangledName, instrumented) VALUES"
+        "  (-2, 1, 1, 1);"
+        "INSERT INTO CUPTI_ACTIVITY_KIND_KERNEL(launchId, kernelId, streamId, start, end, gridX,"
+        "  gridY, gridZ, blockX, blockY, blockZ, probeStatus, demangledName, correlationId)"
+        "  VALUES (1, NULL, 1, 100, 200, 1, 1, 1, 32, 1, 1, 'probed', 2, 50);"
+        "INSERT INTO NTRACE_STALL_REASONS VALUES (1, 'smsp__pcsamp_warps_issue_stalled_barrier');"
+        "INSERT INTO NTRACE_PC_SAMPLES VALUES (7, 1, 0, 16, 1, 10);"), 0);
+    rep_db *db = rt_open(p);
+    rep_opts o = REP_OPTS_INIT;
+    nt_err e = {0};
+    assert_int_equal(rep_select(db, &o, &e), 0);
+    assert_int_equal(db->kernels.n, 2);
+    assert_int_equal(db->kernels.v[1].id, -2);
+    assert_string_equal(db->launches.v[0].k->demangled, "orphan");
+    rep_stall_row *r;
+    size_t n;
+    assert_int_equal(rep_stall_rows(db, &r, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(r[0].kernel, "kneg");
+    assert_string_equal(r[1].kernel, "orphan");
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(r[i].source, "pc sampling");
+        assert_int_equal(r[i].n, 1);
+        assert_string_equal(r[i].names[0], "barrier");
+    }
+    free(r);
+    rep_close(db);
+}
+
 /* What fuzzing found: a slow clock turns huge cycle counts into times past
  * int64, and extreme timestamps overflow differences (UBSan aborts here). */
 static void extreme_times_saturate(void **state)
@@ -158,6 +197,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(odd_contents_never_crash),
         cmocka_unit_test(extreme_times_saturate),
+        cmocka_unit_test(shared_negative_kernel_id),
         cmocka_unit_test(truncated_file_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, rt_teardown);
