@@ -18,8 +18,9 @@
 #    mode ptxas then type-checks every function and generates nothing.
 #    What it does NOT catch: errors found only in code generation or
 #    linking of the other entries (e.g. an entry over the shared-memory
-#    limit).  A relocatable module (the -c retry) compiles every function
-#    whatever -e says, so for those the check costs a full -O0 run.
+#    limit).  A relocatable module is first tried with its unsized
+#    .extern .global arrays defined (DEFEXT in asm), then with -c, which
+#    compiles every function whatever -e says (a full -O0 run's cost).
 # The corpus needs two allowances, the same for originals, printed forms
 # and slices: PTX 9.1 texts are retried as .version 9.0 (CUDA 13.0's
 # ptxas knows 9.0; the libraries carry 9.1), and modules built
@@ -27,7 +28,9 @@
 # ncclDevFuncTable) are retried with ptxas -c.
 # Environment: BUILD, CUDA_HOME, JOBS, CORPUS_MAX_BYTES (default: no
 # limit), CORPUS_OUT (kept), CORPUS_REUSE, CORPUS_LARGE_ONLY=1 (only the
-# modules over CORPUS_MAX_BYTES), CORPUS_SLICES=0 (no slice assembled).
+# modules over CORPUS_MAX_BYTES), CORPUS_SLICES=0 (no slice assembled),
+# CORPUS_ORDER=size (smallest module first: a run stopped early has
+# covered the most modules; default: list order).
 set -u
 BUILD=${BUILD:-build}
 CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
@@ -47,7 +50,11 @@ else
 fi
 
 # asm FILE ARCH [PTXAS ARGS...]: 0 when ptxas takes FILE (with the
-# allowances above); the log is FILE.log; RELOC=1 where it took -c
+# allowances above); the log is FILE.log; RELOC=1 where it took -c.
+# DEFEXT=1 (front-end check only): before -c, try with each unsized
+# `.extern .global NAME[];` made a definition `.global NAME[1];` (RELOC=2):
+# ptxas -c compiles every function whatever -e says (NCCL: 6x the time),
+# while the whole-program run with -e generates code for one entry.
 asm() {
     f=$1; a=$2; in=$1; shift 2; RELOC=0
     "$CUDA_HOME/bin/ptxas" "$@" -arch="$a" "$in" -o /dev/null > "$f.log" 2>&1 && return 0
@@ -55,19 +62,25 @@ asm() {
         sed '0,/^\.version 9\.1/s//.version 9.0/' "$f" > "$f.v90"; in=$f.v90
         "$CUDA_HOME/bin/ptxas" "$@" -arch="$a" "$in" -o /dev/null > "$f.log" 2>&1 && return 0
     fi
-    grep -q "Unresolved extern" "$f.log" && RELOC=1 &&
-        "$CUDA_HOME/bin/ptxas" -c "$@" -arch="$a" "$in" -o /dev/null > "$f.log" 2>&1
+    grep -q "Unresolved extern" "$f.log" || return 1
+    RELOC=1
+    if [ "${DEFEXT:-0}" = 1 ]; then
+        sed 's/^\.extern \(\.global .*\)\[\];$/\1[1];/' "$in" > "$f.def"
+        "$CUDA_HOME/bin/ptxas" "$@" -arch="$a" "$f.def" -o /dev/null > "$f.log" 2>&1 && { RELOC=2; return 0; }
+    fi
+    "$CUDA_HOME/bin/ptxas" -c "$@" -arch="$a" "$in" -o /dev/null > "$f.log" 2>&1
 }
 
 # fe FILE ARCH ENTRY: the front-end check (3. above); ENTRY empty: none.
 # Prints "MODE SECONDS" for the result line: MODE entry (-e ENTRY),
-# whole (no entry, no -e), either with "+c" where ptxas needed -c;
+# whole (no entry, no -e), either with "+c" where ptxas needed -c, or
+# "+def" where the extern definitions above did;
 # SECONDS is wall time.
 fe() {
     t0=$(date +%s.%N)
-    if [ -n "$3" ]; then asm "$1" "$2" -O0 -e "$3"; else asm "$1" "$2" -O0; fi
+    if [ -n "$3" ]; then DEFEXT=1 asm "$1" "$2" -O0 -e "$3"; else DEFEXT=1 asm "$1" "$2" -O0; fi
     r=$?
-    printf '%s%s %.2f' "$([ -n "$3" ] && echo entry || echo whole)" "$([ $RELOC = 1 ] && echo +c)" \
+    printf '%s%s %.2f' "$([ -n "$3" ] && echo entry || echo whole)" "$(case $RELOC in 1) echo +c;; 2) echo +def;; esac)" \
         "$(echo "$(date +%s.%N) - $t0" | bc)"
     return $r
 }
@@ -108,8 +121,16 @@ job() {
 }
 export OUT CUDA_HOME MAX LARGE_ONLY SLICES NTRACE
 export -f job asm fe slices
-grep ' module ' "$OUT/list.txt" | awk '{print $1, $2}' |
-    xargs -P "$JOBS" -L 1 bash -c 'job "$0" "$1"' > "$OUT/results.txt"
+modules() {
+    if [ "${CORPUS_ORDER:-list}" = size ]; then
+        grep ' module ' "$OUT/list.txt" | while read -r b a _; do
+            echo "$(wc -c < "$OUT/$b.orig.ptx") $b $a"
+        done | sort -n -k1,1 | cut -d' ' -f2-
+    else
+        grep ' module ' "$OUT/list.txt" | awk '{print $1, $2}'
+    fi
+}
+modules | xargs -P "$JOBS" -L 1 bash -c 'job "$0" "$1"' > "$OUT/results.txt"
 r=$OUT/results.txt
 printf 'corpus-test: %s modules; original assembles: %s (fails: %s, larger than %s bytes: %s)\n' \
     "$(grep -c ' module ' "$OUT/list.txt")" \

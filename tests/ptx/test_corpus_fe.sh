@@ -9,6 +9,8 @@
 #   m00002 .func only, no entry: checked without -e (whole), passes
 #   m00003 an original ptxas rejects: not passed, its printed form not
 #          counted
+#   m00004 relocatable (an unsized .extern .global array): passes in
+#          whole-program mode once the array is defined (+def), not -c
 BUILD=${BUILD:-build}
 CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
 N=$BUILD/bin/ntrace
@@ -47,6 +49,24 @@ cat > "$T/m00002.orig.ptx" <<'EOF'
 EOF
 $N ptx print "$T/m00002.orig.ptx" > "$T/m00002.print.ptx" || fail "print exit $?"
 echo "m00002 sm_90 module | hand-written" >> "$T/list.txt"
+cat > "$T/m00004.orig.ptx" <<'EOF'
+.version 9.0
+.target sm_90
+.address_size 64
+
+.extern .global .align 8 .b8 nt_table[];
+
+.visible .entry k()
+{
+	.reg .b64 %rd<3>;
+	mov.u64 %rd1, nt_table;
+	ld.global.u64 %rd2, [%rd1];
+	st.global.u64 [%rd1], %rd2;
+	ret;
+}
+EOF
+$N ptx print "$T/m00004.orig.ptx" > "$T/m00004.print.ptx" || fail "print exit $?"
+echo "m00004 sm_90 module | hand-written" >> "$T/list.txt"
 
 out=$(CORPUS_OUT=$T CORPUS_REUSE=1 CORPUS_MAX_BYTES=1 CORPUS_LARGE_ONLY=1 CORPUS_SLICES=0 JOBS=2 \
       BUILD=$BUILD CUDA_HOME=$CUDA_HOME bash tests/ptx/corpus_test.sh); rc=$?
@@ -61,7 +81,9 @@ grep -q '^feorigok m00002 whole ' "$r" || fail "m00002 (no entry)"
 grep -q '^feprintok m00002 whole ' "$r" || fail "m00002 printed form"
 grep -q '^feorigfail m00003 entry ' "$r" || fail "m00003 original"
 grep -q 'm00003.*print' "$r" && fail "m00003's printed form was counted"
-echo "$out" | grep -q 'front-end check (.*): 4 modules; original passes: 3 (fails: 1)$' || fail "summary: $out"
-echo "$out" | grep -q 'front-end check of the printed form: 2 / 3 ' || fail "summary: $out"
+grep -q '^feorigok m00004 entry+def ' "$r" || fail "m00004 (relocatable) original"
+grep -q '^feprintok m00004 entry+def ' "$r" || fail "m00004 (relocatable) printed form"
+echo "$out" | grep -q 'front-end check (.*): 5 modules; original passes: 4 (fails: 1)$' || fail "summary: $out"
+echo "$out" | grep -q 'front-end check of the printed form: 3 / 4 ' || fail "summary: $out"
 echo "$out" | grep -q '^feprintfail m00001 ' || fail "failure not listed: $out"
 echo "ok: front-end check of large modules"
