@@ -80,6 +80,28 @@ static ptx_str skip_parens(ptx_parser *P)
 }
 
 
+/* End of the last token in [s, e): the initializer's text stops there, so
+ * a comment between it and the ';' is not part of it (printed back, that
+ * comment would swallow the ';'; found by fuzz_parse). */
+static const char *relex_last_end(const ptx_lex *L, const char *s, const char *t)
+{
+    jmp_buf jb;
+    nt_err err = { 0 };
+    ptx_lex lx;
+    const char *volatile last = t;
+    if (setjmp(jb)) return last;                 /* cannot happen: it lexed once */
+    ptx_lex_init(&lx, L->base, s, t, L->line, L->file, &err, &jb);
+    for (last = s; lx.t.k != T_EOF; ptx_lex_next(&lx)) last = lx.t.s + lx.t.n;
+    return last;
+}
+
+static const char *last_token_end(ptx_parser *P, const char *s, const char *e)
+{
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r')) e--;
+    if (!memchr(s, '/', (size_t)(e - s))) return e;           /* no comment */
+    return relex_last_end(LX, s, e);
+}
+
 /* Attributes, type, name, dims and initializer of one declaration.  The
  * current token is the first attribute.  For parameters (param=true) the
  * declaration ends at ',' or ')'.  `first` is reused for the 2nd+ names of
@@ -166,9 +188,7 @@ ptx_var *ptx_parse_var(ptx_parser *P, uint8_t linkage, bool param,
         /* sub stopped at the token after the initializer */
         *LX = sub;
         /* text span: from s to the end of the last initializer token */
-        const char *e = LX->t.s;
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r')) e--;
-        v->init_text = (ptx_str){s, (uint32_t)(e - s)};
+        v->init_text = (ptx_str){s, (uint32_t)(last_token_end(P, s, LX->t.s) - s)};
     }
     return v;
 }

@@ -640,6 +640,19 @@ static void unknown_header_directive_then_item(void **state)
     free(b);
     ptx_module_free(m);
     ptx_module_free(m2);
+    /* an initializer followed by a comment before its ';' (the comment
+     * used to be kept in the initializer's text and swallowed the ';') */
+    m = parse_ok(HDR ".global .align 4 .b8 tbl[8] = {1, 2, 3, 4, 5, 6, 7, 8};\n"
+                 ".global .u64 gp = generic(tbl)+4 // a comment\n;\n");
+    a = print_str(m);
+    m2 = parse_ok(a);
+    b = print_str(m2);
+    assert_string_equal(a, b);
+    assert_non_null(strstr(a, "= generic(tbl)+4;"));
+    free(a);
+    free(b);
+    ptx_module_free(m);
+    ptx_module_free(m2);
     /* a `.pragma "x";` before the body still belongs to the header */
     m = parse_ok(HDR ".entry k() .pragma \"nounroll\";\n{\n\tret;\n}\n");
     a = print_str(m);
