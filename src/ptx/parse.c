@@ -485,6 +485,10 @@ void ptx_parse_item(ptx_parser *P)
         else if (tok_is(&t, ".file")) { d->dkind = PTX_DIR_FILE; next(P);
             d->loc_file = (uint32_t)expect_uint(P, "file number after .file");
             if (LX->t.k != T_STR) ptx_lex_expected(LX, "file name string");
+            /* the text runs at least to the name's end (it used to stop
+             * after ".file" when nothing followed the name: found by
+             * fuzz_parse; every -lineinfo module printed invalid PTX) */
+            d->text.n = (uint32_t)(LX->t.s + LX->t.n - d->text.s);
             next(P);
             to_line_end(P, d); }
         else if (tok_is(&t, ".section")) { d->dkind = PTX_DIR_SECTION; parse_section(P, d); }

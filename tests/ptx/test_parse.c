@@ -653,6 +653,14 @@ static void unknown_header_directive_then_item(void **state)
     free(b);
     ptx_module_free(m);
     ptx_module_free(m2);
+    /* `.file N "name"` with nothing after the name printed as a bare
+     * `.file` (found by fuzz_parse) */
+    m = parse_ok(HDR ".file 1 \"a.cu\"\n.file 2 \"b.cu\", 123, 456\n");
+    a = print_str(m);
+    assert_non_null(strstr(a, ".file 1 \"a.cu\"\n"));
+    assert_non_null(strstr(a, ".file 2 \"b.cu\", 123, 456\n"));
+    free(a);
+    ptx_module_free(m);
     /* a `.pragma "x";` before the body still belongs to the header */
     m = parse_ok(HDR ".entry k() .pragma \"nounroll\";\n{\n\tret;\n}\n");
     a = print_str(m);
