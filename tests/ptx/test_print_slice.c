@@ -309,6 +309,39 @@ static void slice_reproducers(void **state)
 /* The index skips body bytes 16/32/64 at a time: put every character it
  * stops at (braces of vector operands, a comment with a '}', a string)
  * at every position of a 64-byte step, and check spans and lines. */
+/* A kernel compiled with -lineinfo: its slice keeps .file and .loc and
+ * ptxas takes it (until 7017365 `.file 1 "k.cu"` printed as a bare
+ * `.file`, so every -lineinfo twin was rejected and ran unprobed). */
+static void slice_lineinfo(void **state)
+{
+    static const char src[] =
+        ".version 8.0\n.target sm_90\n.address_size 64\n"
+        "\t.file\t1 \"/src/k.cu\"\n"
+        "\t.file\t2 \"/usr/include/x.h\", 1700000000, 1234\n"
+        ".visible .entry k(.param .u64 out)\n{\n"
+        "\t.reg .b32 %r<3>;\n\t.reg .b64 %rd<3>;\n"
+        "\t.loc\t1 3 5\n\tld.param.u64 %rd1, [out];\n"
+        "\t.loc\t2 7 1\n\tmov.u32 %r1, %tid.x;\n"
+        "\tcvta.to.global.u64 %rd2, %rd1;\n\tst.global.u32 [%rd2], %r1;\n"
+        "\tret;\n}\n";
+    ptx_index ix;
+    nt_err e = {0};
+    assert_int_equal(ptx_index_build(&ix, src, sizeof src - 1, "k.ptx", &e), 0);
+    ptx_module *m = ptx_slice(&ix, "k", &e);
+    if (!m) fail_msg("%s", e.msg);
+    char *a = print_str(m);
+    assert_non_null(strstr(a, ".file\t1 \"/src/k.cu\""));
+    assert_non_null(strstr(a, ".file\t2 \"/usr/include/x.h\", 1700000000, 1234"));
+    assert_non_null(strstr(a, ".loc\t1 3 5"));
+    char log[4096];
+    int rc = ptxas_ok(a, strlen(a), 90, log, sizeof log);
+    if (rc != 0 && rc != 77) fail_msg("ptxas rejects the -lineinfo slice:\n%s\n%s", log, a);
+    free(a);
+    ptx_module_free(m);
+    ptx_index_free(&ix);
+    if (rc == 77) skip();
+}
+
 static void index_vector_scan(void **state)
 {
     for (int pad = 0; pad < 70; pad++) {
@@ -376,6 +409,7 @@ int main(void)
         cmocka_unit_test(slice_async_fixture),
         cmocka_unit_test(slice_transitive),
         cmocka_unit_test(slice_reproducers),
+        cmocka_unit_test(slice_lineinfo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
