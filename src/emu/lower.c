@@ -300,8 +300,8 @@ static xins *emit(lw *L, const ptx_instr *in)
     z.vec = 1;
     if (in) {
         z.line = in->st.line;
-        z.name = in->name.s;
-        z.name_len = in->name.n;
+        z.name = ptx_instr_name(in).s;
+        z.name_len = ptx_instr_name(in).n;
         z.type = in->type;
         z.type2 = in->type2;
         if (in->guard != PTX_NOREG) {
@@ -359,7 +359,7 @@ static int vec_ok(lw *L, const ptx_instr *in, const ptx_operand *o)
 static int lower_generic(lw *L, const ptx_instr *in, xins *x)
 {
     if (in->nops < min_operands(in->op))
-        return lfail(L, in, "'%.*s' has too few operands", in->name.s, in->name.n);
+        return lfail(L, in, "'%.*s' has too few operands", ptx_instr_name(in).s, ptx_instr_name(in).n);
     for (int i = 0; i < in->nops; i++)
         if (vec_ok(L, in, &in->ops[i])) return -1;
     int is_mem = 1;
@@ -390,7 +390,7 @@ static int lower_generic(lw *L, const ptx_instr *in, xins *x)
         int i = 0;
         if (in->op == PTX_OP_ATOM) x->d[0] = dst(L, in, &in->ops[i++]);
         if (i >= in->nops || addr(L, in, &in->ops[i++], x)) return -1;
-        if (i >= in->nops) return lfail(L, in, "'%.*s' has no operand value", in->name.s, in->name.n);
+        if (i >= in->nops) return lfail(L, in, "'%.*s' has no operand value", ptx_instr_name(in).s, ptx_instr_name(in).n);
         x->b = src(L, in, &in->ops[i++], NULL);
         if (i < in->nops) x->c = src(L, in, &in->ops[i++], NULL);
         return 0;

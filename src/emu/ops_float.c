@@ -138,9 +138,9 @@ static int f_cmp_mode(const ptx_instr *in)
         { PTX_MOD_LTU, FC_LTU }, { PTX_MOD_LEU, FC_LEU }, { PTX_MOD_GTU, FC_GTU },
         { PTX_MOD_GEU, FC_GEU }, { PTX_MOD_NUM, FC_NUM }, { PTX_MOD_NAN, FC_NAN },
     };
-    for (unsigned i = 0; i < in->nmods; i++)
+    for (unsigned i = 0; i < ptx_instr_nmods(in); i++)
         for (unsigned j = 0; j < NT_ARRAY_LEN(t); j++)
-            if (in->mods[i] == t[j].m) return t[j].c;
+            if (ptx_instr_mod(in, i) == t[j].m) return t[j].c;
     return 0;
 }
 

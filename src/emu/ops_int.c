@@ -273,9 +273,9 @@ static int cmp_mode(const ptx_instr *in)
         { PTX_MOD_GT, C_GT }, { PTX_MOD_GE, C_GE }, { PTX_MOD_LO, C_LO }, { PTX_MOD_LS, C_LS },
         { PTX_MOD_HI, C_HI }, { PTX_MOD_HS, C_HS },
     };
-    for (unsigned i = 0; i < in->nmods; i++)
+    for (unsigned i = 0; i < ptx_instr_nmods(in); i++)
         for (unsigned j = 0; j < NT_ARRAY_LEN(t); j++)
-            if (in->mods[i] == t[j].m) return t[j].c;
+            if (ptx_instr_mod(in, i) == t[j].m) return t[j].c;
     return 0;
 }
 
@@ -284,8 +284,8 @@ int ops_bool_mode(const ptx_instr *in)
 {
     /* the boolean op follows the comparison: setp.lt.and.s32 */
     int seen_cmp = 0;
-    for (unsigned i = 0; i < in->nmods; i++) {
-        ptx_mod m = in->mods[i];
+    for (unsigned i = 0; i < ptx_instr_nmods(in); i++) {
+        ptx_mod m = ptx_instr_mod(in, i);
         if (!seen_cmp) { seen_cmp = m != PTX_MOD_FTZ; continue; }
         if (m == PTX_MOD_AND) return B_AND;
         if (m == PTX_MOD_OR) return B_OR;
@@ -343,8 +343,8 @@ xfn ops_pick_int(const ptx_instr *in, xins *x)
     case PTX_OP_BFE: return pick6(t, NULL, NULL, i_bfe_uint32_t, i_bfe_int32_t, i_bfe_uint64_t, i_bfe_int64_t);
     case PTX_OP_BFI: return pick6(t, NULL, NULL, i_bfi_32, i_bfi_32, i_bfi_64, i_bfi_64);
     case PTX_OP_PRMT:
-        for (unsigned i = 0; i < in->nmods; i++)
-            if (in->mods[i] == PTX_MOD_OTHER) return NULL;      /* f4e, b4e, ...: not yet */
+        for (unsigned i = 0; i < ptx_instr_nmods(in); i++)
+            if (ptx_instr_mod(in, i) == PTX_MOD_OTHER) return NULL;      /* f4e, b4e, ...: not yet */
         return t == PTX_T_B32 ? i_prmt : NULL;
     case PTX_OP_LOP3: return t == PTX_T_B32 ? i_lop3 : NULL;
     case PTX_OP_SHF:

@@ -125,9 +125,9 @@ static int atom_op(const ptx_instr *in)
         { PTX_MOD_OR, A_OR }, { PTX_MOD_XOR, A_XOR }, { PTX_MOD_EXCH, A_EXCH },
         { PTX_MOD_CAS, A_CAS },
     };
-    for (unsigned i = 0; i < in->nmods; i++)
+    for (unsigned i = 0; i < ptx_instr_nmods(in); i++)
         for (unsigned j = 0; j < NT_ARRAY_LEN(t); j++)
-            if (in->mods[i] == t[j].m) return t[j].op;
+            if (ptx_instr_mod(in, i) == t[j].m) return t[j].op;
     return 0;
 }
 

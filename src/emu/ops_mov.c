@@ -184,8 +184,8 @@ static int cvta(XARGS)
 
 static int rounding(const ptx_instr *in)
 {
-    for (unsigned i = 0; i < in->nmods; i++)
-        switch (in->mods[i]) {
+    for (unsigned i = 0; i < ptx_instr_nmods(in); i++)
+        switch (ptx_instr_mod(in, i)) {
         case PTX_MOD_RN: case PTX_MOD_RNI: return RND_RN;
         case PTX_MOD_RZ: case PTX_MOD_RZI: return RND_RZ;
         case PTX_MOD_RM: case PTX_MOD_RMI: return RND_RM;

@@ -103,8 +103,9 @@ static void make_site(const ptx_func *fn, const ptx_instr *in, site_buf *sb)
 {
     memset(sb, 0, sizeof *sb);
     prb_site *s = &sb->site;
-    size_t nn = NT_MIN(in->name.n, sizeof sb->opcode - 1);
-    memcpy(sb->opcode, in->name.s, nn);
+    ptx_str nm = ptx_instr_name(in);
+    size_t nn = NT_MIN(nm.n, sizeof sb->opcode - 1);
+    memcpy(sb->opcode, nm.s, nn);
     sb->opcode[nn] = 0;
     s->opcode = sb->opcode;
     s->issue_site = -1;
@@ -306,10 +307,11 @@ int prb_instrument(const prb_probe *p, ptx_module *m, ptx_func *fn, const char *
     for (size_t i = 0; i < ins.n; i++) {
         ptx_instr *in = ins.v[i];
         char name[256];
-        size_t nn = NT_MIN(in->name.n, sizeof name - 1);
+        ptx_str nm = ptx_instr_name(in);
+        size_t nn = NT_MIN(nm.n, sizeof name - 1);
         uint64_t mask = ~0ull;
-        if (cached && !nt_map_get(&matches, in->name.s, in->name.n, &mask)) {
-            memcpy(name, in->name.s, nn);
+        if (cached && !nt_map_get(&matches, nm.s, nm.n, &mask)) {
+            memcpy(name, nm.s, nn);
             name[nn] = 0;
             mask = 0;
             for (size_t h = 0; h < p->handlers.n; h++) {
@@ -317,11 +319,11 @@ int prb_instrument(const prb_probe *p, ptx_module *m, ptx_func *fn, const char *
                 if (instr_tp(hd) && prb_pattern_match(hd->pattern, name))
                     mask |= 1ull << h;
             }
-            nt_map_put(&matches, in->name.s, in->name.n, mask);
+            nt_map_put(&matches, nm.s, nm.n, mask);
         }
         if (!mask) continue;
         if (!cached) {
-            memcpy(name, in->name.s, nn);
+            memcpy(name, nm.s, nn);
             name[nn] = 0;
         }
         site_buf sb;

@@ -231,37 +231,38 @@ static ptx_space space_of_mod(unsigned m)
     }
 }
 
-/* Fills op, mods, type(2), space(2), vec from the dotted name. */
-void ptx_instr_decode_name(ptx_instr *in)
+/* Fills op, nmods, type(2), space(2), vec of the record of a dotted name
+ * and its modifiers into mods[0..PTX_MAX_MODS). */
+static void decode_name(ptx_iname *d, uint8_t *mods)
 {
-    const char *s = in->name.s, *end = s + in->name.n;
-    const char *d = memchr(s, '.', in->name.n);
-    if (!d) d = end;
-    in->op = (uint16_t)ptx_op_lookup(s, (size_t)(d - s));
-    in->nmods = 0;
-    in->type = in->type2 = PTX_T_NONE;
-    in->space = in->space2 = PTX_SP_NONE;
-    in->vec = 1;
-    while (d < end) {
-        const char *p = d + 1;
+    const char *s = d->name.s, *end = s + d->name.n;
+    const char *dot = memchr(s, '.', d->name.n);
+    if (!dot) dot = end;
+    d->op = (uint16_t)ptx_op_lookup(s, (size_t)(dot - s));
+    d->nmods = 0;
+    d->type = d->type2 = PTX_T_NONE;
+    d->space = d->space2 = PTX_SP_NONE;
+    d->vec = 1;
+    while (dot < end) {
+        const char *p = dot + 1;
         const char *q = memchr(p, '.', (size_t)(end - p));
         if (!q) q = end;
         unsigned m = ptx_mod_lookup(p, (size_t)(q - p));
-        if (in->nmods < PTX_MAX_MODS) in->mods[in->nmods++] = (uint8_t)m;
+        if (d->nmods < PTX_MAX_MODS) mods[d->nmods++] = (uint8_t)m;
         if (m >= PTX_MOD_B8 && m <= PTX_MOD_S2F6X2) {
             uint8_t t = (uint8_t)(m - PTX_MOD_B8 + PTX_T_B8);
-            if (!in->type) in->type = t;
-            else if (!in->type2) in->type2 = t;
+            if (!d->type) d->type = t;
+            else if (!d->type2) d->type2 = t;
         } else if (m == PTX_MOD_V2 || m == PTX_MOD_V4 || m == PTX_MOD_V8) {
-            in->vec = (uint8_t)(m == PTX_MOD_V2 ? 2 : m == PTX_MOD_V4 ? 4 : 8);
+            d->vec = (uint8_t)(m == PTX_MOD_V2 ? 2 : m == PTX_MOD_V4 ? 4 : 8);
         } else {
             ptx_space sp = space_of_mod(m);
             if (sp) {
-                if (!in->space) in->space = (uint8_t)sp;
-                else if (!in->space2) in->space2 = (uint8_t)sp;
+                if (!d->space) d->space = (uint8_t)sp;
+                else if (!d->space2) d->space2 = (uint8_t)sp;
             }
         }
-        d = q;
+        dot = q;
     }
 }
 
@@ -291,28 +292,42 @@ static inline uint32_t name_slot(const char *s, uint32_t n, const char *end)
     return (uint32_t)(h >> 40) & (PTX_NC_SLOTS - 1);
 }
 
-/* The decoded part of ptx_instr: op .. mods (guard_neg excluded below). */
-#define DEC_FIRST offsetof(ptx_instr, op)
-#define DEC_END   (offsetof(ptx_instr, mods) + sizeof ((ptx_instr *)0)->mods)
-
-static void decode_cached(ptx_parser *P, ptx_instr *in)
+/* A new record for name in the module's arena. */
+static const ptx_iname *iname_new(ptx_parser *P, ptx_str name)
 {
-    uint32_t h = name_slot(in->name.s, in->name.n, LX->end);
+    ptx_iname d;
+    uint8_t mods[PTX_MAX_MODS];
+    d.name = name;
+    decode_name(&d, mods);
+    ptx_iname *r = ptx_alloc(A, sizeof d + d.nmods);
+    *r = d;
+    memcpy(r->mods, mods, d.nmods);
+    return r;
+}
+
+/* The record of an instruction name: P->nc_slot first, then the map of
+ * every name seen (so two names that share a slot still get one record
+ * each), else a new one. */
+static const ptx_iname *iname_of(ptx_parser *P, ptx_str name)
+{
+    uint32_t h = name_slot(name.s, name.n, LX->end);
     uint32_t ix = P->nc_slot[h];
     if (ix) {
-        const ptx_instr *t = &P->decoded.v[ix - 1];
-        if (ptx_str_same(t->name, in->name)) {
-            uint8_t gn = in->guard_neg;
-            memcpy((char *)in + DEC_FIRST, (const char *)t + DEC_FIRST, DEC_END - DEC_FIRST);
-            in->guard_neg = gn;
-            return;
-        }
+        const ptx_iname *t = P->decoded.v[ix - 1];
+        if (ptx_str_same(t->name, name)) return t;
     }
-    ptx_instr_decode_name(in);
-    if (P->decoded.n < PTX_NC_MAX) {   /* bounded: a module has a few hundred names */
-        nt_vec_push(&P->decoded, *in);
+    uint64_t v;
+    if (nt_map_get(&P->inames, name.s, name.n, &v)) {
+        P->nc_slot[h] = (uint16_t)(v + 1);
+        return P->decoded.v[v];
+    }
+    const ptx_iname *r = iname_new(P, name);
+    if (P->decoded.n < PTX_NC_MAX) {   /* the index fits nc_slot's uint16_t */
+        nt_map_put(&P->inames, r->name.s, r->name.n, P->decoded.n);
+        nt_vec_push(&P->decoded, r);
         P->nc_slot[h] = (uint16_t)P->decoded.n;
     }
+    return r;
 }
 
 /* Copies h and the operands P->ops[base..] into one arena block. */
@@ -335,7 +350,7 @@ static ptx_instr *instr_alloc(ptx_parser *P, const ptx_instr *h, size_t base)
 ptx_instr *ptx_parse_instr(ptx_parser *P)
 {
     ptx_instr h, *in = &h;
-    memset(in, 0, offsetof(ptx_instr, name));
+    memset(in, 0, sizeof *in);
     in->st.kind = PTX_ST_INSTR;
     in->st.line = LX->t.line;
     in->guard = PTX_NOREG;
@@ -350,8 +365,14 @@ ptx_instr *ptx_parse_instr(ptx_parser *P)
     }
     if (LX->t.k != T_WORD || LX->t.s[0] == '.' || LX->t.s[0] == '%')
         ptx_lex_expected(LX, "an instruction");
-    in->name = tok_str(&LX->t);
-    decode_cached(P, in);
+    const ptx_iname *nm = iname_of(P, tok_str(&LX->t));
+    in->iname_ = nm;
+    in->op = nm->op;
+    in->type = nm->type;
+    in->type2 = nm->type2;
+    in->space = nm->space;
+    in->space2 = nm->space2;
+    in->vec = nm->vec;
     next(P);
     size_t base = P->ops.n;
     if (LX->t.k == ';') {

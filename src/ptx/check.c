@@ -27,6 +27,8 @@ typedef struct ck {
     void (*report)(void *ctx, const char *msg);
     void *ctx;
     size_t nerr;
+    NT_VEC(size_t) lines;        /* offset of each line's start in the
+                                    text; built at the first error */
 } ck;
 
 static bool in_text(const ptx_module *m, const char *p)
@@ -44,6 +46,32 @@ static void where(const ck *c, uint32_t line, const char *from, const char *p, c
     } else {
         snprintf(buf, cap, "%s:%u: ", c->m->file, line);
     }
+}
+
+/* Start of (1-based) line `line` of the text, NULL when there is none.
+ * An instruction keeps its line, not where it starts: its name is shared
+ * with the other instructions of that name (ptx_iname). */
+static const char *line_start(ck *c, uint32_t line)
+{
+    const ptx_module *m = c->m;
+    if (!m->text || !line) return NULL;
+    if (!c->lines.n) {
+        nt_vec_push(&c->lines, 0);
+        for (const char *q = m->text, *end = m->text + m->len;
+             (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
+            nt_vec_push(&c->lines, (size_t)(q + 1 - m->text));
+    }
+    return line <= c->lines.n ? m->text + c->lines.v[line - 1] : NULL;
+}
+
+/* Where an instruction's name is written: the first time it occurs from
+ * the start of its line on (NULL if not found). */
+static const char *instr_at(ck *c, const ptx_instr *in)
+{
+    const char *from = line_start(c, in->st.line);
+    ptx_str nm = ptx_instr_name(in);
+    if (!from || !nm.n) return NULL;
+    return memmem(from, (size_t)(c->m->text + c->m->len - from), nm.s, nm.n);
 }
 
 static void error(ck *c, uint32_t line, const char *from, const char *p, const char *fmt, ...)
@@ -118,7 +146,7 @@ static void check_op(ck *c, const ptx_instr *in, const ptx_operand *o, bool in_a
         return;
     }
     if (!name.n || known(c, name)) return;
-    error(c, in->st.line, in->name.s, name.s,
+    error(c, in->st.line, line_start(c, in->st.line), name.s,
           in_addr ? "undeclared name '%.*s' in address; expected a variable or parameter "
                     "declared in the module or the function"
                   : "undeclared name '%.*s'; expected a variable, parameter, function or "
@@ -136,12 +164,14 @@ static void check_block(ck *c, const ptx_block *b)
         if (s->kind != PTX_ST_INSTR) continue;
         const ptx_instr *in = (const ptx_instr *)s;
         if (in->op == PTX_OP_OTHER) {
-            const char *d = memchr(in->name.s, '.', in->name.n);
-            int n = d ? (int)(d - in->name.s) : (int)in->name.n;
-            error(c, in->st.line, in->name.s, in->name.s,
+            ptx_str nm = ptx_instr_name(in);
+            const char *d = memchr(nm.s, '.', nm.n);
+            int n = d ? (int)(d - nm.s) : (int)nm.n;
+            const char *at = instr_at(c, in);
+            error(c, in->st.line, at, at,
                   "unknown instruction '%.*s' (opcode '%.*s'); expected an opcode of the PTX ISA "
                   "(add, ld, mma, ...)",
-                  (int)in->name.n, in->name.s, n, in->name.s);
+                  (int)nm.n, nm.s, n, nm.s);
         }
         for (unsigned i = 0; i < in->nops; i++) check_op(c, in, &in->ops[i], false);
     }
@@ -166,5 +196,6 @@ size_t ptx_check(const ptx_module *m, void (*report)(void *ctx, const char *msg)
     }
     nt_map_free(&c.local);
     nt_map_free(&c.mod);
+    nt_vec_free(&c.lines);
     return c.nerr;
 }

@@ -9,7 +9,7 @@ static bool has(const ptx_instr *in, ptx_mod m) { return ptx_instr_has_mod(in, m
 static bool has_text(const ptx_instr *in, const char *s)
 {
     for (unsigned i = 0;; i++) {   /* mods[], then the modifiers past it */
-        if (i < in->nmods && in->mods[i] != PTX_MOD_OTHER) continue;
+        if (i < ptx_instr_nmods(in) && ptx_instr_mod(in, i) != PTX_MOD_OTHER) continue;
         ptx_str t = ptx_instr_mod_text(in, i);
         if (!t.n) return false;
         if (ptx_str_eq(t, s)) return true;

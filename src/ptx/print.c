@@ -209,7 +209,7 @@ void ptx_print_instr(const ptx_func *fn, const ptx_instr *in, nt_sb *o)
         put_reg(o, fn, in->guard);
         putc_(o, ' ');
     }
-    putstr(o, in->name);
+    putstr(o, ptx_instr_name(in));
     for (unsigned i = 0; i < in->nops; i++) {
         put(o, i ? ", " : " ", i ? 2 : 1);
         ptx_print_operand(fn, &in->ops[i], o);

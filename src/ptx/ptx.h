@@ -458,18 +458,34 @@ typedef struct ptx_block {
 static inline bool ptx_block_empty(const ptx_block *b)
 { return b->head.next == &b->head; }
 
-/* mods[] keeps the first PTX_MAX_MODS modifiers (names with more are rare:
- * "wmma.mma.sync.aligned.row.col.m16n16k16.s32.s8.s8.s32.satfinite" has
- * 11); ptx_instr_has_mod() also looks at the rest, in the name's text. */
-#define PTX_MAX_MODS 10
+/* An instruction's name and what it decodes to.  A name's modifiers
+ * depend on the name alone and most names repeat (a module has a few
+ * hundred distinct ones), so the parser makes one record per distinct
+ * name in the module's arena and every instruction of that name points
+ * to it: an instruction stays 48 bytes.  Read it through
+ * ptx_instr_name/_nmods/_mod; the record is shared, never written after
+ * it is made.  mods[] keeps the first PTX_MAX_MODS modifiers (names with
+ * more do not occur in practice); ptx_instr_has_mod() also looks at the
+ * rest, in the name's text. */
+#define PTX_MAX_MODS 255
+typedef struct ptx_iname {
+    ptx_str   name;          /* full name as written: "ld.global.nc.v4.f32"
+                                (the text of its first occurrence) */
+    uint16_t  op;            /* what the instruction copies: see ptx_instr */
+    uint8_t   type, type2, space, space2, vec;
+    uint8_t   nmods;         /* modifiers in mods[] */
+    uint8_t   mods[];        /* ptx_mod of each dotted component after the
+                                opcode, in order (one byte each:
+                                PTX_MOD_COUNT_ <= 256, checked) */
+} ptx_iname;
 
 /* An instruction: [@[!]guard] name operands ; */
 typedef struct ptx_instr {
     ptx_stmt  st;            /* st.kind == PTX_ST_INSTR */
+    const ptx_iname *iname_; /* private: its name and modifiers (never
+                                NULL), read through ptx_instr_name,
+                                ptx_instr_nmods, ptx_instr_mod */
     uint16_t  op;            /* ptx_op */
-    uint8_t   nmods;         /* modifiers in mods[] (at most PTX_MAX_MODS;
-                                a longer name keeps the rest as text only:
-                                ptx_instr_mod_text) */
     uint8_t   nops;          /* operands in ops[] */
     uint8_t   type;          /* ptx_type: first type modifier (cvt: dest) */
     uint8_t   type2;         /* ptx_type: second type modifier (cvt: source;
@@ -478,17 +494,24 @@ typedef struct ptx_instr {
     uint8_t   space2;        /* ptx_space: second (cp.*: the source) */
     uint8_t   vec;           /* 1, or 2/4/8 from .v2/.v4/.v8 */
     uint8_t   guard_neg;     /* 1: @!%p */
-    uint8_t   mods[PTX_MAX_MODS]; /* ptx_mod of each dotted component after
-                                     the opcode, in order (one byte each:
-                                     PTX_MOD_COUNT_ <= 256, checked) */
+    uint8_t   pad_[3];
     uint32_t  guard;         /* guard predicate register id, PTX_NOREG: none */
-    ptx_str   name;          /* full name as written: "ld.global.nc.v4.f32" */
     ptx_operand ops[];       /* operands [0..nops), allocated with the
                                 instruction (a call has room for one more:
                                 ptx_call_add_arg) */
 } ptx_instr;
-/* 64 bytes and a multiple of 16, so ops[] stays 16-byte aligned. */
-_Static_assert(sizeof(ptx_instr) == 64, "ptx_instr is 64 bytes");
+/* 48 bytes and a multiple of 16, so ops[] stays 16-byte aligned. */
+_Static_assert(sizeof(ptx_instr) == 48, "ptx_instr is 48 bytes");
+
+/* The name as written ("ld.global.nc.v4.f32"). */
+static inline ptx_str ptx_instr_name(const ptx_instr *in) { return in->iname_->name; }
+/* Number of modifiers decoded (dotted components after the opcode, at
+ * most PTX_MAX_MODS) and modifier i (< ptx_instr_nmods) of them. */
+static inline unsigned ptx_instr_nmods(const ptx_instr *in) { return in->iname_->nmods; }
+static inline ptx_mod ptx_instr_mod(const ptx_instr *in, unsigned i)
+{
+    return (ptx_mod)in->iname_->mods[i];
+}
 
 typedef struct ptx_label {
     ptx_stmt st;             /* PTX_ST_LABEL */
@@ -729,9 +752,10 @@ ptx_label *ptx_func_label(const ptx_func *fn, const char *name, size_t n);
 ptx_str ptx_instr_mod_text(const ptx_instr *in, unsigned i);
 static inline bool ptx_instr_has_mod(const ptx_instr *in, ptx_mod m)
 {
-    for (unsigned i = 0; i < in->nmods; i++)
-        if (in->mods[i] == m) return true;
-    if (in->nmods < PTX_MAX_MODS) return false;
+    const ptx_iname *nm = in->iname_;
+    for (unsigned i = 0; i < nm->nmods; i++)
+        if (nm->mods[i] == m) return true;
+    if (nm->nmods < PTX_MAX_MODS) return false;
     for (unsigned i = PTX_MAX_MODS;; i++) {   /* modifiers past mods[] */
         ptx_str t = ptx_instr_mod_text(in, i);
         if (!t.n) return false;

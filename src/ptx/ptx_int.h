@@ -109,7 +109,7 @@ bool     ptx_sreg_find(const char *s, uint32_t n, uint32_t *reg, uint8_t *comp);
 
 /* ---- the parser ---------------------------------------------------------- */
 #define PTX_NC_SLOTS 2048
-#define PTX_NC_MAX   8192
+#define PTX_NC_MAX   65535
 typedef struct ptx_parser {
     ptx_lex     L;
     ptx_module *m;
@@ -125,12 +125,15 @@ typedef struct ptx_parser {
     NT_VEC(ptx_var)       pvars;
     NT_VEC(ptx_str)       strs;
     NT_VEC(ptx_regset)    rsets;
-    /* Decoded instruction names ("ld.global.u32" -> op, mods, types):
-     * most names repeat, so each is split and looked up once.  A
-     * direct-mapped cache: nc_slot[hash of name] = index + 1 in decoded
-     * (0: empty); a collision replaces the slot.  decoded stays below
-     * PTX_NC_MAX entries, so the index fits. */
-    NT_VEC(ptx_instr)     decoded;
+    /* Instruction names and their records (ptx_iname, in the module's
+     * arena): most names repeat, so each is split and looked up once and
+     * its instructions share the record.  nc_slot is a direct-mapped cache
+     * in front of the map: nc_slot[hash of name] = index + 1 in decoded
+     * (0: empty); a collision replaces the slot.  inames maps every name
+     * of decoded to its index.  decoded stays below PTX_NC_MAX entries, so
+     * the index fits (past that, names get a record each, uncached). */
+    NT_VEC(const ptx_iname *) decoded;
+    nt_map                inames;
     uint16_t              nc_slot[PTX_NC_SLOTS];
     const char *body_end;           /* just past the '}' of the last body */
 } ptx_parser;

@@ -306,8 +306,9 @@ ptx_stmt *ptx_raw_new(ptx_module *m, const char *text)
 
 ptx_str ptx_instr_mod_text(const ptx_instr *in, unsigned i)
 {
-    const char *s = in->name.s, *end = s + in->name.n;
-    const char *d = memchr(s, '.', in->name.n);
+    ptx_str nm = ptx_instr_name(in);
+    const char *s = nm.s, *end = s + nm.n;
+    const char *d = memchr(s, '.', nm.n);
     for (unsigned k = 0; d && d < end; k++) {
         const char *p = d + 1;
         const char *q = memchr(p, '.', (size_t)(end - p));

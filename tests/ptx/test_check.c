@@ -119,6 +119,37 @@ static void names_are_per_function(void **state)
     free(s);
 }
 
+/* Instructions of one name share its text (ptx_iname): each error is
+ * still reported at its own instruction's line and column. */
+static void same_name_errors_at_their_own_place(void **state)
+{
+    const char *t = HDR
+        ".entry k()\n{\n\t.reg .pred %p<2>;\n\t.reg .b32 %r<4>;\n"
+        "\tld.global.u32 %r1, [nope];\n"                 /* line 8 */
+        "\tfrobnicate.u32 %r1, %r0;\n"                   /* line 9 */
+        "L1: frobnicate.u32 %r1, %r0;\n"                 /* line 10 */
+        "\t@%p1 frobnicate.u32 %r1,\n\t\tnope2;\n"        /* lines 11-12 */
+        "\tld.global.u32 %r2, [nope];\n"                 /* line 13 */
+        "\tret;\n}\n";
+    size_t n;
+    char *s = check_msgs(t, &n);
+    assert_int_equal(n, 6);
+    assert_string_equal(s,
+        "t.ptx:8:22: undeclared name 'nope' in address; expected a variable or parameter "
+        "declared in the module or the function\n"
+        "t.ptx:9:2: unknown instruction 'frobnicate.u32' (opcode 'frobnicate'); expected "
+        "an opcode of the PTX ISA (add, ld, mma, ...)\n"
+        "t.ptx:10:5: unknown instruction 'frobnicate.u32' (opcode 'frobnicate'); expected "
+        "an opcode of the PTX ISA (add, ld, mma, ...)\n"
+        "t.ptx:11:7: unknown instruction 'frobnicate.u32' (opcode 'frobnicate'); expected "
+        "an opcode of the PTX ISA (add, ld, mma, ...)\n"
+        "t.ptx:12:3: undeclared name 'nope2'; expected a variable, parameter, function or "
+        "label declared in the module or the function\n"
+        "t.ptx:13:22: undeclared name 'nope' in address; expected a variable or parameter "
+        "declared in the module or the function\n");
+    free(s);
+}
+
 /* What check rejects still parses, prints and slices: run-time paths
  * are not stricter than ptxas. */
 static void parser_stays_lenient(void **state)
@@ -147,6 +178,7 @@ int main(void)
         cmocka_unit_test(clean_module_has_no_errors),
         cmocka_unit_test(unknown_opcodes_and_names),
         cmocka_unit_test(names_are_per_function),
+        cmocka_unit_test(same_name_errors_at_their_own_place),
         cmocka_unit_test(parser_stays_lenient),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -269,12 +269,12 @@ static void instruction_decoding(void **state)
     ptx_func *fn = only_func(m, "k");
     ptx_instr *in = nth_instr(fn, 0);
     assert_int_equal(in->op, PTX_OP_LD);
-    assert_true(ptx_str_eq(in->name, "ld.global.nc.v4.f32"));
-    assert_int_equal(in->nmods, 4);
-    assert_int_equal(in->mods[0], PTX_MOD_GLOBAL);
-    assert_int_equal(in->mods[1], PTX_MOD_NC);
-    assert_int_equal(in->mods[2], PTX_MOD_V4);
-    assert_int_equal(in->mods[3], PTX_MOD_F32);
+    assert_true(ptx_str_eq(ptx_instr_name(in), "ld.global.nc.v4.f32"));
+    assert_int_equal(ptx_instr_nmods(in), 4);
+    assert_int_equal(ptx_instr_mod(in, 0), PTX_MOD_GLOBAL);
+    assert_int_equal(ptx_instr_mod(in, 1), PTX_MOD_NC);
+    assert_int_equal(ptx_instr_mod(in, 2), PTX_MOD_V4);
+    assert_int_equal(ptx_instr_mod(in, 3), PTX_MOD_F32);
     assert_int_equal(in->type, PTX_T_F32);
     assert_int_equal(in->space, PTX_SP_GLOBAL);
     assert_int_equal(in->vec, 4);
@@ -288,7 +288,7 @@ static void instruction_decoding(void **state)
     in = nth_instr(fn, 1);
     assert_int_equal(in->type, PTX_T_F32);
     assert_int_equal(in->type2, PTX_T_S32);
-    assert_int_equal(in->mods[0], PTX_MOD_RN);
+    assert_int_equal(ptx_instr_mod(in, 0), PTX_MOD_RN);
     in = nth_instr(fn, 2);
     assert_int_equal(in->op, PTX_OP_CP);
     assert_int_equal(in->space, PTX_SP_SHARED);
@@ -328,7 +328,7 @@ static void instruction_decoding(void **state)
     assert_int_equal(ptx_opnd_off(&in->ops[1]), 0x100);
     in = nth_instr(fn, 12);
     assert_int_equal(in->op, PTX_OP_OTHER);
-    assert_int_equal(in->mods[0], PTX_MOD_OTHER);
+    assert_int_equal(ptx_instr_mod(in, 0), PTX_MOD_OTHER);
     assert_true(ptx_str_eq(ptx_instr_mod_text(in, 1), "baz"));
     char *out = print_str(m);
     assert_non_null(strstr(out, "\tld.global.nc.v4.f32 {%f1, %f2, %f3, _}, [%rd1+16];\n"));
@@ -470,8 +470,9 @@ static void addresses_and_lists(void **state)
     ptx_module_free(m);
 }
 
-/* Names longer than an operand holds, and instructions with more
- * modifiers than mods[] keeps. */
+/* Names longer than an operand holds, and an instruction with more
+ * modifiers than the 10 an instruction held before they moved to its
+ * name's record (all 11 are decoded now). */
 static void operand_limits_and_long_names(void **state)
 {
     (void)state;
@@ -490,7 +491,8 @@ static void operand_limits_and_long_names(void **state)
         "{%r0, %r1, %r2, %r3, %r4, %r5, %r6, %r7}, {%r8, %r9}, {%r10, %r11}, "
         "{%r12, %r13, %r14, %r15, %r16, %r17, %r18, %r19};\n\tret;\n}\n");
     ptx_instr *in = nth_instr(only_func(m, "k"), 0);
-    assert_int_equal(in->nmods, PTX_MAX_MODS);
+    assert_int_equal(ptx_instr_nmods(in), 11);
+    assert_int_equal(ptx_instr_mod(in, 10), PTX_MOD_SATFINITE);
     assert_true(ptx_instr_has_mod(in, PTX_MOD_ROW));
     assert_true(ptx_instr_has_mod(in, PTX_MOD_SATFINITE));   /* the 11th */
     assert_false(ptx_instr_has_mod(in, PTX_MOD_FTZ));
@@ -663,6 +665,90 @@ static void unknown_header_directive_then_item(void **state)
     ptx_module_free(m);
 }
 
+/* A name with more modifiers than PTX_MAX_MODS: the first 255 are
+ * decoded, ptx_instr_has_mod finds the rest in the text, and it prints
+ * as written. */
+static void more_modifiers_than_a_record_holds(void **state)
+{
+    (void)state;
+    nt_sb nm = {0};
+    nt_sb_printf(&nm, "foo");
+    for (int i = 0; i < 299; i++) nt_sb_printf(&nm, ".x%d", i);
+    nt_sb_printf(&nm, ".satfinite");
+    nt_sb sb = {0};
+    nt_sb_printf(&sb, HDR ".entry k()\n{\n\t.reg .b32 %%r<2>;\n\t%s %%r1;\n\tret;\n}\n",
+                 nt_sb_str(&nm));
+    ptx_module *m = parse_ok(nt_sb_str(&sb));
+    ptx_instr *in = nth_instr(only_func(m, "k"), 0);
+    assert_int_equal(ptx_instr_nmods(in), PTX_MAX_MODS);
+    assert_int_equal(ptx_instr_mod(in, PTX_MAX_MODS - 1), PTX_MOD_OTHER);
+    assert_true(ptx_str_eq(ptx_instr_mod_text(in, PTX_MAX_MODS - 1), "x254"));
+    assert_true(ptx_instr_has_mod(in, PTX_MOD_SATFINITE));   /* the 300th */
+    assert_false(ptx_instr_has_mod(in, PTX_MOD_FTZ));
+    assert_true(ptx_str_eq(ptx_instr_name(in), nt_sb_str(&nm)));
+    nt_sb_printf(&nm, " %%r1;\n");
+    assert_prints(m, nt_sb_str(&nm), NULL);
+    ptx_module_free(m);
+    nt_sb_free(&sb);
+    nt_sb_free(&nm);
+}
+
+/* Instructions of one name share its record (one name text); many
+ * distinct names (more than the parser's name cache has slots, so some
+ * share a slot, and more than it indexes, so the last ones are not
+ * cached at all) each decode to their own op, type, space, vector and
+ * modifiers. */
+static void instruction_names_are_shared_records(void **state)
+{
+    (void)state;
+    enum { NAMES = 70000 };
+    nt_sb sb = {0};
+    nt_sb_printf(&sb, HDR ".entry k()\n{\n\t.reg .b32 %%r<5>;\n\t.reg .b64 %%rd<2>;\n");
+    for (int i = 0; i < NAMES; i++)
+        nt_sb_printf(&sb, "\tld.global.v4.u32.k%d {%%r1, %%r2, %%r3, %%r4}, [%%rd1];\n"
+                          "\tadd.s32 %%r1, %%r1, %d;\n", i, i);
+    nt_sb_printf(&sb, "\tret;\n}\n");
+    ptx_module *m = parse_ok(nt_sb_str(&sb));
+    ptx_func *fn = only_func(m, "k");
+    const char *add_name = NULL;
+    int i = 0;
+    char want[64];
+    ptx_block_foreach(&fn->body, s) {
+        if (s->kind != PTX_ST_INSTR) continue;
+        ptx_instr *in = (ptx_instr *)s;
+        if (i == 2 * NAMES) { assert_int_equal(in->op, PTX_OP_RET); break; }
+        if (i % 2) {
+            assert_int_equal(in->op, PTX_OP_ADD);
+            assert_int_equal(in->type, PTX_T_S32);
+            if (!add_name) add_name = ptx_instr_name(in).s;
+            assert_ptr_equal(ptx_instr_name(in).s, add_name);
+            assert_int_equal(in->ops[2].i, i / 2);
+        } else {
+            snprintf(want, sizeof want, "ld.global.v4.u32.k%d", i / 2);
+            if (!ptx_str_eq(ptx_instr_name(in), want))
+                fail_msg("instruction %d is '%.*s', want '%s'", i, (int)ptx_instr_name(in).n,
+                         ptx_instr_name(in).s, want);
+            assert_int_equal(in->op, PTX_OP_LD);
+            assert_int_equal(in->space, PTX_SP_GLOBAL);
+            assert_int_equal(in->vec, 4);
+            assert_int_equal(in->type, PTX_T_U32);
+            assert_int_equal(in->type2, PTX_T_NONE);
+            assert_int_equal(ptx_instr_nmods(in), 4);
+            assert_int_equal(ptx_instr_mod(in, 3), PTX_MOD_OTHER);
+            assert_true(ptx_str_eq(ptx_instr_mod_text(in, 3), want + strlen("ld.global.v4.u32.")));
+            assert_int_equal(in->nops, 2);
+        }
+        i++;
+    }
+    assert_int_equal(i, 2 * NAMES);
+    char *out = print_str(m);
+    snprintf(want, sizeof want, "\tld.global.v4.u32.k%d {%%r1, %%r2, %%r3, %%r4}, [%%rd1];\n", NAMES - 1);
+    assert_non_null(strstr(out, want));
+    free(out);
+    ptx_module_free(m);
+    nt_sb_free(&sb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -684,6 +770,8 @@ int main(void)
         cmocka_unit_test(errors_module_level),
         cmocka_unit_test(errors_in_bodies),
         cmocka_unit_test(errors_inside_lists_leak_nothing),
+        cmocka_unit_test(more_modifiers_than_a_record_holds),
+        cmocka_unit_test(instruction_names_are_shared_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

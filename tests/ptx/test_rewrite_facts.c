@@ -42,7 +42,7 @@ static void insert_and_fresh_registers(void **state)
     assert_true(clk->st.synth);
     /* before the first ld.global, after every ret */
     ptx_instr *ld = nth_instr(fn, 5);
-    assert_true(ptx_str_eq(ld->name, "ld.global.u32"));
+    assert_true(ptx_str_eq(ptx_instr_name(ld), "ld.global.u32"));
     ptx_insert_before(&ld->st, &clk->st);
     ptx_instr *ret = nth_instr(fn, 11);
     assert_non_null(ret);
