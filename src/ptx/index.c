@@ -82,9 +82,8 @@ static const uint8_t special_body[256] = {
 
 /* Advances over bytes that are not special (newlines are not special
  * here: they are counted).  `body`: inside a body only braces, strings
- * and comments matter ('{', '}', '"', '/'), so the ';' ending every line
- * does not stop the vector loop; otherwise ';', '(' and ')' stop it too.
- * Vector loops read 16 or 32 bytes at a time and never past `end`. */
+ * and comments matter ('{', '}', '"', '/'); otherwise ';', '(' and ')'
+ * stop it too.  The scalar form, also the tail of the vector forms. */
 static const char *skip_plain_tail(const char *p, const char *end, uint32_t *line,
                                    bool body)
 {
@@ -96,7 +95,133 @@ static const char *skip_plain_tail(const char *p, const char *end, uint32_t *lin
     return p;
 }
 
+/* ---- inside a body: braces are counted in vector registers ----
+ * nvcc's bodies hold many '{' '}' (vector operands "{%r1, %r2}", inline
+ * scopes), so a scanner that stopped at each of them spent most of its
+ * time going in and out.  A body scanner takes 64 bytes a step as four
+ * bit masks (bit i: byte i of the block): '{', '}', stops ('"' and '/',
+ * which the caller handles: strings, comments) and newlines, and keeps
+ * the brace depth itself.  It returns at the first stop, or at the '}'
+ * that would close the body with *depth left at 1 (the caller's '}'
+ * case then ends the body), with *line counting the newlines before the
+ * returned byte.  Invariant: *depth >= 1 on entry and on return. */
+static inline unsigned body_block(uint64_t op, uint64_t cl, uint64_t st, uint64_t nl,
+                                  int *depth, uint32_t *line)
+{
+    /* only the bytes before the first stop count */
+    uint64_t lim = st ? (1ull << __builtin_ctzll(st)) - 1 : ~0ull;
+    op &= lim;
+    cl &= lim;
+    if ((int)__builtin_popcountll(cl) >= *depth) {
+        /* the body may close here: brace by brace */
+        int d = *depth;
+        for (uint64_t b = op | cl; b; b &= b - 1) {
+            unsigned k = (unsigned)__builtin_ctzll(b);
+            if (!(cl >> k & 1)) { d++; continue; }
+            if (--d == 0) {
+                *depth = 1;
+                *line += (uint32_t)__builtin_popcountll(nl & ((1ull << k) - 1));
+                return k;
+            }
+        }
+        *depth = d;
+    } else {
+        *depth += (int)__builtin_popcountll(op) - (int)__builtin_popcountll(cl);
+    }
+    *line += (uint32_t)__builtin_popcountll(nl & lim);
+    return st ? (unsigned)__builtin_ctzll(st) : 64;
+}
+
+/* The loop every body scanner shares, with its mask maker: blocks of 64
+ * bytes while they fit, then the scalar tail (which stops at every
+ * special byte; the caller counts those braces). */
+#define BODY_LOOP(MASKS)                                                     \
+    while (p + 64 <= end) {                                                  \
+        uint64_t op_, cl_, st_, nl_;                                         \
+        MASKS(p, &op_, &cl_, &st_, &nl_);                                    \
+        unsigned k_ = body_block(op_, cl_, st_, nl_, depth, line);           \
+        if (k_ < 64) return p + k_;                                          \
+        p += 64;                                                             \
+    }                                                                        \
+    return skip_plain_tail(p, end, line, true)
+
+/* Without vectors: stops at every special byte (the caller counts the
+ * braces). */
+static const char *skip_body_scalar(const char *p, const char *end, uint32_t *line, int *depth)
+{
+    (void)depth;
+    return skip_plain_tail(p, end, line, true);
+}
+
+#ifdef __SSE2__
+static inline uint64_t sse2_eq(const char *p, char c)
+{
+    const __m128i k = _mm_set1_epi8(c);
+    uint64_t m = 0;
+    for (unsigned i = 0; i < 4; i++)
+        m |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+                 _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), k)) << (16 * i);
+    return m;
+}
+
+static inline void masks_sse2(const char *p, uint64_t *op, uint64_t *cl, uint64_t *st, uint64_t *nl)
+{
+    *op = sse2_eq(p, '{');
+    *cl = sse2_eq(p, '}');
+    *st = sse2_eq(p, '"') | sse2_eq(p, '/');
+    *nl = sse2_eq(p, '\n');
+}
+
+static const char *skip_body_sse2(const char *p, const char *end, uint32_t *line, int *depth)
+{
+    BODY_LOOP(masks_sse2);
+}
+#endif
+
 #ifdef NT_IX_AVX2
+__attribute__((target("avx2,popcnt")))
+static inline uint64_t avx2_eq(__m256i v0, __m256i v1, char c)
+{
+    const __m256i k = _mm256_set1_epi8(c);
+    return (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, k)) |
+           (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, k)) << 32;
+}
+
+__attribute__((target("avx2,popcnt")))
+static inline void masks_avx2(const char *p, uint64_t *op, uint64_t *cl, uint64_t *st, uint64_t *nl)
+{
+    __m256i v0 = _mm256_loadu_si256((const __m256i *)p);
+    __m256i v1 = _mm256_loadu_si256((const __m256i *)(p + 32));
+    *op = avx2_eq(v0, v1, '{');
+    *cl = avx2_eq(v0, v1, '}');
+    *st = avx2_eq(v0, v1, '"') | avx2_eq(v0, v1, '/');
+    *nl = avx2_eq(v0, v1, '\n');
+}
+
+__attribute__((target("avx2,popcnt")))
+static const char *skip_body_avx2(const char *p, const char *end, uint32_t *line, int *depth)
+{
+    BODY_LOOP(masks_avx2);
+}
+
+__attribute__((target("avx512bw,popcnt")))
+static inline void masks_avx512(const char *p, uint64_t *op, uint64_t *cl, uint64_t *st, uint64_t *nl)
+{
+    __m512i v = _mm512_loadu_si512((const void *)p);
+    *op = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('{'));
+    *cl = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('}'));
+    *st = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"')) |
+          _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('/'));
+    *nl = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
+}
+
+__attribute__((target("avx512bw,popcnt")))
+static const char *skip_body_avx512(const char *p, const char *end, uint32_t *line, int *depth)
+{
+    BODY_LOOP(masks_avx512);
+}
+
+/* Outside bodies: stops at any special byte, 32 bytes a step. */
 __attribute__((target("avx2,popcnt")))
 static inline uint32_t avx2_mask(__m256i v, __m256i a, __m256i b, __m256i c, __m256i d)
 {
@@ -106,36 +231,16 @@ static inline uint32_t avx2_mask(__m256i v, __m256i a, __m256i b, __m256i c, __m
 }
 
 __attribute__((target("avx2,popcnt")))
-static const char *skip_plain_avx2(const char *p, const char *end, uint32_t *line,
-                                   bool body)
+static const char *skip_plain_avx2(const char *p, const char *end, uint32_t *line)
 {
     const __m256i nl = _mm256_set1_epi8('\n'), lb = _mm256_set1_epi8('{'),
                   rb = _mm256_set1_epi8('}'), qu = _mm256_set1_epi8('"'),
                   sl = _mm256_set1_epi8('/'), se = _mm256_set1_epi8(';'),
                   lp = _mm256_set1_epi8('('), rp = _mm256_set1_epi8(')');
     uint32_t ln = *line;
-    if (body) {
-        /* 64 bytes a step: four compares per 32 bytes, newlines counted */
-        while (p + 64 <= end) {
-            __m256i v0 = _mm256_loadu_si256((const __m256i *)p);
-            __m256i v1 = _mm256_loadu_si256((const __m256i *)(p + 32));
-            uint64_t ms = (uint64_t)avx2_mask(v0, lb, rb, qu, sl) |
-                          (uint64_t)avx2_mask(v1, lb, rb, qu, sl) << 32;
-            uint64_t mn = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, nl)) |
-                          (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, nl)) << 32;
-            if (ms) {
-                unsigned k = (unsigned)__builtin_ctzll(ms);
-                *line = ln + (uint32_t)__builtin_popcountll(mn & ((1ull << k) - 1));
-                return p + k;
-            }
-            ln += (uint32_t)__builtin_popcountll(mn);
-            p += 64;
-        }
-    }
     while (p + 32 <= end) {
         __m256i v = _mm256_loadu_si256((const __m256i *)p);
-        uint32_t ms = avx2_mask(v, lb, rb, qu, sl);
-        if (!body) ms |= avx2_mask(v, se, lp, rp, rp);
+        uint32_t ms = avx2_mask(v, lb, rb, qu, sl) | avx2_mask(v, se, lp, rp, rp);
         uint32_t mn = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, nl));
         if (ms) {
             unsigned k = (unsigned)__builtin_ctz(ms);
@@ -146,19 +251,17 @@ static const char *skip_plain_avx2(const char *p, const char *end, uint32_t *lin
         p += 32;
     }
     *line = ln;
-    return skip_plain_tail(p, end, line, body);
+    return skip_plain_tail(p, end, line, false);
 }
 #endif
 
-static const char *skip_plain_sse2(const char *p, const char *end, uint32_t *line,
-                                   bool body)
+static const char *skip_plain_sse2(const char *p, const char *end, uint32_t *line)
 {
 #ifdef __SSE2__
-    /* in a body, the ';', '(' and ')' lanes compare against '{' again */
     const __m128i nl = _mm_set1_epi8('\n'), lb = _mm_set1_epi8('{'),
                   rb = _mm_set1_epi8('}'), qu = _mm_set1_epi8('"'),
-                  sl = _mm_set1_epi8('/'), se = _mm_set1_epi8(body ? '{' : ';'),
-                  lp = _mm_set1_epi8(body ? '{' : '('), rp = _mm_set1_epi8(body ? '{' : ')');
+                  sl = _mm_set1_epi8('/'), se = _mm_set1_epi8(';'),
+                  lp = _mm_set1_epi8('('), rp = _mm_set1_epi8(')');
     while (p + 16 <= end) {
         __m128i v = _mm_loadu_si128((const __m128i *)p);
         __m128i sp = _mm_or_si128(
@@ -177,25 +280,62 @@ static const char *skip_plain_sse2(const char *p, const char *end, uint32_t *lin
         p += 16;
     }
 #endif
-    return skip_plain_tail(p, end, line, body);
+    return skip_plain_tail(p, end, line, false);
 }
 
-typedef const char *(*skip_fn)(const char *, const char *, uint32_t *, bool);
-
-/* The widest scanner this CPU runs (chosen once; a benign race: every
- * thread computes the same value). */
-static skip_fn pick_skip(void)
+static const char *skip_plain_scalar(const char *p, const char *end, uint32_t *line)
 {
-    static skip_fn fn;
-    if (!fn) {
+    return skip_plain_tail(p, end, line, false);
+}
+
+typedef const char *(*skip_fn)(const char *, const char *, uint32_t *);
+typedef const char *(*body_fn)(const char *, const char *, uint32_t *, int *);
+
+typedef struct scanners { skip_fn plain; body_fn body; } scanners;
+
+/* The widest scanners this CPU runs, chosen once (a benign race: every
+ * thread computes the same value), or those ptx_ix_force_isa chose. */
+static int isa_forced = -1;
+
+static scanners scanners_for(int isa)
+{
+    switch (isa) {
 #ifdef NT_IX_AVX2
-        __builtin_cpu_init();
-        fn = __builtin_cpu_supports("avx2") ? skip_plain_avx2 : skip_plain_sse2;
-#else
-        fn = skip_plain_sse2;
+    case PTX_IX_ISA_AVX512: return (scanners){skip_plain_avx2, skip_body_avx512};
+    case PTX_IX_ISA_AVX2: return (scanners){skip_plain_avx2, skip_body_avx2};
 #endif
+#ifdef __SSE2__
+    case PTX_IX_ISA_SSE2: return (scanners){skip_plain_sse2, skip_body_sse2};
+#endif
+    default: return (scanners){skip_plain_scalar, skip_body_scalar};
     }
-    return fn;
+}
+
+int ptx_ix_best_isa(void)
+{
+#ifdef NT_IX_AVX2
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("popcnt")) return PTX_IX_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt")) return PTX_IX_ISA_AVX2;
+#endif
+#ifdef __SSE2__
+    return PTX_IX_ISA_SSE2;
+#else
+    return PTX_IX_ISA_SCALAR;
+#endif
+}
+
+void ptx_ix_force_isa(int isa)
+{
+    isa_forced = isa;
+}
+
+static scanners pick_scanners(void)
+{
+    static int best = -1;
+    if (isa_forced >= 0) return scanners_for(isa_forced);
+    if (best < 0) best = ptx_ix_best_isa();
+    return scanners_for(best);
 }
 
 enum { TO_DECL, TO_SEMI, TO_BODY };
@@ -212,11 +352,11 @@ static int scan_to(scan *s, int mode)
     int depth = mode == TO_BODY ? 1 : 0, paren = 0;
     uint32_t line = s->line;
     int r = -1;
-    skip_fn skip = pick_skip();
-    bool body = mode == TO_BODY;
+    scanners sc = pick_scanners();
     while (p < end) {
-        /* fast skip of ordinary bytes, newlines counted on the way */
-        p = skip(p, end, &line, body);
+        /* fast skip of ordinary bytes, newlines counted on the way (in a
+         * body, braces too while the body stays open) */
+        p = mode == TO_BODY ? sc.body(p, end, &line, &depth) : sc.plain(p, end, &line);
         if (p >= end) break;
         char c = *p;
         switch (c) {

@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 /* Appends in place while the builder has room (nt_sb's fields are public:
  * s holds cap bytes, len of them used plus the NUL), else through
@@ -33,20 +34,17 @@ static inline void putc_(nt_sb *o, char c)
 static inline void puts_(nt_sb *o, const char *s) { put(o, s, strlen(s)); }
 static inline void putstr(nt_sb *o, ptx_str s) { put(o, s.s, s.n); }
 
-static void put_u64(nt_sb *o, uint64_t v)
+/* Writes v in decimal at d (room for 20 digits); returns the length. */
+static unsigned fmt_u64(char *d, uint64_t v)
 {
-    /* two digits per division (by a constant: a multiply), written in
-     * place when the builder has room for the longest number */
+    /* two digits per division (by a constant: a multiply) */
     static const char d2[201] =
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
         "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
         "8081828384858687888990919293949596979899";
-    char tmp[24];
     /* digit count: register numbers are mostly below 10^4 */
     unsigned n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : 5;
     for (uint64_t t = v / 100000; t; t /= 10) n++;
-    bool direct = o->cap - o->len > 21;
-    char *d = direct ? o->s + o->len : tmp;
     unsigned i = n;
     while (v >= 100) {
         unsigned r = (unsigned)(v % 100);
@@ -61,11 +59,18 @@ static void put_u64(nt_sb *o, uint64_t v)
     } else {
         d[i - 1] = (char)('0' + v);
     }
-    if (direct) {
-        o->len += n;
+    return n;
+}
+
+static void put_u64(nt_sb *o, uint64_t v)
+{
+    /* in place when the builder has room for the longest number */
+    if (o->cap - o->len > 21) {
+        o->len += fmt_u64(o->s + o->len, v);
         o->s[o->len] = 0;
     } else {
-        put(o, tmp, n);
+        char tmp[24];
+        put(o, tmp, fmt_u64(tmp, v));
     }
 }
 
@@ -75,12 +80,54 @@ static void put_i64(nt_sb *o, int64_t v)
     else put_u64(o, (uint64_t)v);
 }
 
-static void put_reg(nt_sb *o, const ptx_func *fn, uint32_t id)
+/* ---- register names ----
+ * Printing a function formats each register's name once: a body names
+ * its registers again and again, and the set lookup (a binary search)
+ * plus the number formatting were a third of the printer's time.  rn[id]
+ * holds the text of register id (n == 0: not formatted yet; RN_LONG: too
+ * long for the slot, printed the slow way).  The table lives for one
+ * ptx_print_func call, so nothing can go stale. */
+#define RN_LONG 0xff
+typedef struct rname { char s[15]; uint8_t n; } rname;
+
+typedef struct pctx {
+    const ptx_func *fn;     /* function being printed (NULL: module level) */
+    rname *rn;              /* fn->nregs slots, or NULL: no table */
+} pctx;
+
+static void put_reg_slow(nt_sb *o, const ptx_func *fn, uint32_t id)
 {
     const ptx_regset *s = fn ? ptx_reg_set_of(fn, id) : NULL;
     if (!s) { puts_(o, "%<bad-reg>"); return; }
     putstr(o, s->name);
     if (s->count) put_u64(o, id - s->base);
+}
+
+/* Formats slot id of c->rn (a known register). */
+static void rname_fill(const pctx *c, uint32_t id, rname *r)
+{
+    const ptx_regset *s = ptx_reg_set_of(c->fn, id);
+    char num[24];
+    unsigned k = s->count ? fmt_u64(num, id - s->base) : 0;
+    if (s->name.n + k > sizeof r->s) { r->n = RN_LONG; return; }
+    memcpy(r->s, s->name.s, s->name.n);
+    memcpy(r->s + s->name.n, num, k);
+    r->n = (uint8_t)(s->name.n + k);
+}
+
+static inline void put_reg(nt_sb *o, const pctx *c, uint32_t id)
+{
+    if (!c->rn || !c->fn || id >= c->fn->nregs) { put_reg_slow(o, c->fn, id); return; }
+    rname *r = &c->rn[id];
+    if (!r->n) rname_fill(c, id, r);
+    if (r->n == RN_LONG) { put_reg_slow(o, c->fn, id); return; }
+    if (o->cap - o->len > sizeof r->s) {
+        memcpy(o->s + o->len, r->s, sizeof r->s);   /* whole slot: a fixed-size copy */
+        o->len += r->n;
+        o->s[o->len] = 0;
+    } else {
+        put(o, r->s, r->n);
+    }
 }
 
 static void put_imm(nt_sb *o, const ptx_operand *op)
@@ -123,12 +170,12 @@ static void put_f64(nt_sb *o, uint64_t bits, bool dec)
     put(o, b, (size_t)n);
 }
 
-void ptx_print_operand(const ptx_func *fn, const ptx_operand *op, nt_sb *o)
+static void print_operand(const pctx *c, const ptx_operand *op, nt_sb *o)
 {
     if (op->flags & PTX_OPF_NEG) putc_(o, '!');
     switch (op->kind) {
     case PTX_OPND_REG:
-        put_reg(o, fn, op->reg);
+        put_reg(o, c, op->reg);
         break;
     case PTX_OPND_SREG: {
         uint32_t s = op->reg & 0xffff;
@@ -165,10 +212,10 @@ void ptx_print_operand(const ptx_func *fn, const ptx_operand *op, nt_sb *o)
         if (op->flags & PTX_OPF_ALIST) {
             for (uint32_t i = 0; i < ptx_opnd_count(op); i++) {
                 if (i) put(o, ", ", 2);
-                ptx_print_operand(fn, ptx_opnd_elem(op, i), o);
+                print_operand(c, ptx_opnd_elem(op, i), o);
             }
         } else if (op->reg != PTX_NOREG) {
-            put_reg(o, fn, op->reg);
+            put_reg(o, c, op->reg);
             if (off) { putc_(o, '+'); put_i64(o, off); }
         } else if (sym.n) {
             putstr(o, sym);
@@ -184,14 +231,14 @@ void ptx_print_operand(const ptx_func *fn, const ptx_operand *op, nt_sb *o)
         putc_(o, op->kind == PTX_OPND_VEC ? '{' : '(');
         for (uint32_t i = 0; i < ptx_opnd_count(op); i++) {
             if (i) put(o, ", ", 2);
-            ptx_print_operand(fn, ptx_opnd_elem(op, i), o);
+            print_operand(c, ptx_opnd_elem(op, i), o);
         }
         putc_(o, op->kind == PTX_OPND_VEC ? '}' : ')');
         break;
     case PTX_OPND_PAIR:
-        ptx_print_operand(fn, ptx_opnd_elem(op, 0), o);
+        print_operand(c, ptx_opnd_elem(op, 0), o);
         putc_(o, '|');
-        ptx_print_operand(fn, ptx_opnd_elem(op, 1), o);
+        print_operand(c, ptx_opnd_elem(op, 1), o);
         break;
     case PTX_OPND_SINK:
         putc_(o, '_');
@@ -201,20 +248,30 @@ void ptx_print_operand(const ptx_func *fn, const ptx_operand *op, nt_sb *o)
     }
 }
 
-void ptx_print_instr(const ptx_func *fn, const ptx_instr *in, nt_sb *o)
+void ptx_print_operand(const ptx_func *fn, const ptx_operand *op, nt_sb *o)
+{
+    print_operand(&(pctx){fn, NULL}, op, o);
+}
+
+static void print_instr(const pctx *c, const ptx_instr *in, nt_sb *o)
 {
     if (in->guard != PTX_NOREG) {
         putc_(o, '@');
         if (in->guard_neg) putc_(o, '!');
-        put_reg(o, fn, in->guard);
+        put_reg(o, c, in->guard);
         putc_(o, ' ');
     }
     putstr(o, ptx_instr_name(in));
     for (unsigned i = 0; i < in->nops; i++) {
         put(o, i ? ", " : " ", i ? 2 : 1);
-        ptx_print_operand(fn, &in->ops[i], o);
+        print_operand(c, &in->ops[i], o);
     }
     putc_(o, ';');
+}
+
+void ptx_print_instr(const ptx_func *fn, const ptx_instr *in, nt_sb *o)
+{
+    print_instr(&(pctx){fn, NULL}, in, o);
 }
 
 static const char *space_name(unsigned sp)
@@ -277,19 +334,29 @@ static void indent(nt_sb *o, int depth)
     for (int i = 0; i < depth; i++) putc_(o, '\t');
 }
 
-static void print_block(const ptx_module *m, const ptx_func *fn,
+static void print_stmt(const ptx_module *m, const pctx *c, const ptx_stmt *s,
+                       int depth, nt_sb *o);
+
+static void print_block(const ptx_module *m, const pctx *c,
                         const ptx_block *b, int depth, nt_sb *o)
 {
-    ptx_block_foreach(b, s) ptx_print_stmt(m, fn, s, depth, o);
+    ptx_block_foreach(b, s) print_stmt(m, c, s, depth, o);
 }
 
 void ptx_print_stmt(const ptx_module *m, const ptx_func *fn,
                     const ptx_stmt *s, int depth, nt_sb *o)
 {
+    print_stmt(m, &(pctx){fn, NULL}, s, depth, o);
+}
+
+static void print_stmt(const ptx_module *m, const pctx *c, const ptx_stmt *s,
+                       int depth, nt_sb *o)
+{
+    const ptx_func *fn = c->fn;
     switch (s->kind) {
     case PTX_ST_INSTR:
         indent(o, depth);
-        ptx_print_instr(fn, (const ptx_instr *)s, o);
+        print_instr(c, (const ptx_instr *)s, o);
         break;
     case PTX_ST_LABEL:
         putstr(o, ((const ptx_label *)s)->name);
@@ -298,7 +365,7 @@ void ptx_print_stmt(const ptx_module *m, const ptx_func *fn,
     case PTX_ST_SCOPE:
         indent(o, depth);
         put(o, "{\n", 2);
-        print_block(m, fn, &((const ptx_scope *)s)->body, depth + 1, o);
+        print_block(m, c, &((const ptx_scope *)s)->body, depth + 1, o);
         indent(o, depth);
         putc_(o, '}');
         break;
@@ -404,11 +471,17 @@ void ptx_print_func(const ptx_module *m, const ptx_func *fn, nt_sb *o)
     for (uint32_t i = 0; i < fn->nextra; i++) { putstr(o, fn->extra[i]); putc_(o, '\n'); }
     if (!fn->has_body) { put(o, ";\n", 2); return; }
     put(o, "{\n", 2);
-    print_block(m, fn, &fn->body, 1, o);
+    pctx c = {fn, NULL};
+    if (fn->nregs) {
+        c.rn = nt_xmalloc(fn->nregs * sizeof *c.rn);
+        memset(c.rn, 0, fn->nregs * sizeof *c.rn);
+    }
+    print_block(m, &c, &fn->body, 1, o);
+    free(c.rn);
     put(o, "}\n", 2);
 }
 
 void ptx_print(const ptx_module *m, nt_sb *o)
 {
-    ptx_block_foreach(&m->items, s) ptx_print_stmt(m, NULL, s, 0, o);
+    ptx_block_foreach(&m->items, s) print_stmt(m, &(pctx){NULL, NULL}, s, 0, o);
 }

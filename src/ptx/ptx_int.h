@@ -164,6 +164,14 @@ int ptx_init_walk(ptx_lex *lx, ptx_module *m, ptx_var *v, ptx_initvec *out);
 /* Parameter list "( ... )" (current token '('); returns count, fills *out. */
 uint32_t ptx_parse_params(ptx_parser *P, ptx_var **out);
 
+/* ---- the index's vector scanners (index.c) ---------------------------------
+ * The widest one the CPU runs is used; tests force each in turn and
+ * compare what they find. */
+enum { PTX_IX_ISA_SCALAR, PTX_IX_ISA_SSE2, PTX_IX_ISA_AVX2, PTX_IX_ISA_AVX512 };
+int  ptx_ix_best_isa(void);
+/* -1: back to the best (not thread-safe: for tests and benchmarks). */
+void ptx_ix_force_isa(int isa);
+
 /* ---- module helpers -------------------------------------------------------- */
 ptx_module *ptx_module_new(const char *text, size_t len, const char *file,
                            unsigned flags);
