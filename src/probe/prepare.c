@@ -9,6 +9,11 @@
  * NTRACE_BENCH_TRACE=1 over cuSOLVER's largest module: up to 4.4x for the
  * biggest kernels, dmat and branch_divergence). */
 #define OUT_PER_TEXT 6
+/* Kernels are prepared for up to this much text (CUDA 13's largest is
+ * ~0.5 MB): a module with a bigger one is not worth ~50 MiB touched up
+ * front on behalf of kernels that may never be launched; such a kernel
+ * pays its own first touches. */
+#define PREP_TEXT_MAX ((size_t)4 << 20)
 
 static void touch(char *p, size_t n)
 {
@@ -24,6 +29,7 @@ size_t prb_prepare(const ptx_index *ix, nt_sb *out)
             big = NT_MAX(big, it->end - it->begin);
     }
     if (!big) return 0;
+    big = NT_MIN(big, PREP_TEXT_MAX);
     size_t ready = ptx_arena_prepare(big);
     /* prb_out_reserve's 8 MiB for big kernels, so it finds them here */
     size_t want = big * OUT_PER_TEXT + 4096;

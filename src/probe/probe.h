@@ -352,7 +352,8 @@ static inline void prb_out_reserve(nt_sb *out, const ptx_module *m)
  * this it lands on whichever kernel first needs more memory than any
  * before it.  Call once per module index (again is cheap: the memory is
  * kept); what it costs is a one-time cost, about 2 * 6 bytes per byte of
- * the largest kernel's text.  Returns the bytes made ready. */
+ * the largest kernel's text (counted up to 4 MiB of text).  Returns the
+ * bytes made ready. */
 size_t prb_prepare(const ptx_index *ix, nt_sb *out);
 
 /* Text to text: slices `kernel` out of the module (NULL: instruments every

@@ -173,6 +173,20 @@ static void prepare_covers_largest_kernel(void **state)
     assert_int_equal(prb_prepare(&ix, &out), ready);
     assert_ptr_equal(out.s, before);
     ptx_index_free(&ix);
+    /* a kernel of more than 4 MiB of text: prepared as one of 4 MiB */
+    nt_sb huge = {0};
+    nt_sb_puts(&huge, ".version 8.0\n.target sm_80\n.address_size 64\n"
+               ".visible .entry h(.param .u64 a)\n{\n\t.reg .b32 %r<2>;\n");
+    while (huge.len < ((size_t)5 << 20)) nt_sb_puts(&huge, "\tmov.u32 %r1, 12345678;\n");
+    nt_sb_puts(&huge, "\tret;\n}\n");
+    assert_int_equal(ptx_index_build(&ix, huge.s, huge.len, "huge.ptx", &e), 0);
+    nt_sb hout = {0};
+    size_t hr = prb_prepare(&ix, &hout);
+    assert_true(hr > 0 && hr <= 2 * (6 * ((size_t)4 << 20) + 8192));
+    ptx_index_free(&ix);
+    nt_sb_free(&hout);
+    nt_sb_free(&huge);
+    ptx_release_cache();
     /* an index without kernels prepares nothing */
     const char *none = ".version 8.0\n.target sm_80\n.address_size 64\n.global .u32 g;\n";
     assert_int_equal(ptx_index_build(&ix, none, strlen(none), "none.ptx", &e), 0);
