@@ -7,12 +7,19 @@
  *                        PTX module; $NTRACE_BENCH_KERNELS kernels, default
  *                        300, spread over it) with gmem_bytes; for the
  *                        worst kernel, its name and the time split into
- *                        slicing and rewriting (+ printing).
+ *                        slicing, rewriting and printing ($NTRACE_BENCH_PROBE
+ *                        names another probe).
  *                        $NTRACE_BENCH_ONLY=NAME times that kernel only
  *                        (for a profiler: valgrind --tool=callgrind).
- *   probe_corpus_faults_* minor page faults (first touch of fresh memory,
- *                        most of the worst kernel's time) per kernel:
- *                        median, of the worst kernel, and over the run.
+ *                        $NTRACE_BENCH_TRACE=1 prints one line per kernel
+ *                        on stderr: time and faults of each phase.
+ *   probe_corpus_prepare prb_prepare: the working memory for the module's
+ *                        largest kernel made ready (its pages touched),
+ *                        once per module index, as the injector does; in
+ *                        probe_corpus_total, not in the per-kernel times.
+ *   probe_corpus_faults_* minor page faults (first touch of fresh memory)
+ *                        per kernel: median, of the worst kernel, and over
+ *                        the run (prb_prepare's included).
  * Run from the repository root (make bench): it reads probes/, lua/ and
  * $BUILD/fixtures/probe/.  Times are CPU time of the thread (the build
  * machines are shared and loaded; wall time there says little). */
@@ -87,8 +94,11 @@ static void bench_compile(void)
 
 typedef NT_VEC(uint64_t) times;
 
+/* The slowest kernel: its time and faults, in all and per phase
+ * (0 slice, 1 rewrite, 2 print). */
 typedef struct worst {
-    uint64_t total, slice, faults;
+    uint64_t prep_t, prep_f;     /* prb_prepare: once per module index */
+    uint64_t total, faults, t[3], f[3];
     char     name[256];
 } worst;
 
@@ -97,7 +107,7 @@ typedef struct worst {
 static size_t instrument_all(const prb_probe *p, const char *text, size_t len,
                              const char *file, size_t max, times *ts, times *fs, worst *w)
 {
-    const char *only = getenv("NTRACE_BENCH_ONLY");
+    const char *only = getenv("NTRACE_BENCH_ONLY"), *trace = getenv("NTRACE_BENCH_TRACE");
     ptx_index ix;
     nt_err e = {0};
     if (ptx_index_build(&ix, text, len, file, &e) != 0) {
@@ -106,8 +116,16 @@ static size_t instrument_all(const prb_probe *p, const char *text, size_t len,
     }
     size_t step = max && ix.nentries > max ? ix.nentries / max : 1, seen = 0, done = 0;
     /* One output buffer for every kernel, as the injector keeps one: its
-     * pages, once touched, serve the next kernel. */
+     * pages, once touched, serve the next kernel.  prb_prepare readies it
+     * and the kept arena once per module index, as the injector does: a
+     * one-time cost, timed apart (w->prep_*). */
     nt_sb out = {0};
+    uint64_t pf = minflt(), pt = cpu_ns();
+    prb_prepare(&ix, &out);
+    if (w) {
+        w->prep_t = cpu_ns() - pt;
+        w->prep_f = minflt() - pf;
+    }
     for (size_t i = 0; i < ix.n; i++) {
         const ptx_ix_item *it = &ix.items[i];
         if (it->kind != PTX_IX_FUNC || !it->is_entry || !it->has_body) continue;
@@ -117,22 +135,37 @@ static size_t instrument_all(const prb_probe *p, const char *text, size_t len,
             free(name);
             continue;
         }
-        uint64_t f0 = minflt(), t0 = cpu_ns();
+        uint64_t t[4], f[4];
+        f[0] = minflt(), t[0] = cpu_ns();
         ptx_module *m = ptx_slice(&ix, name, &e);
-        uint64_t ts1 = cpu_ns();
+        f[1] = minflt(), t[1] = cpu_ns();
         ptx_func *fn = m ? ptx_module_func(m, name) : NULL;
         nt_sb_reset(&out);
-        if (fn && prb_instrument(p, m, fn, NULL, NULL, &e) == 0) {
+        int rc = fn ? prb_instrument(p, m, fn, NULL, NULL, &e) : -1;
+        f[2] = minflt(), t[2] = cpu_ns();
+        if (rc == 0) {
             prb_out_reserve(&out, m);
             ptx_print(m, &out);
         } else fprintf(stderr, "bench_probe: %s: %s\n", name, e.msg);
-        uint64_t dt = cpu_ns() - t0, df = minflt() - f0;
+        f[3] = minflt(), t[3] = cpu_ns();
+        uint64_t dt = t[3] - t[0], df = f[3] - f[0];
+        if (trace && *trace == '1')
+            fprintf(stderr, "kernel %zu %.3f ms: slice %.3f (%llu) rewrite %.3f (%llu) "
+                    "print %.3f (%llu) ir %zu KiB text %zu KiB out %zu KiB %s\n", seen - 1, dt / 1e6,
+                    (t[1] - t[0]) / 1e6, (unsigned long long)(f[1] - f[0]),
+                    (t[2] - t[1]) / 1e6, (unsigned long long)(f[2] - f[1]),
+                    (t[3] - t[2]) / 1e6, (unsigned long long)(f[3] - f[2]),
+                    m ? nt_arena_used(&m->arena) >> 10 : 0, (it->end - it->begin) >> 10,
+                    out.len >> 10, name);
         nt_vec_push(ts, dt);
         if (fs) nt_vec_push(fs, df);
         if (w && dt > w->total) {
             w->total = dt;
-            w->slice = ts1 - t0;
             w->faults = df;
+            for (int k = 0; k < 3; k++) {
+                w->t[k] = t[k + 1] - t[k];
+                w->f[k] = f[k + 1] - f[k];
+            }
             snprintf(w->name, sizeof w->name, "%s", name);
         }
         if (m) ptx_module_free(m);
@@ -217,7 +250,8 @@ static void bench_corpus(void)
         printf("bench probe_corpus_index: %.1f ms (once per module)\n", (cpu_ns() - ti) / 1e6);
         ptx_index_free(&ix);
     }
-    prb_probe *p = load("gmem_bytes");
+    const char *pn = getenv("NTRACE_BENCH_PROBE");
+    prb_probe *p = load(pn && *pn ? pn : "gmem_bytes");
     times ts = {0}, fs = {0};
     uint64_t t0 = cpu_ns(), f0 = minflt();
     worst w = {0};
@@ -227,11 +261,14 @@ static void bench_corpus(void)
         qsort(ts.v, ts.n, sizeof *ts.v, cmp_u64);
         printf("bench probe_corpus_module: %.1f MB of PTX (sm_%u), %zu kernels timed\n",
                b.len / 1e6, b.arch, n);
+        printf("bench probe_corpus_prepare: %.3f ms (%llu faults; once per module index: "
+               "prb_prepare)\n", w.prep_t / 1e6, (unsigned long long)w.prep_f);
         printf("bench probe_corpus_median: %.3f ms\n", ts.v[ts.n / 2] / 1e6);
         printf("bench probe_corpus_worst: %.3f ms\n", ts.v[ts.n - 1] / 1e6);
-        printf("bench probe_corpus_worst_slice: %.3f ms (%s)\n", w.slice / 1e6, w.name);
-        printf("bench probe_corpus_worst_rewrite: %.3f ms (rewrite + print)\n",
-               (w.total - w.slice) / 1e6);
+        static const char *const phase[3] = { "slice", "rewrite", "print" };
+        for (int k = 0; k < 3; k++)
+            printf("bench probe_corpus_worst_%s: %.3f ms (%llu faults)%s%s\n", phase[k],
+                   w.t[k] / 1e6, (unsigned long long)w.f[k], k ? "" : " ", k ? "" : w.name);
         printf("bench probe_corpus_total: %.1f ms\n", total / 1e6);
         qsort(fs.v, fs.n, sizeof *fs.v, cmp_u64);
         printf("bench probe_corpus_faults_median: %llu faults per kernel\n",

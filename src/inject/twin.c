@@ -197,6 +197,7 @@ static const char *twin_text(inj_kernel *k, unsigned pi, inj_twin *t)
             px->ix = NULL;
             return NULL;
         }
+        prb_prepare(px->ix, &inj.twin_out);
     }
     ptx_module *slice = ptx_slice(px->ix, k->name, &e);
     if (!slice) {

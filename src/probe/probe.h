@@ -344,6 +344,18 @@ static inline void prb_out_reserve(nt_sb *out, const ptx_module *m)
     if (nt_arena_used(&m->arena) >= ((size_t)1 << 20)) nt_sb_reserve(out, (size_t)8 << 20);
 }
 
+/* Readies this process's working memory for instrumenting the kernels of
+ * ix one by one (slice, prb_instrument, print into `out`): the kept PTX
+ * arena (ptx_arena_prepare) and out are sized for ix's largest kernel and
+ * their pages touched now.  First touch of fresh memory costs 15-100 us a
+ * 4 KiB page on a virtual machine (up to ~5 ms a 2 MiB page), and without
+ * this it lands on whichever kernel first needs more memory than any
+ * before it.  Call once per module index (again is cheap: the memory is
+ * kept); what it costs is a one-time cost, about 2 * 6 bytes per byte of
+ * the largest kernel's text (counted up to 4 MiB of text).  Returns the
+ * bytes made ready. */
+size_t prb_prepare(const ptx_index *ix, nt_sb *out);
+
 /* Text to text: slices `kernel` out of the module (NULL: instruments every
  * kernel of the whole module), instruments, prints.  Caller frees. */
 char *prb_instrument_text(const prb_probe *p, const char *ptx, size_t len,

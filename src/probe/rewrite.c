@@ -65,16 +65,26 @@ uint32_t prb_region_id(const char *name, size_t n)
 /* Inserts the generator's text (lines ending in '\n', each indented) as
  * one raw statement before pos (after=false) or after it; returns the
  * statement (pos when the text is empty).  One statement per insertion
- * keeps big kernels cheap: the printer writes it verbatim. */
-ptx_stmt *rw_insert(ptx_module *m, ptx_stmt *pos, bool after, const char *text)
+ * keeps big kernels cheap: the printer writes it verbatim.  The text is
+ * copied into the module's arena once per distinct text (cx->texts): a
+ * copy per site was most of the rewriter's fresh memory on big kernels
+ * (first-touch page faults; the exit sequence, for one, is the same
+ * before every ret). */
+ptx_stmt *rw_insert(rw_ctx *cx, ptx_stmt *pos, bool after, const char *text)
 {
     while (*text == '\t' || *text == ' ') text++;
     size_t n = strlen(text);
     while (n && text[n - 1] == '\n') n--;
     if (!n) return pos;
-    char *t = nt_xstrndup(text, n);
-    ptx_stmt *st = ptx_raw_new(m, t);
-    free(t);
+    uint64_t v;
+    const char *t;
+    if (nt_map_get(&cx->texts, text, n, &v)) {
+        t = (const char *)(uintptr_t)v;
+    } else {
+        t = nt_arena_strndup(&cx->m->arena, text, n);
+        nt_map_put(&cx->texts, t, n, (uint64_t)(uintptr_t)t);
+    }
+    ptx_stmt *st = ptx_raw_shared(cx->m, t, n);
     if (after) ptx_insert_after(pos, st);
     else ptx_insert_before(pos, st);
     return st;
@@ -206,7 +216,7 @@ static bool instr_tp(const prb_handler *hd)
  * each use site branches around the handler where it is not set and
  * clears it, so each load execution is counted once, at its first use.
  * Returns the number of use sites (0: no use found). */
-static unsigned first_use_sites(prb_gen *g, ptx_module *m, rw_uses *uses, ptx_instr *in,
+static unsigned first_use_sites(prb_gen *g, rw_ctx *cx, rw_uses *uses, ptx_instr *in,
                                 int h, prb_site *site, unsigned *nfu, prb_inst_stats *st)
 {
     ptx_instr *use[MAX_USES];
@@ -215,7 +225,7 @@ static unsigned first_use_sites(prb_gen *g, ptx_module *m, rw_uses *uses, ptx_in
     if (!n || n > MAX_USES) return 0;
     nt_sb t = {0};
     site->issue_site = prb_gen_issue_clock(g, !local, &t);
-    rw_insert(m, &in->st, true, nt_sb_str(&t));
+    rw_insert(cx, &in->st, true, nt_sb_str(&t));
     for (unsigned k = 0; k < n; k++) {
         nt_sb_reset(&t);
         if (!local)
@@ -224,7 +234,7 @@ static unsigned first_use_sites(prb_gen *g, ptx_module *m, rw_uses *uses, ptx_in
         if (!local)
             nt_sb_printf(&t, "\tsetp.ne.u32 %%__pfu%d, %%__pk_tlin, %%__pk_tlin;\n"
                          "$__prb_fu%u:", (int)site->issue_site, (*nfu)++);
-        rw_insert(m, &use[k]->st, false, nt_sb_str(&t));
+        rw_insert(cx, &use[k]->st, false, nt_sb_str(&t));
         st->sites++;
     }
     site->issue_site = -1;
@@ -234,7 +244,7 @@ static unsigned first_use_sites(prb_gen *g, ptx_module *m, rw_uses *uses, ptx_in
 
 /* Module-scope state (block level), once per module: before the first
  * function, unless an earlier kernel of the module put it there. */
-static void module_decls(prb_gen *g, ptx_module *m)
+static void module_decls(prb_gen *g, rw_ctx *cx)
 {
     if (!prb_gen_needs_module_decls(g)) return;
     nt_sb t = {0};
@@ -242,14 +252,14 @@ static void module_decls(prb_gen *g, ptx_module *m)
     const char *text = nt_sb_str(&t);
     ptx_stmt *first = NULL;
     bool have = false;
-    ptx_block_foreach(&m->items, s) {
+    ptx_block_foreach(&cx->m->items, s) {
         if (s->kind == PTX_ST_FUNC && !first) first = s;
         if (s->kind == PTX_ST_DIR && s->synth) {
             ptx_str d = ((ptx_dir *)s)->text;
             have |= d.n && !strncmp(d.s, text, d.n);
         }
     }
-    if (!have && first) rw_insert(m, first, false, text);
+    if (!have && first) rw_insert(cx, first, false, text);
     nt_sb_free(&t);
 }
 
@@ -271,6 +281,7 @@ int prb_instrument(const prb_probe *p, ptx_module *m, ptx_func *fn, const char *
     int rc = -1;
     rw_uses *uses = NULL;
     nt_map matches = {0};
+    rw_ctx cx = { .m = m };
 
     /* user regions: handlers run just before the marker */
     for (size_t i = 0; i < marks.n; i++) {
@@ -286,7 +297,7 @@ int prb_instrument(const prb_probe *p, ptx_module *m, ptx_func *fn, const char *
                               .region = prb_region_id(rm->name.s, rm->name.n) };
             nt_sb_reset(&text);
             prb_gen_site(g, (int)h, &site, &text);
-            rw_insert(m, rm->at, false, nt_sb_str(&text));
+            rw_insert(&cx, rm->at, false, nt_sb_str(&text));
             st.sites++;
             st.regions++;
         }
@@ -338,23 +349,23 @@ int prb_instrument(const prb_probe *p, ptx_module *m, ptx_func *fn, const char *
             nt_sb_reset(&text);
             if (hd->kind == PRB_TP_USE) {
                 if (!(ptx_instr_class(in) & PTX_IC_LOAD)) continue;
-                if (first_use_sites(g, m, uses, in, (int)h, &sb.site, &nfu, &st) == 0)
+                if (first_use_sites(g, &cx, uses, in, (int)h, &sb.site, &nfu, &st) == 0)
                     st.uses_missed++;
                 continue;
             } else if (hd->kind == PRB_TP_AFTER) {
                 if (is_exit(in) || in->op == PTX_OP_BRA || in->op == PTX_OP_BRX) continue;
                 prb_gen_site(g, (int)h, &sb.site, &text);
-                rw_insert(m, &in->st, true, nt_sb_str(&text));
+                rw_insert(&cx, &in->st, true, nt_sb_str(&text));
             } else {
                 prb_gen_site(g, (int)h, &sb.site, &text);
-                rw_insert(m, &in->st, false, nt_sb_str(&text));
+                rw_insert(&cx, &in->st, false, nt_sb_str(&text));
             }
             st.sites++;
         }
     }
 
     /* kernel.exit: before every ret/exit, also inside called functions */
-    if (rw_exits(g, m, fn, &st, e) != 0) goto fail;
+    if (rw_exits(g, &cx, fn, &st, e) != 0) goto fail;
 
     /* kernel.entry: before the body's first instruction, label or scope */
     ptx_stmt *first = fn->body.head.next;
@@ -362,18 +373,19 @@ int prb_instrument(const prb_probe *p, ptx_module *m, ptx_func *fn, const char *
         first = first->next;
     nt_sb_reset(&text);
     prb_gen_entry(g, &text);
-    rw_insert(m, first, false, nt_sb_str(&text));
+    rw_insert(&cx, first, false, nt_sb_str(&text));
 
     /* declarations: first of all */
     nt_sb_reset(&text);
     prb_gen_decls(g, &text);
     ptx_stmt *top = &fn->body.head;
-    rw_insert(m, top, true, nt_sb_str(&text));
+    rw_insert(&cx, top, true, nt_sb_str(&text));
     ptx_func_add_param(m, fn, PTX_T_U64, param, 0);
-    module_decls(g, m);
+    module_decls(g, &cx);
     rc = 0;
     if (stats) *stats = st;
 fail:
+    nt_map_free(&cx.texts);
     nt_map_free(&matches);
     rw_uses_free(uses);
     nt_sb_free(&text);

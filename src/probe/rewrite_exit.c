@@ -38,7 +38,8 @@ typedef struct rfn {
 
 typedef struct exctx {
     prb_gen       *g;
-    ptx_module    *m;
+    rw_ctx        *cx;
+    ptx_module    *m;             /* cx->m */
     prb_inst_stats *st;
     nt_map         byname;     /* function name -> index in fns */
     NT_VEC(rfn)    fns;
@@ -177,18 +178,18 @@ static void pass_state(exctx *x, ptx_instr *call, bool kernel)
     char name[32];
     snprintf(name, sizeof name, "__prb_st%u", x->nparam++);
     nt_sb_printf(&t, "\t.param .b64 %s;\n\tst.param.b64 [%s], %%__pk_sp;\n", name, name);
-    rw_insert(x->m, &call->st, false, nt_sb_str(&t));
+    rw_insert(x->cx, &call->st, false, nt_sb_str(&t));
     ptx_call_add_arg(x->m, call, name);
     nt_sb_free(&t);
 }
 
 /* The exit sequence before in (ret/exit); a guarded one is branched
  * around: `@!%p bra SKIP; <exit code>; @%p ret; SKIP:`. */
-static void exit_site(ptx_module *m, const ptx_func *fn, ptx_instr *in, const char *text,
+static void exit_site(rw_ctx *cx, const ptx_func *fn, ptx_instr *in, const char *text,
                       unsigned *nskip)
 {
     if (in->guard == PTX_NOREG) {
-        rw_insert(m, &in->st, false, text);
+        rw_insert(cx, &in->st, false, text);
         return;
     }
     char gname[64], line[200];
@@ -198,9 +199,9 @@ static void exit_site(ptx_module *m, const ptx_func *fn, ptx_instr *in, const ch
              gname, *nskip);
     nt_sb_puts(&t, line);
     nt_sb_puts(&t, text);
-    rw_insert(m, &in->st, false, nt_sb_str(&t));
+    rw_insert(cx, &in->st, false, nt_sb_str(&t));
     snprintf(line, sizeof line, "$__prb_skip%u:", (*nskip)++);
-    rw_insert(m, &in->st, true, line);
+    rw_insert(cx, &in->st, true, line);
     nt_sb_free(&t);
 }
 
@@ -224,7 +225,7 @@ static int do_callee(exctx *x, rfn *f, const char *exit_text, nt_err *e)
     for (size_t i = 0; rc == 0 && i < f->ins.n; i++) {
         ptx_instr *in = f->ins.v[i];
         if (in->op == PTX_OP_EXIT) {
-            exit_site(x->m, f->fn, in, nt_sb_str(&t), &nskip);
+            exit_site(x->cx, f->fn, in, nt_sb_str(&t), &nskip);
             x->st->exits++;
         }
         rfn *c = direct_callee(x, in);
@@ -241,12 +242,12 @@ static int do_callee(exctx *x, rfn *f, const char *exit_text, nt_err *e)
         first = first->next;
     char line[96];
     snprintf(line, sizeof line, "ld.param.u64 %%__pk_sp, [%s];", ST_PARAM);
-    rw_insert(x->m, first, false, line);
-    rw_insert(x->m, &f->fn->body.head, true, ".reg .u64 %__pk_sp;");
+    rw_insert(x->cx, first, false, line);
+    rw_insert(x->cx, &f->fn->body.head, true, ".reg .u64 %__pk_sp;");
     return 0;
 }
 
-int rw_exits(prb_gen *g, ptx_module *m, ptx_func *fn, prb_inst_stats *st, nt_err *e)
+int rw_exits(prb_gen *g, rw_ctx *cx, ptx_func *fn, prb_inst_stats *st, nt_err *e)
 {
     nt_sb exit_text = {0};
     prb_gen_exit(g, &exit_text);
@@ -254,7 +255,7 @@ int rw_exits(prb_gen *g, ptx_module *m, ptx_func *fn, prb_inst_stats *st, nt_err
         nt_sb_free(&exit_text);
         return 0;
     }
-    exctx x = { .g = g, .m = m, .st = st };
+    exctx x = { .g = g, .cx = cx, .m = cx->m, .st = st };
     analyse(&x);
     ivec ins = {0};
     flatten(&fn->body, &ins);
@@ -267,7 +268,7 @@ int rw_exits(prb_gen *g, ptx_module *m, ptx_func *fn, prb_inst_stats *st, nt_err
     for (size_t i = 0; i < ins.n; i++) {
         ptx_instr *in = ins.v[i];
         if (is_exit(in)) {
-            exit_site(m, fn, in, nt_sb_str(&exit_text), &nskip);
+            exit_site(cx, fn, in, nt_sb_str(&exit_text), &nskip);
             st->exits++;
             continue;
         }
@@ -287,7 +288,7 @@ int rw_exits(prb_gen *g, ptx_module *m, ptx_func *fn, prb_inst_stats *st, nt_err
                  !(is_exit((ptx_instr *)last) || ((ptx_instr *)last)->op == PTX_OP_BRA) ||
                  ((ptx_instr *)last)->guard != PTX_NOREG;
     if (rc == 0 && falls) {
-        rw_insert(m, &fn->body.head, false, nt_sb_str(&exit_text));
+        rw_insert(cx, &fn->body.head, false, nt_sb_str(&exit_text));
         st->exits++;
     }
     for (size_t i = 0; i < x.fns.n; i++) nt_vec_free(&x.fns.v[i].ins);

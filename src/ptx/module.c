@@ -91,6 +91,45 @@ static bool keep_arena(ptx_module *m)
     return true;
 }
 
+/* Arena bytes a module parsed from `parsed` bytes of text takes at most:
+ * about 6 bytes of IR per byte of text (the IR is ~3x the text; the
+ * rest is room for what a rewriter adds). */
+static size_t arena_est(size_t parsed)
+{
+    size_t chunk = parsed * 6 + 4096;
+    if (chunk < 64 * 1024) chunk = 64 * 1024;
+    if (chunk > (size_t)512 << 20) chunk = (size_t)512 << 20;
+    return chunk;
+}
+
+/* Writes one byte per 4 KiB page of p[0..n): the page faults happen now. */
+static void touch(char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i += 4096) ((volatile char *)p)[i] = 0;
+    if (n) ((volatile char *)p)[n - 1] = 0;
+}
+
+size_t ptx_arena_prepare(size_t parsed)
+{
+    size_t want = arena_est(parsed);
+    nt_arena *k = take_kept();
+    if (!k) {
+        k = nt_xmalloc(sizeof *k);
+        nt_arena_init(k, want);
+    }
+    nt_arena_reset(k, 0);
+    if ((size_t)(k->end - k->cur) < want) {
+        /* from 1 MiB, whole 2 MiB pages (and huge-page backed from 4 MiB:
+         * nt_xmalloc_huge) */
+        size_t huge = (size_t)2 << 20, n = want;
+        if (n >= HUGE_FROM) n = NT_MAX((n + huge - 1) & ~(huge - 1), 2 * huge);
+        nt_arena_reset(k, n);
+    }
+    touch(k->cur, want);
+    drop_kept(__atomic_exchange_n(&kept, k, __ATOMIC_ACQ_REL));
+    return want;
+}
+
 ptx_module *ptx_module_new(const char *text, size_t len, const char *file,
                            unsigned flags)
 {
@@ -103,16 +142,14 @@ ptx_module *ptx_module_new_sized(const char *text, size_t len, const char *file,
     ptx_module *m = nt_xcalloc(1, sizeof *m);
     mod_priv *p = m->priv_ = nt_xcalloc(1, sizeof *p);
     /* One chunk sized for the whole IR of the `parsed` bytes of text that
-     * will be parsed (about 6 bytes of IR per byte of text; untouched pages
-     * cost nothing), backed by huge pages where the kernel offers them:
+     * will be parsed (arena_est; untouched pages cost nothing), backed by
+     * huge pages where the kernel offers them:
      * first-touch page faults were most of the parse time on big modules.
      * A slice parses a small part of a big text: sized by the whole text,
      * every slice of a 300 KB module took a 1.8 MB block, and malloc's
      * reuse of such blocks grew the heap by ~50 KB per kernel sliced
      * (tests/reliability/load.sh, 100 k kernels). */
-    size_t chunk = parsed * 6 + 4096;
-    if (chunk < 64 * 1024) chunk = 64 * 1024;
-    if (chunk > (size_t)512 << 20) chunk = (size_t)512 << 20;
+    size_t chunk = arena_est(parsed);
     nt_arena *k = take_kept();
     if (k) {
         m->arena = *k;

@@ -721,6 +721,14 @@ void        ptx_module_free(ptx_module *m);
  * touch of fresh memory is the largest cost of parsing.  This frees that
  * kept arena now (it is also freed at exit).  Thread-safe. */
 void        ptx_release_cache(void);
+/* Readies that kept arena for modules parsed from up to `parsed` bytes of
+ * text (a slice: its kernel's text, ptx_ix_item end - begin): a chunk of
+ * the size such a module takes, allocated now and its pages touched (2 MiB
+ * pages from 4 MiB), so the first-touch page faults are paid here, once,
+ * and not by whichever module first needs the memory.  Returns the bytes
+ * made ready.  Thread-safe (but a module being built meanwhile has its
+ * own arena, and of the two the one freed last is kept). */
+size_t      ptx_arena_prepare(size_t parsed);
 
 /* Strict checks that ptx_parse leaves to ptxas (ntrace ptx check; the
  * parser stays lenient so run-time paths are never stricter than ptxas):
@@ -899,6 +907,11 @@ bool ptx_call_add_arg(ptx_module *m, ptx_instr *in, const char *name);
 /* Builds a statement that is raw text printed verbatim (a directive or
  * an escape hatch for probe code); NULL if text is empty. */
 ptx_stmt *ptx_raw_new(ptx_module *m, const char *text);
+/* The same without a copy: the statement points at text[0..n), which must
+ * stay unchanged as long as m lives (m's arena, or static storage), so
+ * statements can share one text (the rewriter inserts the same probe code
+ * at many sites); NULL if n is 0. */
+ptx_stmt *ptx_raw_shared(ptx_module *m, const char *text, size_t n);
 
 /* ======================================================================
  * Instruction facts

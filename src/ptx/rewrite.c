@@ -291,17 +291,23 @@ size_t ptx_redirect_sym(ptx_module *m, ptx_func *fn, const char *sym, uint32_t r
     return redirect_block(&R, &fn->body);
 }
 
-ptx_stmt *ptx_raw_new(ptx_module *m, const char *text)
+ptx_stmt *ptx_raw_shared(ptx_module *m, const char *text, size_t n)
 {
-    size_t n = text ? strlen(text) : 0;
-    if (!n) return NULL;
+    if (!n || n > UINT32_MAX) return NULL;
     ptx_dir *d = nt_arena_zalloc(&m->arena, sizeof *d);
     d->st.kind = PTX_ST_DIR;
     d->st.synth = 1;
     d->dkind = PTX_DIR_OTHER;
-    d->text = ptx_str_dup(&m->arena, text, n);
+    d->text = (ptx_str){text, (uint32_t)n};
     d->st.next = d->st.prev = &d->st;
     return &d->st;
+}
+
+ptx_stmt *ptx_raw_new(ptx_module *m, const char *text)
+{
+    size_t n = text ? strlen(text) : 0;
+    if (!n || n > UINT32_MAX) return NULL;
+    return ptx_raw_shared(m, nt_arena_strndup(&m->arena, text, n), n);
 }
 
 ptx_str ptx_instr_mod_text(const ptx_instr *in, unsigned i)
