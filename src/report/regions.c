@@ -150,7 +150,7 @@ int rep_regions_load(rep_db *db, const rep_launch *l, const rep_warps *ws, rep_r
     nt_sb q = {0};
     nt_sb_printf(&q, "SELECT " SCH_MAP_BLOCK ", %s, region, start, stop FROM %s WHERE "
                  SCH_MAP_LAUNCH " = ?1", m->warp_expr, m->qtable);
-    sqlite3_stmt *st = rep_prepare(db, nt_sb_str(&q), e);
+    sqlite3_stmt *st = rep_prepare_kept(db, nt_sb_str(&q), e);
     nt_sb_free(&q);
     if (!st) {
         free(ix);
@@ -180,7 +180,7 @@ int rep_regions_load(rep_db *db, const rep_launch *l, const rep_warps *ws, rep_r
         r.t1 = r.t1 < r.t0 ? r.t0 : r.t1 > w->t1 ? w->t1 : r.t1;
         nt_vec_push(&v, r);
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     free(ix);
     if (rc < 0) {
         nt_vec_free(&v);

@@ -112,6 +112,9 @@ struct rep_db {
     rep_kwait *kw;             /* rep_kwaits' cache, per selected kernel */
     size_t nkw;
     bool kw_done;
+    /* rep_prepare_kept's statements, by SQL text (keys in a): finalized by
+     * rep_close, before the connection is closed. */
+    nt_map kept;
 };
 
 /* ---- time values -----------------------------------------------------------
@@ -143,6 +146,12 @@ static inline void rep_tick(rep_db *db, const char *phase, size_t i)
 /* ---- db.c ---------------------------------------------------------------- */
 /* Prepares sql; on failure sets e with the database path and SQLite's words. */
 sqlite3_stmt *rep_prepare(rep_db *db, const char *sql, nt_err *e);
+/* The same for a statement run once per launch (100 k launches, 100 k
+ * prepares otherwise): prepared on first use and kept in db until
+ * rep_close; each call returns it reset, with no bindings.  The caller
+ * never finalizes it; it resets it when done (sqlite3_reset: a statement
+ * left mid-rows keeps its cursor and the pages it holds). */
+sqlite3_stmt *rep_prepare_kept(rep_db *db, const char *sql, nt_err *e);
 bool rep_has_table(rep_db *db, const char *name);
 /* Step that turns SQLITE_ERROR into e; returns SQLITE_ROW, SQLITE_DONE or -1. */
 int rep_step(rep_db *db, sqlite3_stmt *st, nt_err *e);

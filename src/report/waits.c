@@ -42,7 +42,7 @@ int rep_map_agg(rep_db *db, const rep_map *m, int col, int64_t launch, rep_agg *
     const char *c = nt_sb_str(&qc);
     nt_sb_printf(&q, "SELECT count(%s), min(%s), total(%s), max(%s) FROM %s WHERE " SCH_MAP_LAUNCH " = ?1",
                  c, c, c, c, m->qtable);
-    sqlite3_stmt *st = rep_prepare(db, nt_sb_str(&q), e);
+    sqlite3_stmt *st = rep_prepare_kept(db, nt_sb_str(&q), e);
     nt_sb_free(&q);
     nt_sb_free(&qc);
     if (!st) return -1;
@@ -58,7 +58,7 @@ int rep_map_agg(rep_db *db, const rep_map *m, int col, int64_t launch, rep_agg *
             a->n += n;
         }
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc < 0 ? -1 : 0;
 }
 
@@ -71,7 +71,7 @@ static int add_waits(rep_db *db, rep_map *m, const rep_launch *l, double *sum,
     nt_sb_printf(&q, "SELECT " SCH_MAP_BLOCK " * 65536 + %s, \"%s\" FROM %s WHERE "
                  SCH_MAP_LAUNCH " = ?1%s", m->warp_expr, rep_wait_col(m), m->qtable,
                  m->cap > 1 ? " ORDER BY 1" : "");
-    sqlite3_stmt *st = rep_prepare(db, nt_sb_str(&q), e);
+    sqlite3_stmt *st = rep_prepare_kept(db, nt_sb_str(&q), e);
     nt_sb_free(&q);
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, l->id);
@@ -94,7 +94,7 @@ static int add_waits(rep_db *db, rep_map *m, const rep_launch *l, double *sum,
         (*nwarps)++;
         if (acc > *max) *max = acc;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc < 0 ? -1 : 0;
 }
 
@@ -108,7 +108,7 @@ static int add_life(rep_db *db, rep_map *bs, const rep_launch *l, rep_kwait *k, 
     nt_sb q = {0};
     nt_sb_printf(&q, "SELECT count(*), total(max(stop - start, 0)) FROM %s WHERE "
                  SCH_MAP_LAUNCH " = ?1", bs->qtable);
-    sqlite3_stmt *st = rep_prepare(db, nt_sb_str(&q), e);
+    sqlite3_stmt *st = rep_prepare_kept(db, nt_sb_str(&q), e);
     nt_sb_free(&q);
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, l->id);
@@ -117,7 +117,7 @@ static int add_life(rep_db *db, rep_map *bs, const rep_launch *l, rep_kwait *k, 
         k->warps += (uint64_t)sqlite3_column_int64(st, 0);
         k->life += sqlite3_column_double(st, 1);
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc < 0 ? -1 : 0;
 }
 

@@ -111,7 +111,7 @@ static int load_from(rep_db *db, rep_map *m, rep_launch *l, rep_warps *ws, int64
     nt_sb q = {0};
     nt_sb_printf(&q, "SELECT " SCH_MAP_BLOCK ", %s, start, stop, sm%s FROM %s WHERE "
                  SCH_MAP_LAUNCH " = ?1", m->warp_expr, has_g ? ", gstart" : "", m->qtable);
-    sqlite3_stmt *st = rep_prepare(db, nt_sb_str(&q), e);
+    sqlite3_stmt *st = rep_prepare_kept(db, nt_sb_str(&q), e);
     nt_sb_free(&q);
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, l->id);
@@ -135,7 +135,7 @@ static int load_from(rep_db *db, rep_map *m, rep_launch *l, rep_warps *ws, int64
         if (has_g) nt_vec_push(&g, sqlite3_column_int64(st, 5));
         if (w.sm + 1 > ws->nsm) ws->nsm = w.sm + 1;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (rc < 0) {
         nt_vec_free(&v);
         nt_vec_free(&g);

@@ -38,6 +38,12 @@ static inline char *print_str(const ptx_module *m)
     return nt_sb_take(&sb);
 }
 
+static inline void assert_has_v(const char *out, va_list ap)
+{
+    for (const char *want; (want = va_arg(ap, const char *));)
+        if (!strstr(out, want)) fail_msg("printed module lacks \"%s\":\n%s", want, out);
+}
+
 /* Asserts that the printed module contains each string of the
  * NULL-terminated list. */
 static inline void assert_prints(const ptx_module *m, ...)
@@ -45,10 +51,20 @@ static inline void assert_prints(const ptx_module *m, ...)
     char *out = print_str(m);
     va_list ap;
     va_start(ap, m);
-    for (const char *want; (want = va_arg(ap, const char *));)
-        if (!strstr(out, want)) fail_msg("printed module lacks \"%s\":\n%s", want, out);
+    assert_has_v(out, ap);
     va_end(ap);
     free(out);
+}
+
+/* The same, returning the printed text (caller frees) for more checks. */
+static inline char *print_has(const ptx_module *m, ...)
+{
+    char *out = print_str(m);
+    va_list ap;
+    va_start(ap, m);
+    assert_has_v(out, ap);
+    va_end(ap);
+    return out;
 }
 
 /* First instruction of function fn (depth-first through scopes). */
@@ -139,6 +155,17 @@ static inline int ptxas_ok(const char *text, size_t len, unsigned sm, char *log,
     }
     int rc = p ? pclose(p) : -1;
     unlink(in);
+    return rc;
+}
+
+/* Asserts that ptxas (-arch=sm_<sm>) accepts text; what names the text in
+ * the failure.  Returns 77 when there is no ptxas (the caller skips or
+ * goes on without), else 0. */
+static inline int assert_ptxas(const char *text, unsigned sm, const char *what)
+{
+    char log[4096];
+    int rc = ptxas_ok(text, strlen(text), sm, log, sizeof log);
+    if (rc != 0 && rc != 77) fail_msg("ptxas rejects %s:\n%s\n%s", what, log, text);
     return rc;
 }
 

@@ -18,10 +18,7 @@ static void print_round_trip(void **state)
         if (!m2) fail_msg("%s", e.msg);
         char *b = print_str(m2);
         assert_string_equal(a, b);
-        char log[4096];
-        int rc = ptxas_ok(a, strlen(a), m->sm, log, sizeof log);
-        if (rc == 77) skip();
-        if (rc != 0) fail_msg("ptxas rejects printed %s:\n%s", fixtures[i], log);
+        if (assert_ptxas(a, m->sm, fixtures[i]) == 77) skip();
         free(a);
         free(b);
         ptx_module_free(m2);
@@ -162,10 +159,7 @@ static void slice_kernels(void **state)
         assert_non_null(m2);
         char *b = print_str(m2);
         assert_string_equal(a, b);
-        char log[4096];
-        int rc = ptxas_ok(a, strlen(a), 90, log, sizeof log);
-        if (rc == 77) skip();
-        if (rc != 0) fail_msg("ptxas rejects slice %s:\n%s\n%s", cases[i].kernel, log, a);
+        if (assert_ptxas(a, 90, cases[i].kernel) == 77) skip();
         free(a);
         free(b);
         ptx_module_free(m2);
@@ -193,10 +187,7 @@ static void slice_async_fixture(void **state)
         ptx_module *m = ptx_slice(&ix, ks[i], &e);
         if (!m) fail_msg("%s", e.msg);
         char *a = print_str(m);
-        char log[4096];
-        int rc = ptxas_ok(a, strlen(a), 90, log, sizeof log);
-        if (rc == 77) skip();
-        if (rc != 0) fail_msg("ptxas rejects slice %s:\n%s", ks[i], log);
+        if (assert_ptxas(a, 90, ks[i]) == 77) skip();
         if (!strcmp(ks[i], "cluster_kernel")) {
             ptx_func *fn = ptx_module_func(m, ks[i]);
             assert_true(fn->explicitcluster);
@@ -282,9 +273,7 @@ static void slice_reproducers(void **state)
     free(names);
     char *a = print_str(m);
     assert_null(strstr(a, "unused_v"));
-    char log[4096];
-    int rc = ptxas_ok(a, strlen(a), 90, log, sizeof log);
-    if (rc != 77 && rc != 0) fail_msg("ptxas rejects the slice:\n%s", log);
+    assert_ptxas(a, 90, "the slice");
     free(a);
     ptx_module_free(m);
     /* from the parsed module: declaration by declaration */
@@ -297,8 +286,7 @@ static void slice_reproducers(void **state)
                                "var:gc var:big var:after smem_base k ");
     free(names);
     a = print_str(m);
-    rc = ptxas_ok(a, strlen(a), 90, log, sizeof log);
-    if (rc != 77 && rc != 0) fail_msg("ptxas rejects the module slice:\n%s", log);
+    assert_ptxas(a, 90, "the module slice");
     free(a);
     ptx_module_free(m);
     ptx_module_free(full);
@@ -329,13 +317,9 @@ static void slice_lineinfo(void **state)
     assert_int_equal(ptx_index_build(&ix, src, sizeof src - 1, "k.ptx", &e), 0);
     ptx_module *m = ptx_slice(&ix, "k", &e);
     if (!m) fail_msg("%s", e.msg);
-    char *a = print_str(m);
-    assert_non_null(strstr(a, ".file\t1 \"/src/k.cu\""));
-    assert_non_null(strstr(a, ".file\t2 \"/usr/include/x.h\", 1700000000, 1234"));
-    assert_non_null(strstr(a, ".loc\t1 3 5"));
-    char log[4096];
-    int rc = ptxas_ok(a, strlen(a), 90, log, sizeof log);
-    if (rc != 0 && rc != 77) fail_msg("ptxas rejects the -lineinfo slice:\n%s\n%s", log, a);
+    char *a = print_has(m, ".file\t1 \"/src/k.cu\"",
+                        ".file\t2 \"/usr/include/x.h\", 1700000000, 1234", ".loc\t1 3 5", NULL);
+    int rc = assert_ptxas(a, 90, "the -lineinfo slice");
     free(a);
     ptx_module_free(m);
     ptx_index_free(&ix);

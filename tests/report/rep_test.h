@@ -171,12 +171,24 @@ static int rt_exec_db(const char *path, int app_id, int version, const char *sql
     return rc ? -1 : 0;
 }
 
-NT_UNUSED static const char *rt_make_db(void)
+/* A database of the current schema under name (its path is returned),
+ * made from sql, then changed by more (a variant of a fixture: deletes,
+ * updates, drops); either may be NULL.  An SQL error fails the test. */
+NT_UNUSED static const char *rt_db(const char *name, const char *sql, const char *more)
 {
-    const char *p = rt_path("hand.db");
-    if (rt_exec_db(p, SCH_APPLICATION_ID, SCH_VERSION, rt_sql)) abort();
+    const char *p = rt_path(name);
+    if (rt_exec_db(p, SCH_APPLICATION_ID, SCH_VERSION, sql)) fail_msg("%s: cannot make it", name);
+    if (more) {
+        sqlite3 *s;
+        int rc = sqlite3_open(p, &s);
+        if (rc == SQLITE_OK) rc = sqlite3_exec(s, more, NULL, NULL, NULL);
+        if (rc != SQLITE_OK) fail_msg("%s: %s", name, sqlite3_errmsg(s));
+        sqlite3_close(s);
+    }
     return p;
 }
+
+NT_UNUSED static const char *rt_make_db(void) { return rt_db("hand.db", rt_sql, NULL); }
 
 /* The text of cell (row whose first cell reads `first`, column `col`). */
 NT_UNUSED static const char *rt_cell(rep_doc *d, const char *key, const char *first, const char *col)

@@ -75,9 +75,7 @@ static const char *make_regions_db(void)
         "  (1,1,0,0,1100,1200,%u),(1,1,0,1,1200,1600,%u),(1,1,1,0,1250,1300,12345);"
         "INSERT INTO PROBE_BLOCK_SCHED_REC VALUES (2,0,0,0,10,20,0);",
         load, compute, load, compute, load, compute);
-    const char *p = rt_path("regions.db");
-    if (rt_exec_db(p, SCH_APPLICATION_ID, SCH_VERSION, sql)) abort();
-    return p;
+    return rt_db("regions.db", sql, NULL);
 }
 
 static void region_summary(void **state)

@@ -112,16 +112,10 @@ static void warps_are_aligned_per_sm(void **state)
 
 static void unanchored_warps_start_at_launch(void **state)
 {
-    const char *p = rt_path("noanchor.db");
-    assert_int_equal(rt_exec_db(p, SCH_APPLICATION_ID, SCH_VERSION, rt_sql), 0);
-    sqlite3 *s;
-    assert_int_equal(sqlite3_open(p, &s), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(s, "DELETE FROM NTRACE_PROBE_FIELDS WHERE name = 'gstart';"
-                                  "INSERT INTO PROBE_BLOCK_SCHED_WARPS VALUES (1,4,0,0,120,400,0,0)",
-                                  NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(s);
+    rep_db *db = rt_open(rt_db("noanchor.db", rt_sql,
+        "DELETE FROM NTRACE_PROBE_FIELDS WHERE name = 'gstart';"
+        "INSERT INTO PROBE_BLOCK_SCHED_WARPS VALUES (1,4,0,0,120,400,0,0)"));
     nt_err e = {0};
-    rep_db *db = rt_open(p);
     rep_warps ws;
     assert_int_equal(rep_warps_load(db, rep_launch_by_id(db, 1), &ws, &e), 0);
     assert_false(ws.anchored);
@@ -294,15 +288,10 @@ static void formats(void **state)
 
 static void long_names_are_cut_in_text_only(void **state)
 {
-    const char *p = rt_path("long.db");
-    assert_int_equal(rt_exec_db(p, SCH_APPLICATION_ID, SCH_VERSION, rt_sql), 0);
-    sqlite3 *s;
-    assert_int_equal(sqlite3_open(p, &s), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(s, "UPDATE StringIds SET value = 'void cub::DeviceRadixSortKernel"
+    rep_db *db = rt_open(rt_db("long.db", rt_sql,
+        "UPDATE StringIds SET value = 'void cub::DeviceRadixSortKernel"
         "<cub::DeviceRadixSortPolicy<float, cub::NullType, int>::Policy800, false, float, int>"
-        "(float const*, float*, int, int)' WHERE id = 2", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(s);
-    rep_db *db = rt_open(p);
+        "(float const*, float*, int, int)' WHERE id = 2"));
     char *buf = rt_render(db, false, REP_TEXT);
     /* 61 characters and "...". */
     assert_non_null(strstr(buf, "  void cub::DeviceRadixSortKernel<cub::DeviceRadixSortPolicy<fl...  "));
@@ -320,8 +309,7 @@ static void long_names_are_cut_in_text_only(void **state)
  * counters, kernel_time (block-level start/stop/sm in ns: not warps). */
 static void shipped_probe_shapes(void **state)
 {
-    const char *p = rt_path("shipped.db");
-    assert_int_equal(rt_exec_db(p, SCH_APPLICATION_ID, SCH_VERSION,
+    rep_db *db = rt_open(rt_db("shipped.db",
         "INSERT INTO CUPTI_ACTIVITY_KIND_KERNEL(launchId, kernelId, deviceId, streamId, start,"
         "  end, gridX, gridY, gridZ, blockX, blockY, blockZ, probeStatus) VALUES"
         "  (1, 0, 0, 1, 100, 900, 2, 1, 1, 64, 1, 1, 'probed');"
@@ -340,8 +328,7 @@ static void shipped_probe_shapes(void **state)
         "  active_lanes, branches, divergent);"
         "INSERT INTO PROBE_BRANCH_DIVERGENCE_COUNTERS VALUES (1,0,0,0,64,4,4), (1,0,1,0,320,10,0);"
         "CREATE TABLE PROBE_KERNEL_TIME_REC (launchId, blockId, seq, sm, start, stop);"
-        "INSERT INTO PROBE_KERNEL_TIME_REC VALUES (1,0,0,0,150,850);"), 0);
-    rep_db *db = rt_open(p);
+        "INSERT INTO PROBE_KERNEL_TIME_REC VALUES (1,0,0,0,150,850);", NULL));
     assert_null(rep_block_sched(db));
     char *buf = rt_render(db, true, REP_TEXT);
     assert_non_null(strstr(buf, "dmat.rec: 2 accesses, addresses 0x1000..0x2000 (2 pages"));
@@ -381,12 +368,7 @@ static void open_errors(void **state)
     assert_non_null(strstr(e.msg, "newer.db: written by a newer ntrace (schema version 2)"));
 
     /* A map whose table is missing is named. */
-    const char *broken = rt_path("broken.db");
-    assert_int_equal(rt_exec_db(broken, SCH_APPLICATION_ID, SCH_VERSION, rt_sql), 0);
-    sqlite3 *s;
-    sqlite3_open(broken, &s);
-    sqlite3_exec(s, "DROP TABLE PROBE_FOO_BAR", NULL, NULL, NULL);
-    sqlite3_close(s);
+    const char *broken = rt_db("broken.db", rt_sql, "DROP TABLE PROBE_FOO_BAR");
     nt_err_clear(&e);
     assert_null(rep_open(broken, &e));
     assert_non_null(strstr(e.msg, "map foo.bar names table 'PROBE_FOO_BAR', which does not exist"));
@@ -396,10 +378,8 @@ static void open_errors(void **state)
 
 static void empty_database(void **state)
 {
-    const char *p = rt_path("empty.db");
-    assert_int_equal(rt_exec_db(p, SCH_APPLICATION_ID, SCH_VERSION, NULL), 0);
+    rep_db *db = rt_open(rt_db("empty.db", NULL, NULL));
     nt_err e = {0};
-    rep_db *db = rt_open(p);
     rep_opts o = REP_OPTS_INIT;
     char *buf = NULL;
     size_t n = 0;

@@ -58,9 +58,7 @@ static const char odd_sql[] =
 /* Every report over every selection finishes, and its output is sane. */
 static void odd_contents_never_crash(void **state)
 {
-    const char *p = rt_path("odd.db");
-    assert_int_equal(rt_exec_db(p, SCH_APPLICATION_ID, SCH_VERSION, odd_sql), 0);
-    rep_db *db = rt_open(p);
+    rep_db *db = rt_open(rt_db("odd.db", odd_sql, NULL));
     const char *res[] = {NULL, "k", "^$"};
     int64_t launches[] = {-1, 1, 2, 3, 4};
     for (size_t r = 0; r < NT_ARRAY_LEN(res); r++)
@@ -100,8 +98,7 @@ static void odd_contents_never_crash(void **state)
  * and the launch goes with the last row of its id. */
 static void shared_negative_kernel_id(void **state)
 {
-    const char *p = rt_path("negid.db");
-    assert_int_equal(rt_exec_db(p, SCH_APPLICATION_ID, SCH_VERSION,
+    rep_db *db = rt_open(rt_db("negid.db",
         "INSERT INTO StringIds VALUES (1, 'kneg'), (2, 'orphan');"
         "INSERT INTO NTRACE_KERNELS(id, mangledName, demangledName, instrumented) VALUES"
         "  (-2, 1, 1, 1);"
@@ -109,8 +106,7 @@ static void shared_negative_kernel_id(void **state)
         "  gridY, gridZ, blockX, blockY, blockZ, probeStatus, demangledName, correlationId)"
         "  VALUES (1, NULL, 1, 100, 200, 1, 1, 1, 32, 1, 1, 'probed', 2, 50);"
         "INSERT INTO NTRACE_STALL_REASONS VALUES (1, 'smsp__pcsamp_warps_issue_stalled_barrier');"
-        "INSERT INTO NTRACE_PC_SAMPLES VALUES (7, 1, 0, 16, 1, 10);"), 0);
-    rep_db *db = rt_open(p);
+        "INSERT INTO NTRACE_PC_SAMPLES VALUES (7, 1, 0, 16, 1, 10);", NULL));
     rep_opts o = REP_OPTS_INIT;
     nt_err e = {0};
     assert_int_equal(rep_select(db, &o, &e), 0);
@@ -136,11 +132,7 @@ static void shared_negative_kernel_id(void **state)
  * int64, and extreme timestamps overflow differences (UBSan aborts here). */
 static void extreme_times_saturate(void **state)
 {
-    const char *p = rt_path("extreme.db");
-    assert_int_equal(rt_exec_db(p, SCH_APPLICATION_ID, SCH_VERSION, odd_sql), 0);
-    sqlite3 *s;
-    assert_int_equal(sqlite3_open(p, &s), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(s,
+    rep_db *db = rt_open(rt_db("extreme.db", odd_sql,
         "UPDATE TARGET_INFO_GPU SET clockRate = 1000;"
         "INSERT INTO CUPTI_ACTIVITY_KIND_KERNEL(launchId, kernelId, deviceId, streamId, start, end,"
         "  gridX, gridY, gridZ, blockX, blockY, blockZ, probeStatus) VALUES"
@@ -152,9 +144,7 @@ static void extreme_times_saturate(void **state)
         "INSERT INTO PROBE_MT VALUES (5, 0, 0, 0, 1, -9223372036854775807),"
         "  (5, 0, 0, 1, -1, 9223372036854775807);"
         "INSERT INTO CUPTI_ACTIVITY_KIND_MEMCPY(start, end, streamId, bytes) VALUES"
-        "  (-9223372036854775807, 9223372036854775807, 1, 1);", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(s);
-    rep_db *db = rt_open(p);
+        "  (-9223372036854775807, 9223372036854775807, 1, 1);"));
     rep_opts o = REP_OPTS_INIT;
     nt_err e = {0};
     FILE *m = fopen("/dev/null", "w");
