@@ -42,6 +42,7 @@ typedef struct lw {
     nt_imap     const_ix;             /* value -> constant index */
     uint32_t    next_reg, local_next, smem_next;
     const char *oversize;             /* "local"/"shared": a limit was passed */
+    uint64_t    regs_wanted;          /* registers the kernel and its callees declare */
     lfunc      *cur;
     int         is_entry;
     NT_VEC(struct fix { uint32_t pc; ptx_str label; }) fixes;
@@ -99,6 +100,12 @@ static uint32_t var_align(const ptx_var *v)
  * multi-gigabyte allocation) and the kernel is refused at the end. */
 #define LOCAL_MAX (512u << 10)
 #define SMEM_MAX  (228u << 10)
+/* The emulator holds 8 bytes per register and lane: a kernel declaring
+ * more than REGS_MAX registers (with its callees) is refused, so a warp's
+ * register file stays within 64 MiB and register numbers stay clear of
+ * CONST_TAG.  Real kernels declare tens of thousands at most (the
+ * corpus's largest: ~38 k); `.reg .b32 %r<177777772>` is valid PTX. */
+#define REGS_MAX  (1u << 18)
 
 /* Adds a variable of size bytes aligned to a to *acc; returns its offset. */
 static uint32_t place(lw *L, uint32_t *acc, const ptx_var *v, uint32_t limit, const char *what)
@@ -137,7 +144,9 @@ static lfunc *func_info(lw *L, ptx_func *fn)
     for (size_t i = 0; i < L->funcs.n; i++)
         if (L->funcs.v[i].fn == fn) return &L->funcs.v[i];
     lfunc f = { .fn = fn, .reg_base = L->next_reg };
-    L->next_reg += fn->nregs + NTEMPS;
+    L->regs_wanted += (uint64_t)fn->nregs + NTEMPS;
+    /* past the limit the numbering is meaningless: the kernel is refused */
+    if (L->regs_wanted <= REGS_MAX) L->next_reg += fn->nregs + NTEMPS;
     L->local_next = align_up(L->local_next, 16);
     f.frame = L->local_next;
     f.param_off = nt_xcalloc(fn->nparams + 1, sizeof(uint32_t));
@@ -693,6 +702,9 @@ emu_kernel *emu_lower_kernel(emu_module *em, ptx_func *fn, nt_err *e)
         if (L.funcs.v[i].lowered) continue;
         if (lower_func(&L, &L.funcs.v[i])) break;
     }
+    if (!le.set && L.regs_wanted > REGS_MAX)
+        nt_err_set(&le, "%s: %llu registers per thread declared, more than the emulator holds (%u)",
+                   k->name, (unsigned long long)L.regs_wanted, REGS_MAX);
     if (!le.set && L.oversize)
         nt_err_set(&le, "%s: more %s memory than a GPU allows (%u KiB %s)", k->name, L.oversize,
                    (*L.oversize == 'l' ? LOCAL_MAX : SMEM_MAX) >> 10,

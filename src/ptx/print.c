@@ -92,8 +92,14 @@ typedef struct rname { char s[15]; uint8_t n; } rname;
 
 typedef struct pctx {
     const ptx_func *fn;     /* function being printed (NULL: module level) */
-    rname *rn;              /* fn->nregs slots, or NULL: no table */
+    rname *rn;              /* nrn slots, or NULL: no table */
+    uint32_t nrn;           /* min(fn->nregs, RN_MAX) */
 } pctx;
+
+/* A function may declare billions of registers (`%r<2000000000>`) and
+ * use a few: the table covers the first RN_MAX (16 MiB), the rest print
+ * the slow way. */
+#define RN_MAX (1u << 20)
 
 static void put_reg_slow(nt_sb *o, const ptx_func *fn, uint32_t id)
 {
@@ -117,7 +123,7 @@ static void rname_fill(const pctx *c, uint32_t id, rname *r)
 
 static inline void put_reg(nt_sb *o, const pctx *c, uint32_t id)
 {
-    if (!c->rn || !c->fn || id >= c->fn->nregs) { put_reg_slow(o, c->fn, id); return; }
+    if (!c->rn || id >= c->nrn) { put_reg_slow(o, c->fn, id); return; }
     rname *r = &c->rn[id];
     if (!r->n) rname_fill(c, id, r);
     if (r->n == RN_LONG) { put_reg_slow(o, c->fn, id); return; }
@@ -250,7 +256,7 @@ static void print_operand(const pctx *c, const ptx_operand *op, nt_sb *o)
 
 void ptx_print_operand(const ptx_func *fn, const ptx_operand *op, nt_sb *o)
 {
-    print_operand(&(pctx){fn, NULL}, op, o);
+    print_operand(&(pctx){fn, NULL, 0}, op, o);
 }
 
 static void print_instr(const pctx *c, const ptx_instr *in, nt_sb *o)
@@ -271,7 +277,7 @@ static void print_instr(const pctx *c, const ptx_instr *in, nt_sb *o)
 
 void ptx_print_instr(const ptx_func *fn, const ptx_instr *in, nt_sb *o)
 {
-    print_instr(&(pctx){fn, NULL}, in, o);
+    print_instr(&(pctx){fn, NULL, 0}, in, o);
 }
 
 static const char *space_name(unsigned sp)
@@ -346,7 +352,7 @@ static void print_block(const ptx_module *m, const pctx *c,
 void ptx_print_stmt(const ptx_module *m, const ptx_func *fn,
                     const ptx_stmt *s, int depth, nt_sb *o)
 {
-    print_stmt(m, &(pctx){fn, NULL}, s, depth, o);
+    print_stmt(m, &(pctx){fn, NULL, 0}, s, depth, o);
 }
 
 static void print_stmt(const ptx_module *m, const pctx *c, const ptx_stmt *s,
@@ -471,11 +477,8 @@ void ptx_print_func(const ptx_module *m, const ptx_func *fn, nt_sb *o)
     for (uint32_t i = 0; i < fn->nextra; i++) { putstr(o, fn->extra[i]); putc_(o, '\n'); }
     if (!fn->has_body) { put(o, ";\n", 2); return; }
     put(o, "{\n", 2);
-    pctx c = {fn, NULL};
-    if (fn->nregs) {
-        c.rn = nt_xmalloc(fn->nregs * sizeof *c.rn);
-        memset(c.rn, 0, fn->nregs * sizeof *c.rn);
-    }
+    pctx c = {fn, NULL, NT_MIN(fn->nregs, RN_MAX)};
+    if (c.nrn) c.rn = nt_xcalloc(c.nrn, sizeof *c.rn);
     print_block(m, &c, &fn->body, 1, o);
     free(c.rn);
     put(o, "}\n", 2);
@@ -483,5 +486,5 @@ void ptx_print_func(const ptx_module *m, const ptx_func *fn, nt_sb *o)
 
 void ptx_print(const ptx_module *m, nt_sb *o)
 {
-    ptx_block_foreach(&m->items, s) print_stmt(m, &(pctx){NULL, NULL}, s, 0, o);
+    ptx_block_foreach(&m->items, s) print_stmt(m, &(pctx){NULL, NULL, 0}, s, 0, o);
 }

@@ -154,6 +154,9 @@ bool ptx_sreg_find(const char *s, uint32_t n, uint32_t *reg, uint8_t *comp)
         len = n - 2;
     }
     unsigned v = ntab_find(&sreg_tab, s, len);
+    /* %pm, %pm_64 and %envreg name families: without their number they
+     * are no register (printed back they would gain a "0") */
+    if (v == PTX_SREG_PM || v == PTX_SREG_PM_64 || v == PTX_SREG_ENVREG) return false;
     if (!v) {
         /* %pmN, %pmN_64, %envregN */
         uint32_t k = len, num = 0, mul = 1;

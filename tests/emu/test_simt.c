@@ -531,6 +531,31 @@ static void oversized_memory_is_refused(void **state)
     emu_module_free(m);
 }
 
+/* fuzz_emu_load reproducer: `.reg .b32 %r<177777772>` made a warp's
+ * register file a 45 GB allocation.  Past REGS_MAX declared registers
+ * (kernel and callees together) the kernel is refused with the reason;
+ * a kernel declaring 200,000 registers still runs. */
+static void oversized_register_file_is_refused(void **state)
+{
+    static const char *srcs[] = {
+        PTX_HEAD ".visible .entry k()\n{\n  .reg .b32 %r<177777772>;\n  mov.u32 %r1, 1;\n  ret;\n}\n",
+        PTX_HEAD ".func f()\n{\n  .reg .b32 %q<2000000000>;\n  mov.u32 %q2999, 1;\n  ret;\n}\n"
+                 ".func g()\n{\n  .reg .b32 %q<2000000000>;\n  mov.u32 %q7, 1;\n  ret;\n}\n"
+                 ".visible .entry k()\n{\n  .reg .b32 %r<2>;\n  call f, ();\n  call g, ();\n  ret;\n}\n",
+    };
+    for (size_t i = 0; i < NT_ARRAY_LEN(srcs); i++) {
+        emu_module *m = et_load(srcs[i]);
+        nt_err e = { 0 };
+        assert_int_equal(et_launch(m, "k", 1, 32, NULL, 0, &e), EMU_E_UNSUPPORTED);
+        assert_non_null(strstr(e.msg, "registers per thread declared, more than the emulator holds"));
+        emu_module_free(m);
+    }
+    emu_module *m = et_load(PTX_HEAD ".visible .entry k()\n{\n  .reg .b32 %r<200000>;\n"
+                            "  mov.u32 %r199999, 1;\n  ret;\n}\n");
+    ET_RUN(m, "k", 1, 32);
+    emu_module_free(m);
+}
+
 static void bad_ptx_is_an_error(void **state)
 {
     nt_err e = { 0 };
@@ -552,6 +577,7 @@ int main(void)
         cmocka_unit_test(launches_fail_cleanly),
         cmocka_unit_test(malformed_instructions_fail_cleanly),
         cmocka_unit_test(oversized_memory_is_refused),
+        cmocka_unit_test(oversized_register_file_is_refused),
         cmocka_unit_test(bad_ptx_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -659,9 +659,36 @@ static void unknown_header_directive_then_item(void **state)
     m = parse_ok(HDR ".file 1 \"a.cu\"\n.file 2 \"b.cu\", 123, 456\n");
     assert_prints(m, ".file 1 \"a.cu\"\n", ".file 2 \"b.cu\", 123, 456\n", NULL);
     ptx_module_free(m);
+    /* `%envreg.x`, `%pm` and `%pm_64` lack their family's number: no
+     * special register but undeclared names (`%envreg.x` was taken for
+     * %envreg0 and printed so; found by fuzz_parse) */
+    parse_err(HDR ".entry k()\n{\n\t.reg .b32 %r<4>;\n\tmov.u32 %r3,%envreg.x;\n\tret;\n}\n",
+              "t.ptx:7:14: undeclared register, found '%envreg.x'");
+    parse_err(HDR ".entry k()\n{\n\t.reg .b32 %r<4>;\n\tmov.u32 %r2, %pm;\n\tret;\n}\n",
+              "t.ptx:7:15: undeclared register, found '%pm'");
+    parse_err(HDR ".entry k()\n{\n\t.reg .b64 %r<4>;\n\tmov.u64 %r2, %pm_64;\n\tret;\n}\n",
+              "t.ptx:7:15: undeclared register, found '%pm_64'");
+    m = parse_stable(HDR ".entry k()\n{\n\t.reg .b32 %r<4>;\n\tmov.u32 %r0, %envreg31;\n"
+                     "\tmov.u32 %r1, %pm7;\n\tret;\n}\n");
+    assert_prints(m, "mov.u32 %r0, %envreg31;", "mov.u32 %r1, %pm7;", NULL);
+    ptx_module_free(m);
     /* a `.pragma "x";` before the body still belongs to the header */
     m = parse_ok(HDR ".entry k() .pragma \"nounroll\";\n{\n\tret;\n}\n");
     assert_prints(m, ".pragma \"nounroll\";", "ret;", NULL);
+    ptx_module_free(m);
+}
+
+/* A function may declare two billion registers and use three: parsing
+ * and printing cost what is used (the printer's name table once took
+ * 16 bytes per declared register: 32 GB here, an abort). */
+static void huge_register_declaration(void **state)
+{
+    (void)state;
+    ptx_module *m = parse_stable(HDR ".entry k()\n{\n\t.reg .b32 %r<2000000000>;\n"
+                                 "\tmov.u32 %r199999999, 7;\n\tmov.u32 %r0, %r199999999;\n"
+                                 "\tmov.u32 %r1048576, %r1048575;\n\tret;\n}\n");
+    assert_prints(m, "mov.u32 %r199999999, 7;", "mov.u32 %r0, %r199999999;",
+                  "mov.u32 %r1048576, %r1048575;", NULL);
     ptx_module_free(m);
 }
 
@@ -771,6 +798,7 @@ int main(void)
         cmocka_unit_test(errors_in_bodies),
         cmocka_unit_test(errors_inside_lists_leak_nothing),
         cmocka_unit_test(more_modifiers_than_a_record_holds),
+        cmocka_unit_test(huge_register_declaration),
         cmocka_unit_test(instruction_names_are_shared_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
