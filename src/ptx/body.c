@@ -7,7 +7,7 @@
 #define LX (&P->L)
 #define A (&P->m->arena)
 
-static inline void next(ptx_parser *P) { ptx_lex_next(LX); }
+static inline void next(ptx_parser *P) { ptx_lex_step(LX); }
 
 static void expect(ptx_parser *P, int c, const char *what)
 {

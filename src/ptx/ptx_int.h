@@ -39,6 +39,40 @@ void ptx_lex_init(ptx_lex *L, const char *base, const char *p,
                   const char *end, uint32_t line, const char *file,
                   nt_err *e, jmp_buf *jb);
 void ptx_lex_next(ptx_lex *L);                 /* advances L->t */
+
+/* ptx_lex_next's common cases inline, for the body parser's hot loop: a
+ * one-byte punctuation token or a register-like word ("%rd12": '%' then
+ * letters, digits, '_', '$'), after blanks on the same line.  Anything
+ * else (newlines, comments, dotted or "::" words, numbers, strings, the
+ * end) goes to ptx_lex_next from the first non-blank byte, so the tokens
+ * are exactly ptx_lex_next's. */
+enum { PTX_LC_REG = 1, PTX_LC_PUNCT = 2 };
+extern const uint8_t ptx_lex_cls[256];
+static inline void ptx_lex_step(ptx_lex *L)
+{
+    const char *p = L->p, *end = L->end;
+    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    if (p < end) {
+        uint8_t c = (uint8_t)*p;
+        if (ptx_lex_cls[c] & PTX_LC_PUNCT) {
+            L->t = (ptx_tok){c, p, 1, L->line};
+            L->p = p + 1;
+            return;
+        }
+        if (c == '%') {
+            const char *q = p + 1;
+            while (q < end && (ptx_lex_cls[(uint8_t)*q] & PTX_LC_REG)) q++;
+            /* the word ends here unless '.' or "::" continues it */
+            if (q < end && *q != '.' && *q != ':') {
+                L->t = (ptx_tok){T_WORD, p, (uint32_t)(q - p), L->line};
+                L->p = q;
+                return;
+            }
+        }
+    }
+    L->p = p;
+    ptx_lex_next(L);
+}
 /* Raises "file:line:col: <msg>, found <tok>" and longjmps. */
 void ptx_lex_fail(ptx_lex *L, const ptx_tok *at, const char *fmt, ...)
     NT_PRINTF(3, 4) __attribute__((noreturn));
