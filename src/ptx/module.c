@@ -234,7 +234,10 @@ void ptx_regtab_free(ptx_regtab *rt)
 void ptx_regtab_add(ptx_regtab *rt, const ptx_regset *set)
 {
     if (set->count) {
-        nt_vec_push(&rt->prefixes, ((ptx_rprefix){set->name, set->base, set->count}));
+        uint64_t head = 0;
+        for (uint32_t i = 0; i < set->name.n && i < 8; i++)
+            head |= (uint64_t)(uint8_t)set->name.s[i] << (8 * i);
+        nt_vec_push(&rt->prefixes, ((ptx_rprefix){set->name, set->base, set->count, head}));
         return;
     }
     uint64_t old = 0;
