@@ -315,7 +315,7 @@ static const ptx_iname *iname_of(ptx_parser *P, ptx_str name)
     uint32_t ix = P->nc_slot[h];
     if (ix) {
         const ptx_iname *t = P->decoded.v[ix - 1];
-        if (ptx_str_same(t->name, name)) return t;
+        if (t->name.n == name.n && !memcmp(t->name.s, name.s, name.n)) return t;
     }
     uint64_t v;
     if (nt_map_get(&P->inames, name.s, name.n, &v)) {
