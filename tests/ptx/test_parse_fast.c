@@ -154,9 +154,7 @@ static void slice_collected_refs(void **state)
         "\tret;\n}\n";
     ptx_index ix;
     nt_err e = {0};
-    assert_int_equal(ptx_index_build(&ix, t, strlen(t), "t", &e), 0);
-    ptx_module *a = ptx_slice(&ix, "k", &e);
-    if (!a) fail_msg("%s", e.msg);
+    ptx_module *a = slice_ok(&ix, t, "k");
     ptx_module *full = parse_ok(t);
     ptx_module *b = ptx_slice_module(full, "k", &e);
     if (!b) fail_msg("%s", e.msg);
