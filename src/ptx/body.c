@@ -7,7 +7,7 @@
 #define LX (&P->L)
 #define A (&P->m->arena)
 
-static inline void next(ptx_parser *P) { ptx_lex_next(LX); }
+static inline void next(ptx_parser *P) { ptx_lex_step(LX); }
 
 static void expect(ptx_parser *P, int c, const char *what)
 {
@@ -57,7 +57,7 @@ static void parse_name_operand(ptx_parser *P, ptx_operand *o)
         next(P);
         return;
     }
-    uint32_t id = ptx_regtab_find(&P->rt, t.s, t.n);
+    uint32_t id = ptx_regtab_find8(&P->rt, t.s, t.n, LX->end);
     if (id != PTX_NOREG) {
         o->kind = PTX_OPND_REG;
         o->reg = id;
@@ -74,6 +74,7 @@ static void parse_name_operand(ptx_parser *P, ptx_operand *o)
             ptx_lex_fail(LX, &t, "name longer than %u bytes", PTX_OPND_MAXLEN);
         o->kind = PTX_OPND_SYM;
         ptx_opnd_set_name(o, tok_str(&t));
+        P->sym_seen = true;
     }
     next(P);
 }
@@ -314,7 +315,7 @@ static const ptx_iname *iname_of(ptx_parser *P, ptx_str name)
     uint32_t ix = P->nc_slot[h];
     if (ix) {
         const ptx_iname *t = P->decoded.v[ix - 1];
-        if (ptx_str_same(t->name, name)) return t;
+        if (t->name.n == name.n && !memcmp(t->name.s, name.s, name.n)) return t;
     }
     uint64_t v;
     if (nt_map_get(&P->inames, name.s, name.n, &v)) {
@@ -359,7 +360,7 @@ ptx_instr *ptx_parse_instr(ptx_parser *P)
         if (LX->t.k == '!') { in->guard_neg = 1; next(P); }
         if (LX->t.k != T_WORD) ptx_lex_expected(LX, "a predicate register after '@'");
         ptx_tok g = LX->t;
-        in->guard = ptx_regtab_find(&P->rt, g.s, g.n);
+        in->guard = ptx_regtab_find8(&P->rt, g.s, g.n, LX->end);
         if (in->guard == PTX_NOREG) ptx_lex_fail(LX, &g, "undeclared guard predicate");
         next(P);
     }
@@ -616,11 +617,16 @@ static void parse_block(ptx_parser *P, ptx_block *blk)
             return;
         }
         if (LX->t.k == T_EOF) ptx_lex_expected(LX, "'}' closing the function body");
+        P->sym_seen = false;
         ptx_stmt *s = parse_stmt(P);
+        /* a scope's statements were collected when parsed */
+        bool refs = P->collect && s->kind != PTX_ST_SCOPE &&
+                    (P->sym_seen || s->kind == PTX_ST_VAR || s->kind == PTX_ST_TARGETS);
         /* a declaration list comes back as a NULL-terminated chain */
         while (s) {
             ptx_stmt *nx = s->kind == PTX_ST_VAR ? s->next : NULL;
             ptx_block_append(blk, s);
+            if (refs) nt_vec_push(&P->refstmts, s);
             s = nx;
         }
     }

@@ -74,6 +74,22 @@ static const uint8_t wordc[256] = {
 #undef R
 };
 
+/* Byte classes of ptx_lex_step (ptx_int.h).  PTX_LC_PUNCT: characters
+ * ptx_lex_next turns into a one-byte token whatever follows (none starts
+ * a word, a number, a string or a comment, none is a blank).
+ * PTX_LC_REG: the bytes of a word other than '.' (wordc without '.'). */
+const uint8_t ptx_lex_cls[256] = {
+#define R(a, b) [a ... b] = PTX_LC_REG
+    R('a', 'z'), R('A', 'Z'), R('0', '9'), ['_'] = PTX_LC_REG, ['$'] = PTX_LC_REG,
+#undef R
+    [','] = PTX_LC_PUNCT, [';'] = PTX_LC_PUNCT, ['['] = PTX_LC_PUNCT,
+    [']'] = PTX_LC_PUNCT, ['{'] = PTX_LC_PUNCT, ['}'] = PTX_LC_PUNCT,
+    ['('] = PTX_LC_PUNCT, [')'] = PTX_LC_PUNCT, ['|'] = PTX_LC_PUNCT,
+    ['+'] = PTX_LC_PUNCT, ['-'] = PTX_LC_PUNCT, ['!'] = PTX_LC_PUNCT,
+    ['@'] = PTX_LC_PUNCT, ['<'] = PTX_LC_PUNCT, ['>'] = PTX_LC_PUNCT,
+    ['='] = PTX_LC_PUNCT,
+};
+
 /* Advances over word bytes (letters, digits, '_', '$', and '.' unless
  * dot_ends); 16 bytes a step with SSE2 (names in nvcc's PTX are often
  * 50-150 bytes long: mangled parameter and function names). */

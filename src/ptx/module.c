@@ -271,7 +271,10 @@ void ptx_regtab_free(ptx_regtab *rt)
 void ptx_regtab_add(ptx_regtab *rt, const ptx_regset *set)
 {
     if (set->count) {
-        nt_vec_push(&rt->prefixes, ((ptx_rprefix){set->name, set->base, set->count}));
+        uint64_t head = 0;
+        for (uint32_t i = 0; i < set->name.n && i < 8; i++)
+            head |= (uint64_t)(uint8_t)set->name.s[i] << (8 * i);
+        nt_vec_push(&rt->prefixes, ((ptx_rprefix){set->name, set->base, set->count, head}));
         return;
     }
     uint64_t old = 0;
@@ -299,11 +302,18 @@ uint32_t ptx_regtab_find(const ptx_regtab *rt, const char *s, uint32_t n)
 {
     /* Parametrized sets first (the common %r123 case): split the trailing
      * decimal digits.  Innermost declarations win. */
-    uint32_t d = n;
-    while (d > 0 && s[d - 1] >= '0' && s[d - 1] <= '9') d--;
-    if (d < n && d > 0 && n - d <= 9 && !(s[d] == '0' && n - d > 1)) {
-        uint32_t num = 0;
-        for (uint32_t i = d; i < n; i++) num = num * 10 + (uint32_t)(s[i] - '0');
+    /* One backward pass: num = the value of the last (at most 9) digits. */
+    uint32_t d = n, num = 0, mul = 1;
+    while (d > 0 && n - d < 9) {
+        uint32_t v = (uint32_t)(uint8_t)s[d - 1] - '0';
+        if (v > 9) break;
+        num += v * mul;
+        mul *= 10;
+        d--;
+    }
+    /* a longer digit run than 9 is not a parametrized name */
+    bool more = d > 0 && (uint8_t)s[d - 1] - (unsigned)'0' <= 9;
+    if (d < n && d > 0 && !more && !(s[d] == '0' && n - d > 1)) {
         for (size_t i = rt->prefixes.n; i-- > 0;) {
             const ptx_rprefix *p = &rt->prefixes.v[i];
             if (p->name.n != d || num >= p->count) continue;

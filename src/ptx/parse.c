@@ -557,6 +557,7 @@ void ptx_parser_free(ptx_parser *P)
     nt_vec_free(&P->rsets);
     nt_vec_free(&P->decoded);
     nt_map_free(&P->inames);
+    nt_vec_free(&P->refstmts);
 }
 
 ptx_module *ptx_parse(const char *text, size_t len, const char *file,

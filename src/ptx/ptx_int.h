@@ -39,6 +39,40 @@ void ptx_lex_init(ptx_lex *L, const char *base, const char *p,
                   const char *end, uint32_t line, const char *file,
                   nt_err *e, jmp_buf *jb);
 void ptx_lex_next(ptx_lex *L);                 /* advances L->t */
+
+/* ptx_lex_next's common cases inline, for the body parser's hot loop: a
+ * one-byte punctuation token or a register-like word ("%rd12": '%' then
+ * letters, digits, '_', '$'), after blanks on the same line.  Anything
+ * else (newlines, comments, dotted or "::" words, numbers, strings, the
+ * end) goes to ptx_lex_next from the first non-blank byte, so the tokens
+ * are exactly ptx_lex_next's. */
+enum { PTX_LC_REG = 1, PTX_LC_PUNCT = 2 };
+extern const uint8_t ptx_lex_cls[256];
+static inline void ptx_lex_step(ptx_lex *L)
+{
+    const char *p = L->p, *end = L->end;
+    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    if (p < end) {
+        uint8_t c = (uint8_t)*p;
+        if (ptx_lex_cls[c] & PTX_LC_PUNCT) {
+            L->t = (ptx_tok){c, p, 1, L->line};
+            L->p = p + 1;
+            return;
+        }
+        if (c == '%') {
+            const char *q = p + 1;
+            while (q < end && (ptx_lex_cls[(uint8_t)*q] & PTX_LC_REG)) q++;
+            /* the word ends here unless '.' or "::" continues it */
+            if (q < end && *q != '.' && *q != ':') {
+                L->t = (ptx_tok){T_WORD, p, (uint32_t)(q - p), L->line};
+                L->p = q;
+                return;
+            }
+        }
+    }
+    L->p = p;
+    ptx_lex_next(L);
+}
 /* Raises "file:line:col: <msg>, found <tok>" and longjmps. */
 void ptx_lex_fail(ptx_lex *L, const ptx_tok *at, const char *fmt, ...)
     NT_PRINTF(3, 4) __attribute__((noreturn));
@@ -82,6 +116,8 @@ static inline void ptx_opnd_set_addr(nt_arena *a, ptx_operand *o, ptx_str sym,
 typedef struct ptx_rprefix {
     ptx_str  name;        /* "%r" of %r<N> */
     uint32_t base, count;
+    uint64_t head;        /* name's first (up to 8) bytes, little-endian,
+                             zero above its length (ptx_regtab_find8) */
 } ptx_rprefix;
 
 typedef struct ptx_rundo {
@@ -104,6 +140,39 @@ ptx_rmark ptx_regtab_mark(const ptx_regtab *rt);
 void     ptx_regtab_pop(ptx_regtab *rt, ptx_rmark mk);
 /* Id of a register name, PTX_NOREG when not declared. */
 uint32_t ptx_regtab_find(const ptx_regtab *rt, const char *s, uint32_t n);
+/* ptx_regtab_find for the common short name, inline: when s..s+8 is
+ * readable (s + 8 <= end) and n <= 8, the trailing digits are found on
+ * one 8-byte word and each prefix is matched by one compare of its head;
+ * everything else (and a miss) goes to ptx_regtab_find, so the result is
+ * always ptx_regtab_find's. */
+static inline uint32_t ptx_regtab_find8(const ptx_regtab *rt, const char *s, uint32_t n,
+                                        const char *end)
+{
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+    (void)end;
+    return ptx_regtab_find(rt, s, n);
+#endif
+    if (n < 2 || n > 8 || end - s < 8) return ptx_regtab_find(rt, s, n);
+    uint64_t w;
+    memcpy(&w, s, 8);
+    const uint64_t lo7 = 0x7f7f7f7f7f7f7f7full, hi = 0x8080808080808080ull;
+    uint64_t keep = n == 8 ? ~0ull : (1ull << (8 * n)) - 1;
+    /* byte b is a digit iff x = b ^ '0' < 10: bit 7 of ((x & 0x7f) + 0x76)
+     * | x is set exactly for the other bytes (no carry between bytes) */
+    uint64_t x = w ^ 0x3030303030303030ull;
+    uint64_t nd = ((((x & lo7) + 0x7676767676767676ull) | x) & hi) & keep;
+    if (!nd) return ptx_regtab_find(rt, s, n);
+    uint32_t d = (uint32_t)(63 - __builtin_clzll(nd)) / 8 + 1;   /* after the last non-digit */
+    if (d == n || (s[d] == '0' && n - d > 1)) return ptx_regtab_find(rt, s, n);
+    uint32_t num = 0;
+    for (uint32_t i = d; i < n; i++) num = num * 10 + (uint32_t)(s[i] - '0');
+    uint64_t head = w & ((1ull << (8 * d)) - 1);   /* d <= 7 */
+    for (size_t i = rt->prefixes.n; i-- > 0;) {
+        const ptx_rprefix *p = &rt->prefixes.v[i];
+        if (p->head == head && p->name.n == d && num < p->count) return p->base + num;
+    }
+    return ptx_regtab_find(rt, s, n);
+}
 /* Special register lookup: "%tid.x" -> PTX_SREG_TID, comp 1. */
 bool     ptx_sreg_find(const char *s, uint32_t n, uint32_t *reg, uint8_t *comp);
 
@@ -136,6 +205,15 @@ typedef struct ptx_parser {
     nt_map                inames;
     uint16_t              nc_slot[PTX_NC_SLOTS];
     const char *body_end;           /* just past the '}' of the last body */
+    /* Reference collection for ptx_slice (collect set): the body parser
+     * appends each body statement that may name another item (an
+     * instruction with a name operand, a variable with an initializer,
+     * a .calltargets list) to refstmts, in source order, nested scopes
+     * included, so the slice need not walk the body again.  sym_seen is
+     * set by every name operand (PTX_OPND_SYM, the only way a body names
+     * something) and cleared before each statement. */
+    bool                  collect, sym_seen;
+    NT_VEC(const ptx_stmt *) refstmts;
 } ptx_parser;
 
 void ptx_parser_init(ptx_parser *P, ptx_module *m);

@@ -72,42 +72,47 @@ static void text_refs(ptx_str t, refs *r)
     }
 }
 
-static void block_refs(const ptx_block *b, refs *r)
+/* Names a body statement refers to (a scope's are its statements'). */
+static void body_stmt_refs(const ptx_stmt *s, refs *r)
 {
-    ptx_block_foreach(b, s) {
-        switch (s->kind) {
-        case PTX_ST_INSTR: {
-            const ptx_instr *in = (const ptx_instr *)s;
-            for (unsigned i = 0; i < in->nops; i++) op_refs(&in->ops[i], r);
-            break;
-        }
-        case PTX_ST_SCOPE:
-            block_refs(&((const ptx_scope *)s)->body, r);
-            break;
-        case PTX_ST_VAR: {
-            const ptx_var *v = ((const ptx_vardecl *)s)->var;
-            if (v->has_init) text_refs(v->init_text, r);
-            break;
-        }
-        case PTX_ST_TARGETS: {
-            const ptx_targets *t = (const ptx_targets *)s;
-            if (t->calltargets)
-                for (uint32_t i = 0; i < t->n; i++) add_name(r, t->names[i].s, t->names[i].n);
-            break;
-        }
-        default:
-            break;
-        }
+    switch (s->kind) {
+    case PTX_ST_INSTR: {
+        const ptx_instr *in = (const ptx_instr *)s;
+        for (unsigned i = 0; i < in->nops; i++) op_refs(&in->ops[i], r);
+        break;
+    }
+    case PTX_ST_VAR: {
+        const ptx_var *v = ((const ptx_vardecl *)s)->var;
+        if (v->has_init) text_refs(v->init_text, r);
+        break;
+    }
+    case PTX_ST_TARGETS: {
+        const ptx_targets *t = (const ptx_targets *)s;
+        if (t->calltargets)
+            for (uint32_t i = 0; i < t->n; i++) add_name(r, t->names[i].s, t->names[i].n);
+        break;
+    }
+    default:
+        break;
     }
 }
 
-/* Names a top-level statement refers to. */
-static void stmt_refs(const ptx_stmt *s, refs *r)
+static void block_refs(const ptx_block *b, refs *r)
+{
+    ptx_block_foreach(b, s) {
+        if (s->kind == PTX_ST_SCOPE) block_refs(&((const ptx_scope *)s)->body, r);
+        else body_stmt_refs(s, r);
+    }
+}
+
+/* Names a top-level statement refers to; a function's body is walked
+ * only when walk_body (the slice has the parser's list instead). */
+static void stmt_refs(const ptx_stmt *s, refs *r, bool walk_body)
 {
     switch (s->kind) {
     case PTX_ST_FUNC: {
         const ptx_func *fn = ((const ptx_funcitem *)s)->fn;
-        if (fn->has_body) block_refs(&fn->body, r);
+        if (fn->has_body && walk_body) block_refs(&fn->body, r);
         break;
     }
     case PTX_ST_VAR: {
@@ -279,9 +284,13 @@ static int slice_run(sl_state *st, const ptx_index *ix, uint32_t entry, nt_err *
     while (st->work.n) {
         uint32_t i = nt_vec_pop(&st->work);
         size_t first = st->stmts.n;
+        st->P.refstmts.n = 0;
         parse_unit(st, ix, i, &jb, e);
         st->r.names.n = 0;
-        for (size_t k = first; k < st->stmts.n; k++) stmt_refs(st->stmts.v[k], &st->r);
+        /* a body's names (collected by the parser) precede what follows
+         * the body at the top level: an item holds one function at most */
+        for (size_t k = 0; k < st->P.refstmts.n; k++) body_stmt_refs(st->P.refstmts.v[k], &st->r);
+        for (size_t k = first; k < st->stmts.n; k++) stmt_refs(st->stmts.v[k], &st->r, false);
         for (size_t k = 0; k < st->r.names.n; k++) enqueue(st, ix, st->r.names.v[k]);
     }
     return 0;
@@ -299,6 +308,7 @@ ptx_module *ptx_slice(const ptx_index *ix, const char *entry, nt_err *e)
     sl_state *st = nt_xcalloc(1, sizeof *st);
     st->sel = nt_xcalloc(ix->n ? ix->n : 1, 1);
     ptx_parser_init(&st->P, m);
+    st->P.collect = true;
     if (slice_run(st, ix, (uint32_t)(it - ix->items), e) < 0) {
         sl_free(st);
         free(st);
@@ -354,7 +364,7 @@ ptx_module *ptx_slice_module(const ptx_module *src, const char *entry, nt_err *e
     while (work.n) {
         uint32_t i = nt_vec_pop(&work);
         r.names.n = 0;
-        stmt_refs(all.v[i], &r);
+        stmt_refs(all.v[i], &r, true);
         for (size_t k = 0; k < r.names.n; k++) {
             uint64_t h;
             if (!nt_map_get(&names, r.names.v[k].s, r.names.v[k].n, &h)) continue;

@@ -31,6 +31,17 @@ static inline void parse_err(const char *text, const char *msg)
     if (strcmp(e.msg, msg) != 0) fail_msg("error\n  got:  %s\n  want: %s", e.msg, msg);
 }
 
+/* Indexes text into *ix (freed by the caller) and slices kernel out of
+ * it; fails the test on an error. */
+static inline ptx_module *slice_ok(ptx_index *ix, const char *text, const char *kernel)
+{
+    nt_err e = {0};
+    if (ptx_index_build(ix, text, strlen(text), "t", &e) != 0) fail_msg("index: %s", e.msg);
+    ptx_module *m = ptx_slice(ix, kernel, &e);
+    if (!m) fail_msg("slice: %s", e.msg);
+    return m;
+}
+
 static inline char *print_str(const ptx_module *m)
 {
     nt_sb sb = {0};

@@ -217,10 +217,7 @@ static void slice_transitive(void **state)
         ".alias al, al_target;\n"
         ".entry k()\n{\n\tcall.uni f, ();\n\tcall.uni al, ();\n\tret;\n}\n";
     ptx_index ix;
-    nt_err e = {0};
-    assert_int_equal(ptx_index_build(&ix, t, strlen(t), "t", &e), 0);
-    ptx_module *m = ptx_slice(&ix, "k", &e);
-    if (!m) fail_msg("%s", e.msg);
+    ptx_module *m = slice_ok(&ix, t, "k");
     char *names = item_names(m);
     assert_string_equal(names, "dir dir dir var:ext decl:g var:leaf var:tbl f g al_target k ");
     free(names);
