@@ -79,13 +79,15 @@ static void parse_name_operand(ptx_parser *P, ptx_operand *o)
     next(P);
 }
 
-static int64_t parse_offset(ptx_parser *P)
+/* end (may be NULL): where the offset's last token ends */
+static int64_t parse_offset(ptx_parser *P, const char **end)
 {
     bool neg = false;
     if (LX->t.k == '-') { neg = true; next(P); }
     ptx_operand n;
     if (LX->t.k != T_NUM || !ptx_number(LX->t.s, LX->t.n, neg, &n) || n.kind != PTX_OPND_IMM)
         ptx_lex_expected(LX, "integer offset");
+    if (end) *end = LX->t.s + LX->t.n;
     next(P);
     return n.i;
 }
@@ -136,8 +138,8 @@ static void parse_addr(ptx_parser *P, ptx_operand *o)
         ptx_lex_fail(LX, NULL, "expected a register, a name or an integer as address base");
     }
     if (first.kind != PTX_OPND_IMM) {
-        if (LX->t.k == '+') { next(P); off = parse_offset(P); }
-        else if (LX->t.k == '-') { off = parse_offset(P); }
+        if (LX->t.k == '+') { next(P); off = parse_offset(P, NULL); }
+        else if (LX->t.k == '-') { off = parse_offset(P, NULL); }
     }
     if (LX->t.k != ']') ptx_lex_expected(LX, "'+offset' or ']' in address");
     next(P);
@@ -160,12 +162,13 @@ static void parse_operand(ptx_parser *P, ptx_operand *o)
             o->reg = PTX_NOREG;
             ptx_opnd_set_elems(o, pr, 2);
         } else if (o->kind == PTX_OPND_SYM && (LX->t.k == '+' || LX->t.k == '-')) {
-            /* sym+offset outside brackets: kept as an expression */
-            const char *s = o->name_;
+            /* sym+offset outside brackets: kept as an expression, whose
+             * text ends at the offset (a comment before the next token
+             * would swallow the rest of the line when printed; fuzz_parse) */
+            const char *s = o->name_, *e;
             if (LX->t.k == '+') next(P);
-            (void)parse_offset(P);
-            ptx_str x = {s, (uint32_t)(LX->t.s - s)};
-            while (x.n && strchr(" \t\r\n", x.s[x.n - 1])) x.n--;
+            (void)parse_offset(P, &e);
+            ptx_str x = {s, (uint32_t)(e - s)};
             if (x.n > PTX_OPND_MAXLEN)
                 ptx_lex_fail(LX, NULL, "expression longer than %u bytes", PTX_OPND_MAXLEN);
             o->kind = PTX_OPND_EXPR;

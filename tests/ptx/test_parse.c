@@ -672,6 +672,13 @@ static void unknown_header_directive_then_item(void **state)
                      "\tmov.u32 %r1, %pm7;\n\tret;\n}\n");
     assert_prints(m, "mov.u32 %r0, %envreg31;", "mov.u32 %r1, %pm7;", NULL);
     ptx_module_free(m);
+    /* sym+N outside brackets, then a comment before the ',' or ';': the
+     * expression's text ends at N (the comment, printed back, swallowed
+     * the rest of the instruction; found by fuzz_parse) */
+    m = parse_stable(HDR ".global .u32 g;\n.entry k()\n{\n\t.reg .b64 %rd<3>;\n"
+                     "\tmov.u64 %rd1, g+4// c1\n// c2\n;\n\tmov.u64 %rd2, g-8 /* c3 */;\n\tret;\n}\n");
+    assert_prints(m, "mov.u64 %rd1, g+4;", "mov.u64 %rd2, g-8;", NULL);
+    ptx_module_free(m);
     /* a `.pragma "x";` before the body still belongs to the header */
     m = parse_ok(HDR ".entry k() .pragma \"nounroll\";\n{\n\tret;\n}\n");
     assert_prints(m, ".pragma \"nounroll\";", "ret;", NULL);
