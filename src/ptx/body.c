@@ -154,6 +154,9 @@ static void parse_operand(ptx_parser *P, ptx_operand *o)
         parse_name_operand(P, o);
         if (LX->t.k == '|') {
             next(P);
+            /* a name must follow (at the end of the text the token is
+             * empty: reading it overran the buffer; found by fuzz_parse) */
+            if (LX->t.k != T_WORD || LX->t.s[0] == '.') ptx_lex_expected(LX, "a register after '|'");
             ptx_operand *pr = ptx_alloc(A, 2 * sizeof *pr);
             pr[0] = *o;
             parse_name_operand(P, &pr[1]);

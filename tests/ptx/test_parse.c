@@ -699,6 +699,27 @@ static void huge_register_declaration(void **state)
     ptx_module_free(m);
 }
 
+/* A predicate pair `%p1|%p2` cut after the '|': at the end of the text
+ * (a buffer with no NUL after it, as ASan sees an exact-size mapping)
+ * the parser read one byte past it; before a ',' it took the ',' for a
+ * name.  Both are errors now (found by fuzz_parse). */
+static void pair_operand_without_second_name(void **state)
+{
+    (void)state;
+    static const char head[] = HDR ".entry k()\n{\n\t.reg .pred %p<3>;\n\t.reg .b32 %r<3>;\n"
+                               "\tsetp.lt.s32 %p1|";
+    char *text = nt_xmalloc(sizeof head - 1);
+    memcpy(text, head, sizeof head - 1);          /* no NUL */
+    nt_err e = {0};
+    ptx_module *m = ptx_parse(text, sizeof head - 1, "t.ptx", 0, &e);
+    assert_null(m);
+    assert_non_null(strstr(e.msg, "expected a register after '|'"));
+    free(text);
+    parse_err(HDR ".entry k()\n{\n\t.reg .pred %p<3>;\n\t.reg .b32 %r<3>;\n"
+                  "\tsetp.lt.s32 %p1|, %r1, %r2;\n\tret;\n}\n",
+              "t.ptx:8:18: expected a register after '|', found ','");
+}
+
 /* A name with more modifiers than PTX_MAX_MODS: the first 255 are
  * decoded, ptx_instr_has_mod finds the rest in the text, and it prints
  * as written. */
@@ -806,6 +827,7 @@ int main(void)
         cmocka_unit_test(errors_inside_lists_leak_nothing),
         cmocka_unit_test(more_modifiers_than_a_record_holds),
         cmocka_unit_test(huge_register_declaration),
+        cmocka_unit_test(pair_operand_without_second_name),
         cmocka_unit_test(instruction_names_are_shared_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
