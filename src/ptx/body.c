@@ -582,6 +582,11 @@ static ptx_stmt *parse_stmt(ptx_parser *P)
             const ptx_var *first = NULL;
             for (;;) {
                 ptx_var *v = ptx_parse_var(P, linkage, false, first);
+                /* `.align 4 .u32 x;` printed back as `.u32 x;` no longer
+                 * parsed (found by fuzz_parse); ptxas wants a space too */
+                if (v->space == PTX_SP_NONE)
+                    ptx_lex_fail(LX, NULL, "variable '%.*s' needs a state space (.local, .shared, .param, ...)",
+                                 (int)v->name.n, v->name.s);
                 ptx_vardecl *vd = nt_arena_zalloc(A, sizeof *vd);
                 vd->st.kind = PTX_ST_VAR;
                 vd->st.line = v->line;

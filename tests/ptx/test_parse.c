@@ -679,6 +679,10 @@ static void unknown_header_directive_then_item(void **state)
                      "\tmov.u64 %rd1, g+4// c1\n// c2\n;\n\tmov.u64 %rd2, g-8 /* c3 */;\n\tret;\n}\n");
     assert_prints(m, "mov.u64 %rd1, g+4;", "mov.u64 %rd2, g-8;", NULL);
     ptx_module_free(m);
+    /* a function-scope variable with no state space (`.align 0 .u32 ga`
+     * printed as `.u32 ga;`, which did not parse back; fuzz_parse) */
+    parse_err(HDR ".entry k()\n{\n\t.align 0 .u32 ga, gb;\n\tret;\n}\n",
+              "t.ptx:6:18: variable 'ga' needs a state space (.local, .shared, .param, ...), found ','");
     /* a `.pragma "x";` before the body still belongs to the header */
     m = parse_ok(HDR ".entry k() .pragma \"nounroll\";\n{\n\tret;\n}\n");
     assert_prints(m, ".pragma \"nounroll\";", "ret;", NULL);
